@@ -1,0 +1,1 @@
+"""`meshtui demo`: a local mesh of real Envoy processes behind a simulated API server."""

@@ -1,0 +1,473 @@
+"""A simulated Kubernetes API server for the demo and the tests.
+
+It speaks the real protocol for what meshtui uses -- discovery, pod list, watch
+(chunked JSON events with resourceVersion and timeoutSeconds), Table output for
+kubectl, bearer-token auth with Status errors, and pod port-forward over
+websocket (`v4.channel.k8s.io`) -- so the official `kubernetes` client and
+kubectl work against it unmodified. A port-forward to a pod port is carried to
+the loopback port of the process playing that pod (a real Envoy's admin).
+
+Endpoints under `/_sim/` steer it from tests: drop every forward, rollout-restart
+a workload, switch auth to forbidden or expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+PORTFORWARD_PROTOCOL = "v4.channel.k8s.io"
+
+
+def _ts(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Container:
+    name: str
+    image: str
+    ports: list[int] = field(default_factory=list)
+
+
+@dataclass
+class SimPod:
+    name: str
+    namespace: str
+    workload: str
+    ip: str
+    containers: list[Container]
+    forwards: dict[int, int] = field(default_factory=dict)  # pod port -> loopback port
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    created: float = field(default_factory=time.time)
+    restarts: int = 0
+    phase: str = "Running"
+    uid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    resource_version: int = 0
+    deleting: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        ready = self.phase == "Running" and not self.deleting
+        hash_ = self.name.rsplit("-", 2)[-2] if self.name.count("-") >= 2 else "0"
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "uid": self.uid,
+                "resourceVersion": str(self.resource_version),
+                "creationTimestamp": _ts(self.created),
+                "labels": {"app": self.workload, "pod-template-hash": hash_, **self.labels},
+                "annotations": dict(self.annotations),
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "ReplicaSet",
+                        "name": f"{self.workload}-{hash_}",
+                        "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.namespace}/{self.workload}")),
+                        "controller": True,
+                    }
+                ],
+                **({"deletionTimestamp": _ts(time.time())} if self.deleting else {}),
+            },
+            "spec": {
+                "nodeName": "myk8s-control-plane",
+                "containers": [
+                    {
+                        "name": c.name,
+                        "image": c.image,
+                        "ports": [{"containerPort": p, "protocol": "TCP"} for p in c.ports],
+                    }
+                    for c in self.containers
+                ],
+            },
+            "status": {
+                "phase": self.phase,
+                "podIP": self.ip,
+                "hostIP": "172.18.0.2",
+                "startTime": _ts(self.created),
+                "conditions": [
+                    {"type": "Ready", "status": "True" if ready else "False"},
+                    {"type": "ContainersReady", "status": "True" if ready else "False"},
+                ],
+                "containerStatuses": [
+                    {
+                        "name": c.name,
+                        "image": c.image,
+                        "imageID": "",
+                        "containerID": f"containerd://{uuid.uuid5(uuid.NAMESPACE_OID, self.uid + c.name).hex}",
+                        "ready": ready,
+                        "started": True,
+                        "restartCount": self.restarts,
+                        "state": {"running": {"startedAt": _ts(self.created)}},
+                    }
+                    for c in self.containers
+                ],
+            },
+        }
+
+
+def _status(code: int, reason: str, message: str) -> web.Response:
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    return web.json_response(body, status=code)
+
+
+class SimApiServer:
+    """The pods of a small mesh, served as the Kubernetes API on 127.0.0.1."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token or secrets.token_hex(16)
+        self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
+        self.pods: dict[tuple[str, str], SimPod] = {}
+        self.events: list[tuple[int, str, dict[str, Any]]] = []
+        self.rv = 1000
+        self._changed = asyncio.Condition()
+        self._forwards: set[tuple[web.WebSocketResponse, asyncio.StreamWriter]] = set()
+        self.forward_count = 0
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- state -----------------------------------------------------------------------
+
+    async def _record(self, kind: str, pod: SimPod) -> None:
+        self.rv += 1
+        pod.resource_version = self.rv
+        self.events.append((self.rv, kind, pod.to_json()))
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def add_pod(self, pod: SimPod) -> None:
+        self.pods[(pod.namespace, pod.name)] = pod
+        await self._record("ADDED", pod)
+
+    async def delete_pod(self, namespace: str, name: str) -> None:
+        pod = self.pods.pop((namespace, name), None)
+        if pod is None:
+            return
+        pod.deleting = True
+        await self._record("MODIFIED", pod)
+        await self._record("DELETED", pod)
+        self.drop_forwards(pod)
+
+    async def rollout_restart(self, namespace: str, workload: str) -> SimPod | None:
+        """Replace the workload's pod by a new one (new name, same backing process)."""
+        old = next(
+            (p for p in self.pods.values() if p.namespace == namespace and p.workload == workload),
+            None,
+        )
+        if old is None:
+            return None
+        new = SimPod(
+            name=f"{workload}-{secrets.token_hex(4)[:9]}-{secrets.token_hex(3)[:5]}",
+            namespace=namespace,
+            workload=workload,
+            ip=old.ip.rsplit(".", 1)[0] + f".{(int(old.ip.rsplit('.', 1)[1]) + 10) % 250}",
+            containers=old.containers,
+            forwards=dict(old.forwards),
+            labels=dict(old.labels),
+            annotations=dict(old.annotations),
+        )
+        await self.add_pod(new)
+        await self.delete_pod(namespace, old.name)
+        return new
+
+    def drop_forwards(self, pod: SimPod | None = None) -> int:
+        """Cut live port-forward streams (all, or one pod's): what a kubelet restart does."""
+        dropped = 0
+        for ws, writer in list(self._forwards):
+            if pod is not None and getattr(ws, "_sim_pod", None) != (pod.namespace, pod.name):
+                continue
+            writer.close()
+            asyncio.ensure_future(ws.close())
+            self._forwards.discard((ws, writer))
+            dropped += 1
+        return dropped
+
+    # -- http ------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._auth])
+        r = app.router
+        r.add_get("/version", self._version)
+        r.add_get("/api", self._api_versions)
+        r.add_get("/apis", self._api_groups)
+        r.add_get("/api/v1", self._api_resources)
+        r.add_get("/api/v1/pods", self._pods)
+        r.add_get("/api/v1/namespaces/{ns}/pods", self._pods)
+        r.add_get("/api/v1/namespaces/{ns}/pods/{name}", self._pod)
+        r.add_get("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
+        r.add_post("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
+        r.add_post("/_sim/drop-forwards", self._sim_drop)
+        r.add_post("/_sim/restart/{ns}/{workload}", self._sim_restart)
+        r.add_post("/_sim/auth/{mode}", self._sim_auth)
+        return app
+
+    async def start(self, port: int = 0) -> str:
+        self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", port, shutdown_timeout=0.5)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.url
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self.drop_forwards()
+        if self.runner:
+            await self.runner.cleanup()
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _status(401, "Unauthorized", "Unauthorized")
+        if request.path.startswith("/_sim/"):
+            return await handler(request)
+        if self.auth_mode == "expired":
+            return _status(401, "Unauthorized", "Unauthorized")
+        if self.auth_mode == "forbidden" and request.path.startswith("/api/v1/"):
+            ns = request.match_info.get("ns")
+            scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
+            resource = "pods/portforward" if request.path.endswith("/portforward") else "pods"
+            verb = "create" if resource == "pods/portforward" else (
+                "watch" if request.query.get("watch") in ("true", "1") else "list"
+            )
+            return _status(
+                403,
+                "Forbidden",
+                f'pods is forbidden: User "system:serviceaccount:default:meshtui" cannot {verb} '
+                f'resource "{resource}" in API group "" {scope}',
+            )
+        return await handler(request)
+
+    async def _version(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "major": "1",
+                "minor": "23",
+                "gitVersion": "v1.23.17",
+                "platform": "linux/amd64",
+                "goVersion": "go1.19.6",
+                "compiler": "gc",
+                "buildDate": "2023-03-01T00:00:00Z",
+                "gitCommit": "sim",
+                "gitTreeState": "clean",
+            }
+        )
+
+    async def _api_versions(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [
+                    {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.port}"}
+                ],
+            }
+        )
+
+    async def _api_groups(self, request: web.Request) -> web.Response:
+        return web.json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+
+    async def _api_resources(self, request: web.Request) -> web.Response:
+        verbs = ["get", "list", "watch"]
+        return web.json_response(
+            {
+                "kind": "APIResourceList",
+                "groupVersion": "v1",
+                "resources": [
+                    {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
+                     "verbs": verbs, "shortNames": ["po"], "categories": ["all"]},
+                    {"name": "pods/portforward", "singularName": "", "namespaced": True,
+                     "kind": "PodPortForwardOptions", "verbs": ["create", "get"]},
+                ],
+            }
+        )
+
+    def _selected(self, ns: str | None, selector: str | None) -> list[SimPod]:
+        pods = [p for p in self.pods.values() if ns is None or p.namespace == ns]
+        if selector:
+            want = dict(part.split("=", 1) for part in selector.split(",") if "=" in part)
+            pods = [p for p in pods if all(p.to_json()["metadata"]["labels"].get(k) == v for k, v in want.items())]
+        return sorted(pods, key=lambda p: (p.namespace, p.name))
+
+    async def _pods(self, request: web.Request) -> web.StreamResponse:
+        ns = request.match_info.get("ns")
+        if request.query.get("watch") in ("true", "1"):
+            return await self._watch(request, ns)
+        pods = self._selected(ns, request.query.get("labelSelector"))
+        if "as=Table" in request.headers.get("Accept", ""):
+            return web.json_response(self._table(pods))
+        return web.json_response(
+            {
+                "kind": "PodList",
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": str(self.rv)},
+                "items": [p.to_json() for p in pods],
+            }
+        )
+
+    def _table(self, pods: list[SimPod]) -> dict[str, Any]:
+        def age(p: SimPod) -> str:
+            s = int(time.time() - p.created)
+            return f"{s}s" if s < 120 else f"{s // 60}m"
+
+        cols = ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node"]
+        return {
+            "kind": "Table",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": str(self.rv)},
+            "columnDefinitions": [
+                {"name": c, "type": "string", "format": "name" if c == "Name" else "",
+                 "description": "", "priority": 0 if c not in ("IP", "Node") else 1}
+                for c in cols
+            ],
+            "rows": [
+                {
+                    "cells": [p.name, f"{len(p.containers)}/{len(p.containers)}", p.phase,
+                              p.restarts, age(p), p.ip, "myk8s-control-plane"],
+                    "object": {
+                        "kind": "PartialObjectMetadata",
+                        "apiVersion": "meta.k8s.io/v1",
+                        "metadata": p.to_json()["metadata"],
+                    },
+                }
+                for p in pods
+            ],
+        }
+
+    async def _watch(self, request: web.Request, ns: str | None) -> web.StreamResponse:
+        since = int(request.query.get("resourceVersion") or 0)
+        timeout = float(request.query.get("timeoutSeconds") or 1800)
+        deadline = time.monotonic() + timeout
+        oldest = self.events[0][0] if self.events else self.rv
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        if since and since < oldest - 1:
+            gone = {"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                                "message": f"too old resource version: {since}",
+                                                "reason": "Expired", "code": 410}}
+            await resp.write(json.dumps(gone).encode() + b"\n")
+            return resp
+        if not since:
+            # a watch without resourceVersion starts with synthetic ADDED events
+            for p in self._selected(ns, None):
+                await resp.write(json.dumps({"type": "ADDED", "object": p.to_json()}).encode() + b"\n")
+            since = self.rv
+        while True:
+            for rv, kind, obj in self.events:
+                if rv > since and (ns is None or obj["metadata"]["namespace"] == ns):
+                    await resp.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+                since = max(since, rv)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            async with self._changed:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=min(left, 30))
+        return resp
+
+    async def _pod(self, request: web.Request) -> web.Response:
+        pod = self.pods.get((request.match_info["ns"], request.match_info["name"]))
+        if pod is None:
+            return _status(404, "NotFound", f'pods "{request.match_info["name"]}" not found')
+        return web.json_response(pod.to_json())
+
+    async def _portforward(self, request: web.Request) -> web.StreamResponse:
+        ns, name = request.match_info["ns"], request.match_info["name"]
+        pod = self.pods.get((ns, name))
+        if pod is None:
+            return _status(404, "NotFound", f'pods "{name}" not found')
+        try:
+            ports = [int(p) for p in request.query.getall("ports", [])
+                     for p in p.split(",") if p]
+        except ValueError:
+            return _status(400, "BadRequest", "invalid port in 'ports'")
+        if len(ports) != 1:
+            return _status(400, "BadRequest", "this server forwards exactly one port per stream")
+        ws = web.WebSocketResponse(protocols=(PORTFORWARD_PROTOCOL,), autoping=True)
+        if not ws.can_prepare(request).ok:
+            return _status(400, "BadRequest", "port-forward needs a websocket upgrade")
+        await ws.prepare(request)
+        ws._sim_pod = (ns, name)  # type: ignore[attr-defined]
+        port = ports[0]
+        header = port.to_bytes(2, "little")
+        await ws.send_bytes(b"\x00" + header)
+        await ws.send_bytes(b"\x01" + header)
+        target = pod.forwards.get(port)
+        try:
+            if target is None:
+                raise ConnectionRefusedError("connection refused")
+            reader, writer = await asyncio.open_connection("127.0.0.1", target)
+        except OSError as exc:
+            msg = (f"an error occurred forwarding {port} -> {port}: error forwarding port {port} "
+                   f"to pod {pod.uid}, uid : failed to connect to localhost:{port} inside "
+                   f"namespace \"{ns}\": {exc.strerror or exc}")
+            await ws.send_bytes(b"\x01" + msg.encode())
+            await ws.close()
+            return ws
+        self.forward_count += 1
+        self._forwards.add((ws, writer))
+        pump = asyncio.ensure_future(self._pump_out(reader, ws))
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.BINARY and msg.data[:1] == b"\x00":
+                    writer.write(msg.data[1:])
+                    await writer.drain()
+                elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                    break
+        except (ConnectionError, RuntimeError):
+            pass
+        finally:
+            pump.cancel()
+            writer.close()
+            self._forwards.discard((ws, writer))
+            with contextlib.suppress(Exception):
+                await ws.close()
+        return ws
+
+    @staticmethod
+    async def _pump_out(reader: asyncio.StreamReader, ws: web.WebSocketResponse) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
+            while chunk := await reader.read(65536):
+                await ws.send_bytes(b"\x00" + chunk)
+        with contextlib.suppress(Exception):
+            await ws.close()
+
+    async def _sim_drop(self, request: web.Request) -> web.Response:
+        return web.json_response({"dropped": self.drop_forwards()})
+
+    async def _sim_restart(self, request: web.Request) -> web.Response:
+        new = await self.rollout_restart(request.match_info["ns"], request.match_info["workload"])
+        if new is None:
+            return _status(404, "NotFound", "no such workload")
+        return web.json_response({"name": new.name})
+
+    async def _sim_auth(self, request: web.Request) -> web.Response:
+        mode = request.match_info["mode"]
+        if mode not in ("ok", "forbidden", "expired"):
+            return _status(400, "BadRequest", "mode is ok, forbidden or expired")
+        self.auth_mode = mode
+        return web.json_response({"mode": mode})

@@ -1,0 +1,126 @@
+"""The demo's upstream apps (catalog, webapp), a zipkin collector, and the load loop.
+
+They mirror the scenario: the gateway routes `webapp.istioinaction.io` to webapp,
+which calls catalog through its own sidecar's outbound listener and propagates
+`x-request-id` and the B3 headers, so Envoy can join the spans into one trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+CATALOG_ITEMS = [
+    {"id": 1, "color": "amber", "department": "Eyewear", "name": "Elinor Glasses", "price": "282.00"},
+    {"id": 2, "color": "cyan", "department": "Clothing", "name": "Atlas Shirt", "price": "127.00"},
+    {"id": 3, "color": "teal", "department": "Clothing", "name": "Small Metal Shoes", "price": "232.00"},
+    {"id": 4, "color": "red", "department": "Watches", "name": "Red Dragon Watch", "price": "232.00"},
+]
+
+PROPAGATED = (
+    "x-request-id",
+    "x-b3-traceid",
+    "x-b3-spanid",
+    "x-b3-parentspanid",
+    "x-b3-sampled",
+    "x-b3-flags",
+    "x-ot-span-context",
+    "traceparent",
+    "tracestate",
+)
+
+
+def catalog_app(fail_every: int = 10) -> web.Application:
+    """GET /items: the four items; every `fail_every`-th request answers 500."""
+    counter = itertools.count(1)
+
+    async def items(request: web.Request) -> web.Response:
+        if fail_every and next(counter) % fail_every == 0:
+            return web.json_response({"error": "catalog: simulated failure"}, status=500)
+        return web.json_response(CATALOG_ITEMS)
+
+    app = web.Application()
+    app.router.add_get("/items", items)
+    app.router.add_get("/items/{id}", items)
+    return app
+
+
+def webapp_app(catalog_url: dict[str, str]) -> web.Application:
+    """GET /api/catalog: asks catalog through the sidecar; `catalog_url["url"]` is set later."""
+
+    async def on_startup(app: web.Application) -> None:
+        app["session"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+
+    async def on_cleanup(app: web.Application) -> None:
+        await app["session"].close()
+
+    async def api_catalog(request: web.Request) -> web.Response:
+        headers = {h: request.headers[h] for h in PROPAGATED if h in request.headers}
+        headers["host"] = "catalog.istioinaction.svc.cluster.local"
+        try:
+            async with request.app["session"].get(catalog_url["url"] + "/items", headers=headers) as r:
+                body = await r.read()
+                return web.Response(body=body, status=r.status, content_type="application/json")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            return web.json_response({"error": f"webapp: catalog unreachable: {exc}"}, status=502)
+
+    app = web.Application()
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    app.router.add_get("/api/catalog", api_catalog)
+    app.router.add_get("/", lambda r: web.Response(text="webapp"))
+    return app
+
+
+def zipkin_app(spans: collections.deque[Any]) -> web.Application:
+    """A zipkin v2 collector: POST /api/v2/spans keeps the spans; other paths 404."""
+
+    async def collect(request: web.Request) -> web.Response:
+        with contextlib.suppress(ValueError):
+            spans.extend(await request.json())
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/api/v2/spans", collect)
+    return app
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, port
+
+
+async def load_loop(
+    url: str,
+    host: str,
+    rate: float = 3.0,
+    max_seconds: float = 12 * 3600,
+    results: collections.Counter[int] | None = None,
+) -> None:
+    """The scenario's `while true; do curl .../api/catalog; sleep 1; done`, a bit faster.
+
+    Bounded in time (it stops by itself), loopback only.
+    """
+    deadline = time.monotonic() + max_seconds
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url, headers={"host": host}) as r:
+                    await r.read()
+                    if results is not None:
+                        results[r.status] += 1
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                if results is not None:
+                    results[0] += 1
+            await asyncio.sleep(1.0 / rate)

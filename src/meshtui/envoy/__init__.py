@@ -1,0 +1,1 @@
+"""Talking to Envoy: its admin API (port 15000) and the formats it prints."""

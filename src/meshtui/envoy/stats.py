@@ -1,0 +1,163 @@
+"""Parse the bodies of Envoy's `/stats` admin endpoint, plain text or `?format=json`.
+
+Text lines look like `name: value`, where value is an integer (counter or gauge),
+a quoted string (text readout), or a histogram summary such as
+`P0(nan,1) P25(nan,1.05) ... P100(nan,8.1)` -- each pair is (interval, cumulative) --
+or `No recorded values` before the first stats flush.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+StatKind = Literal["counter", "gauge", "histogram", "text", "unknown"]
+
+NO_VALUES = "No recorded values"
+_QUANTILE = re.compile(r"P([0-9.]+)\(([^,()]*),([^,()]*)\)")
+
+
+class StatsFormatError(ValueError):
+    """A `/stats` body that is neither Envoy's text nor its JSON format."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quantile:
+    interval: float | None
+    cumulative: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    name: str
+    kind: StatKind
+    value: int | float | str | None
+    quantiles: Mapping[str, Quantile] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"name": self.name, "kind": self.kind, "value": self.value}
+        if self.kind == "histogram":
+            out["quantiles"] = {
+                label: {"interval": q.interval, "cumulative": q.cumulative}
+                for label, q in self.quantiles.items()
+            }
+        return out
+
+
+def _float_or_none(text: str) -> float | None:
+    if text == "nan":
+        return None
+    return float(text)
+
+
+def is_histogram(raw: str) -> bool:
+    return raw.startswith("P") or raw == NO_VALUES
+
+
+def parse_quantiles(raw: str) -> dict[str, Quantile]:
+    """`P50(nan,1.1) P99(2,3)` -> {"P50": Quantile(None, 1.1), "P99": Quantile(2.0, 3.0)}."""
+    if raw == NO_VALUES:
+        return {}
+    found = _QUANTILE.findall(raw)
+    if not found:
+        raise StatsFormatError(f"not a histogram summary: {raw[:60]!r}")
+    try:
+        return {f"P{p}": Quantile(_float_or_none(i), _float_or_none(c)) for p, i, c in found}
+    except ValueError as exc:
+        raise StatsFormatError(f"bad quantile value in {raw[:60]!r}") from exc
+
+
+def parse_number(raw: str) -> int | float:
+    try:
+        return int(raw)
+    except ValueError:
+        return float(raw)
+
+
+def raw_kind(raw: str) -> Literal["number", "histogram", "text"]:
+    """What a raw text value is, by its shape alone."""
+    if raw[:1] == '"':
+        return "text"
+    if raw and (raw[0].isdigit() or raw[0] == "-"):
+        return "number"
+    return "histogram"
+
+
+def stat_from_raw(name: str, raw: str, kind: StatKind = "unknown") -> Stat:
+    """Turn one text line's value into a typed Stat; `kind` says counter/gauge when known."""
+    shape = raw_kind(raw)
+    if shape == "text":
+        return Stat(name, "text", raw[1:-1] if raw.endswith('"') else raw[1:])
+    if shape == "number":
+        try:
+            return Stat(name, kind if kind in ("counter", "gauge") else "unknown", parse_number(raw))
+        except ValueError as exc:
+            raise StatsFormatError(f"{name}: not a number: {raw[:40]!r}") from exc
+    return Stat(name, "histogram", None, parse_quantiles(raw))
+
+
+def split_text(body: str) -> list[tuple[str, str]]:
+    """Split a text `/stats` body into (name, raw value) pairs, names exactly as printed."""
+    pairs = []
+    for lineno, line in enumerate(body.splitlines(), 1):
+        name, sep, raw = line.partition(": ")
+        if not sep or not name:
+            if not line.strip():
+                continue
+            raise StatsFormatError(f"line {lineno} is not 'name: value': {line[:60]!r}")
+        pairs.append((name, raw))
+    return pairs
+
+
+def parse_text(body: str) -> list[Stat]:
+    return [stat_from_raw(name, raw) for name, raw in split_text(body)]
+
+
+def _quantile_label(q: float) -> str:
+    return f"P{q:g}"
+
+
+def parse_json(body: str) -> list[Stat]:
+    """Parse `/stats?format=json`: {"stats": [{"name", "value"}, ..., {"histograms": {...}}]}."""
+    try:
+        doc = json.loads(body)
+        entries = doc["stats"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StatsFormatError("not Envoy's /stats?format=json (no 'stats' list)") from exc
+    out: list[Stat] = []
+    try:
+        for entry in entries:
+            if "histograms" in entry:
+                out.extend(_json_histograms(entry["histograms"]))
+                continue
+            name, value = entry["name"], entry["value"]
+            if isinstance(value, str):
+                out.append(Stat(name, "text", value))
+            elif isinstance(value, (int, float)):
+                out.append(Stat(name, "unknown", value))
+            else:
+                raise StatsFormatError(f"{name}: unexpected value {value!r}")
+    except (KeyError, TypeError) as exc:
+        raise StatsFormatError(f"malformed /stats JSON entry: {exc}") from exc
+    return out
+
+
+def _json_histograms(hist: Mapping[str, object]) -> Iterable[Stat]:
+    labels = [_quantile_label(float(q)) for q in hist.get("supported_quantiles", [])]  # type: ignore[attr-defined]
+    for computed in hist.get("computed_quantiles", []):  # type: ignore[attr-defined]
+        values = computed["values"]
+        quantiles = {
+            label: Quantile(v.get("interval"), v.get("cumulative"))
+            for label, v in zip(labels, values)
+        }
+        yield Stat(computed["name"], "histogram", None, quantiles)
+
+
+def parse_body(body: str) -> list[Stat]:
+    """Parse a saved `/stats` body, detecting text or JSON from its first character."""
+    if body.lstrip()[:1] == "{":
+        return parse_json(body)
+    return parse_text(body)

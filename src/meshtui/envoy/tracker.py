@@ -1,0 +1,139 @@
+"""Turn successive `/stats` bodies of one Envoy into snapshots with deltas and rates.
+
+This runs every refresh tick on bodies of up to ~50,000 lines, so it works on whole
+lines: only the lines whose text changed since the previous body are split and
+converted, and the value table of the previous snapshot is copied, not rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from meshtui.envoy.stats import StatKind, StatsFormatError, raw_kind
+
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class StatKinds:
+    """Which names Envoy reported as gauges and counters (`/stats?type=...`).
+
+    Plain `/stats` text does not say; names first seen after this index was
+    built are `unknown` until it is rebuilt.
+    """
+
+    gauges: frozenset[str] = frozenset()
+    counters: frozenset[str] = frozenset()
+
+    def kind_of(self, name: str, raw: str) -> StatKind:
+        if name in self.counters:
+            return "counter"
+        if name in self.gauges:
+            return "gauge"
+        shape = raw_kind(raw)
+        if shape == "number":
+            return "unknown"
+        return "text" if shape == "text" else "histogram"
+
+    def knows(self, name: str) -> bool:
+        return name in self.counters or name in self.gauges
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    """One poll of one Envoy's stats, with what moved since the poll before."""
+
+    names: tuple[str, ...]  # Envoy's own order; the same object while the name set is unchanged
+    values: Mapping[str, str]  # raw values exactly as Envoy printed them
+    deltas: Mapping[str, int]  # numeric stats whose value changed: new - old
+    rates: Mapping[str, float]  # counters that grew: per second since the previous poll
+    resets: frozenset[str]  # counters that went down (Envoy restarted, counters reset)
+    kinds: StatKinds = field(default_factory=StatKinds)
+    taken_at: float = 0.0  # time.monotonic() of the poll
+    elapsed: float | None = None  # seconds since the previous poll, None on the first
+    unknown_numeric: int = 0  # numeric names missing from `kinds`
+
+    def kind(self, name: str) -> StatKind:
+        return self.kinds.kind_of(name, self.values[name])
+
+    def rate(self, name: str) -> float:
+        return self.rates.get(name, 0.0)
+
+
+class StatsTracker:
+    """Keeps the previous body of one Envoy and diffs each new one against it."""
+
+    def __init__(self) -> None:
+        self._lines: frozenset[str] = frozenset()
+        self._values: dict[str, str] = {}
+        self._names: tuple[str, ...] = ()
+        self._taken_at: float | None = None
+        self.kinds = StatKinds()
+
+    def reset(self) -> None:
+        """Forget history (a new pod or a new filter): the next poll starts fresh."""
+        self.__init__()  # type: ignore[misc]
+
+    def update(self, body: str, now: float) -> StatsSnapshot:
+        lines = body.splitlines()
+        current = frozenset(lines)
+        added = current - self._lines  # new stats, or stats whose value changed
+        removed = self._lines - current
+        values = self._values.copy()
+        gone = {line.partition(": ")[0] for line in removed}
+        names_changed = False
+        deltas: dict[str, int] = {}
+        counters = self.kinds.counters
+        for line in added:
+            name, sep, raw = line.partition(": ")
+            if not sep:
+                if not line.strip():
+                    continue
+                raise StatsFormatError(f"not 'name: value': {line[:60]!r}")
+            old = values.get(name)
+            values[name] = raw
+            if old is None:
+                names_changed = True
+                continue
+            gone.discard(name)
+            if raw[:1].isdigit() and old[:1].isdigit():
+                try:
+                    deltas[name] = int(raw) - int(old)
+                except ValueError:
+                    continue  # a float gauge; no integer delta
+        if gone:
+            names_changed = True
+            for name in gone:
+                del values[name]
+        if names_changed or len(values) != len(self._names):
+            self._names = tuple(line.partition(": ")[0] for line in lines if ": " in line)
+        elapsed = None if self._taken_at is None else max(now - self._taken_at, 1e-6)
+        rates: dict[str, float] = {}
+        resets: set[str] = set()
+        for name, delta in deltas.items():
+            if delta < 0:
+                if name in counters:
+                    resets.add(name)
+            elif elapsed is not None and name in counters:
+                rates[name] = delta / elapsed
+        self._lines = current
+        self._values = values
+        self._taken_at = now
+        unknown = 0
+        if names_changed and (counters or self.kinds.gauges):
+            unknown = sum(
+                1 for n in self._names if not self.kinds.knows(n) and values[n][:1].isdigit()
+            )
+        return StatsSnapshot(
+            names=self._names,
+            values=MappingProxyType(values),
+            deltas=MappingProxyType(deltas),
+            rates=MappingProxyType(rates) if rates else _EMPTY,
+            resets=frozenset(resets),
+            kinds=self.kinds,
+            taken_at=now,
+            elapsed=elapsed,
+            unknown_numeric=unknown,
+        )
