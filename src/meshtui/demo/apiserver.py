@@ -106,7 +106,8 @@ class SimPod:
                         "name": c.name,
                         "image": c.image,
                         "imageID": "",
-                        "containerID": f"containerd://{uuid.uuid5(uuid.NAMESPACE_OID, self.uid + c.name).hex}",
+                        "containerID": "containerd://"
+                        + uuid.uuid5(uuid.NAMESPACE_OID, self.uid + c.name).hex,
                         "ready": ready,
                         "started": True,
                         "restartCount": self.restarts,
@@ -143,6 +144,7 @@ class SimApiServer:
         self._changed = asyncio.Condition()
         self._forwards: set[tuple[web.WebSocketResponse, asyncio.StreamWriter]] = set()
         self.forward_count = 0
+        self._closing: set[asyncio.Future[Any]] = set()
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -197,7 +199,9 @@ class SimApiServer:
             if pod is not None and getattr(ws, "_sim_pod", None) != (pod.namespace, pod.name):
                 continue
             writer.close()
-            asyncio.ensure_future(ws.close())
+            task = asyncio.ensure_future(ws.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
             self._forwards.discard((ws, writer))
             dropped += 1
         return dropped
@@ -250,8 +254,10 @@ class SimApiServer:
             ns = request.match_info.get("ns")
             scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
             resource = "pods/portforward" if request.path.endswith("/portforward") else "pods"
-            verb = "create" if resource == "pods/portforward" else (
-                "watch" if request.query.get("watch") in ("true", "1") else "list"
+            verb = (
+                "create"
+                if resource == "pods/portforward"
+                else ("watch" if request.query.get("watch") in ("true", "1") else "list")
             )
             return _status(
                 403,
@@ -297,10 +303,22 @@ class SimApiServer:
                 "kind": "APIResourceList",
                 "groupVersion": "v1",
                 "resources": [
-                    {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-                     "verbs": verbs, "shortNames": ["po"], "categories": ["all"]},
-                    {"name": "pods/portforward", "singularName": "", "namespaced": True,
-                     "kind": "PodPortForwardOptions", "verbs": ["create", "get"]},
+                    {
+                        "name": "pods",
+                        "singularName": "pod",
+                        "namespaced": True,
+                        "kind": "Pod",
+                        "verbs": verbs,
+                        "shortNames": ["po"],
+                        "categories": ["all"],
+                    },
+                    {
+                        "name": "pods/portforward",
+                        "singularName": "",
+                        "namespaced": True,
+                        "kind": "PodPortForwardOptions",
+                        "verbs": ["create", "get"],
+                    },
                 ],
             }
         )
@@ -309,7 +327,9 @@ class SimApiServer:
         pods = [p for p in self.pods.values() if ns is None or p.namespace == ns]
         if selector:
             want = dict(part.split("=", 1) for part in selector.split(",") if "=" in part)
-            pods = [p for p in pods if all(p.to_json()["metadata"]["labels"].get(k) == v for k, v in want.items())]
+            pods = [
+                p for p in pods if all(p.to_json()["metadata"]["labels"].get(k) == v for k, v in want.items())
+            ]
         return sorted(pods, key=lambda p: (p.namespace, p.name))
 
     async def _pods(self, request: web.Request) -> web.StreamResponse:
@@ -339,14 +359,26 @@ class SimApiServer:
             "apiVersion": "meta.k8s.io/v1",
             "metadata": {"resourceVersion": str(self.rv)},
             "columnDefinitions": [
-                {"name": c, "type": "string", "format": "name" if c == "Name" else "",
-                 "description": "", "priority": 0 if c not in ("IP", "Node") else 1}
+                {
+                    "name": c,
+                    "type": "string",
+                    "format": "name" if c == "Name" else "",
+                    "description": "",
+                    "priority": 0 if c not in ("IP", "Node") else 1,
+                }
                 for c in cols
             ],
             "rows": [
                 {
-                    "cells": [p.name, f"{len(p.containers)}/{len(p.containers)}", p.phase,
-                              p.restarts, age(p), p.ip, "myk8s-control-plane"],
+                    "cells": [
+                        p.name,
+                        f"{len(p.containers)}/{len(p.containers)}",
+                        p.phase,
+                        p.restarts,
+                        age(p),
+                        p.ip,
+                        "myk8s-control-plane",
+                    ],
                     "object": {
                         "kind": "PartialObjectMetadata",
                         "apiVersion": "meta.k8s.io/v1",
@@ -366,9 +398,17 @@ class SimApiServer:
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         if since and since < oldest - 1:
-            gone = {"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                                "message": f"too old resource version: {since}",
-                                                "reason": "Expired", "code": 410}}
+            gone = {
+                "type": "ERROR",
+                "object": {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "message": f"too old resource version: {since}",
+                    "reason": "Expired",
+                    "code": 410,
+                },
+            }
             await resp.write(json.dumps(gone).encode() + b"\n")
             return resp
         if not since:
@@ -401,8 +441,7 @@ class SimApiServer:
         if pod is None:
             return _status(404, "NotFound", f'pods "{name}" not found')
         try:
-            ports = [int(p) for p in request.query.getall("ports", [])
-                     for p in p.split(",") if p]
+            ports = [int(p) for p in request.query.getall("ports", []) for p in p.split(",") if p]
         except ValueError:
             return _status(400, "BadRequest", "invalid port in 'ports'")
         if len(ports) != 1:
@@ -422,21 +461,23 @@ class SimApiServer:
                 raise ConnectionRefusedError("connection refused")
             reader, writer = await asyncio.open_connection("127.0.0.1", target)
         except OSError as exc:
-            msg = (f"an error occurred forwarding {port} -> {port}: error forwarding port {port} "
-                   f"to pod {pod.uid}, uid : failed to connect to localhost:{port} inside "
-                   f"namespace \"{ns}\": {exc.strerror or exc}")
-            await ws.send_bytes(b"\x01" + msg.encode())
+            why = (
+                f"an error occurred forwarding {port} -> {port}: error forwarding port {port} "
+                f"to pod {pod.uid}, uid : failed to connect to localhost:{port} inside "
+                f'namespace "{ns}": {exc.strerror or exc}'
+            )
+            await ws.send_bytes(b"\x01" + why.encode())
             await ws.close()
             return ws
         self.forward_count += 1
         self._forwards.add((ws, writer))
         pump = asyncio.ensure_future(self._pump_out(reader, ws))
         try:
-            async for msg in ws:
-                if msg.type == WSMsgType.BINARY and msg.data[:1] == b"\x00":
-                    writer.write(msg.data[1:])
+            async for frame in ws:
+                if frame.type == WSMsgType.BINARY and frame.data[:1] == b"\x00":
+                    writer.write(frame.data[1:])
                     await writer.drain()
-                elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                elif frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
                     break
         except (ConnectionError, RuntimeError):
             pass

@@ -18,10 +18,28 @@ import aiohttp
 from aiohttp import web
 
 CATALOG_ITEMS = [
-    {"id": 1, "color": "amber", "department": "Eyewear", "name": "Elinor Glasses", "price": "282.00"},
+    {
+        "id": 1,
+        "color": "amber",
+        "department": "Eyewear",
+        "name": "Elinor Glasses",
+        "price": "282.00",
+    },
     {"id": 2, "color": "cyan", "department": "Clothing", "name": "Atlas Shirt", "price": "127.00"},
-    {"id": 3, "color": "teal", "department": "Clothing", "name": "Small Metal Shoes", "price": "232.00"},
-    {"id": 4, "color": "red", "department": "Watches", "name": "Red Dragon Watch", "price": "232.00"},
+    {
+        "id": 3,
+        "color": "teal",
+        "department": "Clothing",
+        "name": "Small Metal Shoes",
+        "price": "232.00",
+    },
+    {
+        "id": 4,
+        "color": "red",
+        "department": "Watches",
+        "name": "Red Dragon Watch",
+        "price": "232.00",
+    },
 ]
 
 PROPAGATED = (
@@ -75,7 +93,11 @@ def webapp_app(catalog_url: dict[str, str]) -> web.Application:
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     app.router.add_get("/api/catalog", api_catalog)
-    app.router.add_get("/", lambda r: web.Response(text="webapp"))
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text="webapp")
+
+    app.router.add_get("/", index)
     return app
 
 

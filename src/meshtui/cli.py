@@ -1,0 +1,155 @@
+"""The `meshtui` command: the TUI, `meshtui demo`, and headless commands.
+
+Imports stay lazy so `--help` and the first frame do not wait for the kubernetes client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from meshtui import __version__
+
+EPILOG = """\
+commands:
+  meshtui                         the TUI on the current kubeconfig context
+  meshtui --admin URL             the TUI on one Envoy admin endpoint, no Kubernetes
+  meshtui demo [--no-tui]         a local mesh of real Envoys, and the TUI on it
+  meshtui stats --file PATH       parse a saved /stats body (text or ?format=json)
+  meshtui stats POD -n NS         one live /stats read through a port-forward
+  meshtui stats --admin URL       one live /stats read from an Envoy admin URL
+
+Headless commands exit 2 with one line on stderr when something is wrong.
+Keys in the TUI: press ? for the help screen.
+"""
+
+
+def _positive_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from exc
+    if value < 0.2:
+        raise argparse.ArgumentTypeError("the refresh interval is at least 0.2 s")
+    return value
+
+
+def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
+    p.add_argument(
+        "--kubeconfig",
+        metavar="PATH",
+        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)",
+    )
+    p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    p.add_argument("-n", "--namespace", metavar="NS", help=namespace_help)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="meshtui",
+        description="Live debugging of an Istio service mesh: pods, sidecar Envoy stats, port-forwards.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"meshtui {__version__}")
+    _kube_options(p, namespace_help="only this namespace (default: all namespaces)")
+    p.add_argument(
+        "--admin",
+        metavar="URL",
+        help="attach to one Envoy admin endpoint (http://HOST:PORT), no Kubernetes",
+    )
+    p.add_argument(
+        "--interval",
+        type=_positive_interval,
+        default=1.0,
+        metavar="SECONDS",
+        help="stats refresh interval (default 1, at least 0.2)",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="refuse every call that changes a proxy (log levels, reset counters)",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser(
+        "stats",
+        help="print a sidecar's Envoy stats once (file, pod or admin URL)",
+        description="Print Envoy stats once: from a saved /stats body, a pod, or an admin URL.",
+    )
+    s.add_argument("pod", nargs="?", metavar="POD", help="pod whose sidecar to read (needs -n)")
+    _kube_options(s, namespace_help="the pod's namespace")
+    s.add_argument("--file", metavar="PATH", help="a saved /stats body, plain text or ?format=json")
+    s.add_argument("--admin", metavar="URL", help="an Envoy admin URL instead of a pod")
+    s.add_argument("--prefix", metavar="P", help="keep stats whose name starts with P (re:REGEX for a regex)")
+    s.add_argument("--json", action="store_true", help='JSON list of {"name", "kind", "value"}')
+
+    d = sub.add_parser(
+        "demo",
+        help="start a local mesh of real Envoy processes and the TUI on it",
+        description="A local mesh (webapp -> catalog, ingress gateway) on real Envoy, "
+        "with a simulated Kubernetes API server and a load loop. No cluster needed.",
+    )
+    d.add_argument("--no-tui", action="store_true", help="keep the mesh up and print its kubeconfig path")
+    d.add_argument("--rate", type=float, default=3.0, help="load loop requests per second (default 3)")
+    d.add_argument(
+        "--broken-tracing",
+        metavar="WORKLOAD",
+        choices=["webapp", "catalog", "istio-ingressgateway"],
+        help="give this proxy the scenario's broken tracing bootstrap",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "stats":
+        from meshtui.headless import CommandError, stats_command
+
+        try:
+            return stats_command(args)
+        except CommandError as exc:
+            print(f"meshtui: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130
+    if args.command == "demo":
+        return _demo(args)
+    from meshtui.ui.app import run_app
+
+    return run_app(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.no_tui:
+        from meshtui.demo import mesh
+
+        extra = ["--broken-tracing", args.broken_tracing] if args.broken_tracing else []
+        return mesh.main(["--rate", str(args.rate), *extra])
+    from meshtui.demo.run import DemoError, start_mesh
+
+    print("meshtui demo: starting the mesh (real Envoys, simulated API server) ...", file=sys.stderr)
+    try:
+        mesh_process = start_mesh(rate=args.rate, broken_tracing=args.broken_tracing)
+    except DemoError as exc:
+        print(f"meshtui: {exc}", file=sys.stderr)
+        return 2
+    with mesh_process:
+        from meshtui.ui.app import run_app
+
+        args.kubeconfig, args.context, args.namespace, args.admin = (
+            mesh_process.kubeconfig,
+            None,
+            None,
+            None,
+        )
+        args.interval, args.read_only = (
+            getattr(args, "interval", 1.0),
+            getattr(args, "read_only", False),
+        )
+        return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""An async client for one Envoy admin endpoint (port 15000), with human errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from meshtui.envoy.tracker import StatKinds
+
+
+class AdminError(Exception):
+    """Envoy's admin API could not answer; the text is one line for the pane."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    version: str
+    state: str
+    uptime: str
+    node_id: str
+
+
+class EnvoyAdmin:
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+            trust_env=False,  # never send loopback admin calls through an HTTP proxy
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        try:
+            r = await self._client.get(path, params=params)
+        except httpx.ConnectError as exc:
+            raise AdminError(f"cannot connect to Envoy admin at {self.base_url}: {_why(exc)}") from exc
+        except httpx.TimeoutException as exc:
+            raise AdminError(f"Envoy admin at {self.base_url} did not answer in time") from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise AdminError(f"connection to Envoy admin at {self.base_url} dropped") from exc
+        except httpx.HTTPError as exc:
+            raise AdminError(f"Envoy admin at {self.base_url}: {type(exc).__name__}") from exc
+        if r.status_code != 200:
+            first = r.text.strip().splitlines()[0][:160] if r.text.strip() else r.reason_phrase
+            raise AdminError(f"Envoy admin answered {r.status_code} on {path}: {first}", r.status_code)
+        return r
+
+    async def stats_text(self, envoy_filter: str | None = None) -> str:
+        params = {"filter": envoy_filter} if envoy_filter else None
+        return (await self.get("/stats", params)).text
+
+    async def stats_json(self, envoy_filter: str | None = None) -> str:
+        params = {"format": "json"}
+        if envoy_filter:
+            params["filter"] = envoy_filter
+        return (await self.get("/stats", params)).text
+
+    async def stat_kinds(self, envoy_filter: str | None = None) -> StatKinds:
+        """Which stats are counters and which gauges (Envoy's `/stats?type=`)."""
+
+        async def names(kind: str) -> frozenset[str]:
+            params = {"type": kind}
+            if envoy_filter:
+                params["filter"] = envoy_filter
+            text = (await self.get("/stats", params)).text
+            return frozenset(line.partition(": ")[0] for line in text.splitlines() if line)
+
+        return StatKinds(gauges=await names("Gauges"), counters=await names("Counters"))
+
+    async def server_info(self) -> ServerInfo:
+        try:
+            doc = (await self.get("/server_info")).json()
+        except ValueError as exc:
+            raise AdminError("Envoy /server_info is not JSON") from exc
+        return ServerInfo(
+            version=str(doc.get("version", "")).split("/")[1]
+            if "/" in str(doc.get("version", ""))
+            else str(doc.get("version", "")),
+            state=str(doc.get("state", "")),
+            uptime=str(doc.get("uptime_current_epoch", "")),
+            node_id=str(doc.get("node", {}).get("id", "")),
+        )
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc)
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.splitlines()[0][:120] if text else type(exc).__name__

@@ -1,0 +1,123 @@
+"""Load a kubeconfig the way kubectl does and describe API errors in one human line."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+
+class KubeError(Exception):
+    """A Kubernetes problem with a one-line reason fit for a status line or stderr."""
+
+
+@dataclass(frozen=True)
+class KubeTarget:
+    context: str
+    server: str
+    configuration: client.Configuration
+
+    def api_client(self) -> client.ApiClient:
+        return client.ApiClient(self.configuration)
+
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api_client())
+
+    def auth_header(self) -> str | None:
+        # auth_settings() runs the refresh hook first (exec plugins, expiring tokens)
+        settings: Any = self.configuration.auth_settings()
+        for setting in settings.values():
+            if setting.get("in") == "header" and setting.get("key", "").lower() == "authorization":
+                return str(setting["value"]) or None
+        return None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        cfg = self.configuration
+        if not cfg.host.startswith("https"):
+            return None
+        ctx = ssl.create_default_context(cafile=cfg.ssl_ca_cert or None)
+        if cfg.cert_file:
+            ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
+        if not cfg.verify_ssl:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+
+def kubeconfig_path(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return env.split(os.pathsep)[0]
+    return str(Path.home() / ".kube" / "config")
+
+
+def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarget:
+    """Read the kubeconfig (`--kubeconfig`, then KUBECONFIG, then ~/.kube/config)."""
+    path = kubeconfig_path(kubeconfig)
+    if not Path(path).exists():
+        raise KubeError(f"no kubeconfig at {path} (use --kubeconfig or KUBECONFIG, or --admin URL)")
+    cfg = client.Configuration()
+    try:
+        contexts, current = config.list_kube_config_contexts(config_file=path)
+        name = context or (current or {}).get("name", "")
+        if context and context not in {c["name"] for c in contexts}:
+            raise KubeError(f"context {context!r} is not in {path}")
+        config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
+    except ConfigException as exc:
+        raise KubeError(f"kubeconfig {path}: {first_line(str(exc))}") from exc
+    except (OSError, ValueError) as exc:
+        raise KubeError(f"kubeconfig {path} unreadable: {first_line(str(exc))}") from exc
+    cfg.retries = False
+    return KubeTarget(context=name, server=cfg.host, configuration=cfg)
+
+
+def first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:200]
+
+
+def describe(exc: BaseException, server: str = "") -> str:
+    """One line a user can act on, for any error the kubernetes client raises."""
+    where = f" at {server}" if server else ""
+    if isinstance(exc, KubeError):
+        return str(exc)
+    if isinstance(exc, ApiException):
+        message = _status_message(exc)
+        if exc.status == 401:
+            return (
+                f"API server{where} rejected the credentials (401): "
+                "expired or revoked? refresh your kubeconfig"
+            )
+        if exc.status == 403:
+            return f"RBAC denied (403): {message}"
+        if exc.status == 404:
+            return f"not found (404): {message}"
+        if exc.status == 0 or exc.status is None:
+            return f"API server{where} unreachable: {first_line(str(exc.reason))}"
+        return f"API server{where} answered {exc.status} {exc.reason}: {message}"
+    name = type(exc).__name__
+    text = str(exc)
+    if "Connection refused" in text or name in ("MaxRetryError", "NewConnectionError"):
+        return f"API server{where} unreachable: connection refused"
+    if "timed out" in text.lower() or "Timeout" in name:
+        return f"API server{where} did not answer in time"
+    return f"Kubernetes error{where}: {first_line(text) or name}"
+
+
+def _status_message(exc: ApiException) -> str:
+    import json
+
+    body: Any = exc.body
+    try:
+        doc = json.loads(body) if body else {}
+        return str(doc.get("message") or exc.reason)
+    except (ValueError, TypeError, AttributeError):
+        return first_line(str(body or exc.reason))

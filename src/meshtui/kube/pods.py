@@ -1,0 +1,239 @@
+"""Pods as meshtui shows them, and a list + watch loop that streams their changes.
+
+The kubernetes client is synchronous: the watch runs in one thread and hands
+events to the asyncio loop. It re-lists on 410 Gone and retries with backoff on
+errors, reporting each error as one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+SIDECAR_CONTAINER = "istio-proxy"
+
+
+@dataclass(frozen=True, slots=True)
+class PodInfo:
+    namespace: str
+    name: str
+    uid: str
+    workload: str
+    ready: str  # "2/2"
+    status: str  # Running, Pending, Terminating, CrashLoopBackOff, ...
+    restarts: int
+    created: float  # unix seconds
+    ip: str
+    sidecar: str | None  # istio-proxy image tag, None without a sidecar
+    is_gateway: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+    @property
+    def has_proxy(self) -> bool:
+        return self.sidecar is not None
+
+
+def _image_tag(image: str) -> str:
+    last = image.rsplit("/", 1)[-1]
+    if "@" in last:
+        return last.split("@", 1)[1][:19]
+    return last.rsplit(":", 1)[1] if ":" in last else "latest"
+
+
+def _ts(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return 0.0
+
+
+def workload_of(name: str, labels: dict[str, str], owners: Iterable[Any]) -> str:
+    """The Deployment (or other owner) a pod belongs to, so a restarted pod can be followed."""
+    for owner in owners or ():
+        kind, oname = getattr(owner, "kind", None), getattr(owner, "name", "")
+        if kind == "ReplicaSet":
+            h = labels.get("pod-template-hash")
+            return oname[: -len(h) - 1] if h and oname.endswith("-" + h) else oname
+        if kind:
+            return oname
+    return labels.get("app") or labels.get("app.kubernetes.io/name") or name
+
+
+def pod_info(pod: Any) -> PodInfo:
+    """From a kubernetes client V1Pod."""
+    meta, spec, status = pod.metadata, pod.spec, pod.status
+    labels = meta.labels or {}
+    statuses = (status.container_statuses or []) if status else []
+    containers = spec.containers or []
+    ready = sum(1 for s in statuses if s.ready)
+    restarts = sum(s.restart_count or 0 for s in statuses)
+    phase = (status.phase if status else None) or "Unknown"
+    shown = phase
+    for s in statuses:
+        waiting = s.state.waiting if s.state else None
+        if waiting and waiting.reason:
+            shown = waiting.reason
+            break
+    if meta.deletion_timestamp:
+        shown = "Terminating"
+    proxy_image = next((c.image for c in containers if c.name == SIDECAR_CONTAINER), None)
+    for c in spec.init_containers or []:  # native sidecars (restartPolicy: Always)
+        if c.name == SIDECAR_CONTAINER and getattr(c, "restart_policy", None) == "Always":
+            proxy_image = c.image
+    return PodInfo(
+        namespace=meta.namespace,
+        name=meta.name,
+        uid=meta.uid or "",
+        workload=workload_of(meta.name, labels, meta.owner_references or ()),
+        ready=f"{ready}/{len(containers)}",
+        status=shown,
+        restarts=restarts,
+        created=_ts(meta.creation_timestamp),
+        ip=(status.pod_ip if status else None) or "",
+        sidecar=_image_tag(proxy_image) if proxy_image else None,
+        is_gateway="istio" in labels and "gateway" in labels.get("istio", ""),
+    )
+
+
+def successor(old: PodInfo, pods: Iterable[PodInfo]) -> PodInfo | None:
+    """The pod that replaced `old` in its workload (rollout restart), if there is one."""
+    candidates = [
+        p
+        for p in pods
+        if p.namespace == old.namespace
+        and p.workload == old.workload
+        and p.name != old.name
+        and p.status != "Terminating"
+    ]
+    return max(candidates, key=lambda p: p.created, default=None)
+
+
+def age(seconds: float) -> str:
+    """kubectl's AGE: 45s, 12m, 3h, 5d."""
+    s = max(0, int(seconds))
+    if s < 120:
+        return f"{s}s"
+    if s < 7200:
+        return f"{s // 60}m"
+    if s < 172800:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
+
+@dataclass(frozen=True, slots=True)
+class PodEvent:
+    kind: Literal["SYNC", "ADDED", "MODIFIED", "DELETED", "ERROR"]
+    pods: tuple[PodInfo, ...] = ()
+    message: str = ""
+
+
+class PodWatch:
+    """list, then watch from the list's resourceVersion; one thread, events into asyncio."""
+
+    def __init__(self, target: Any, namespace: str | None = None, timeout_seconds: int = 50):
+        self.target = target
+        self.namespace = namespace
+        self.timeout_seconds = timeout_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def events(self) -> AsyncIterator[PodEvent]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[PodEvent] = asyncio.Queue()
+
+        def emit(event: PodEvent) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+            except RuntimeError:  # the loop is closed: the app is gone
+                self._stop.set()
+
+        self._thread = threading.Thread(target=self._run, args=(emit,), name="meshtui-pod-watch", daemon=True)
+        self._thread.start()
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self.stop()
+
+    def _run(self, emit: Any) -> None:
+        from kubernetes import watch
+        from kubernetes.client.rest import ApiException
+
+        from meshtui.kube.config import describe
+
+        core = self.target.core()
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                if self.namespace:
+                    listed = core.list_namespaced_pod(self.namespace, _request_timeout=10)
+                else:
+                    listed = core.list_pod_for_all_namespaces(_request_timeout=10)
+                emit(PodEvent("SYNC", tuple(pod_info(p) for p in listed.items)))
+                rv = listed.metadata.resource_version
+                backoff = 0.5
+                while not self._stop.is_set():
+                    w = watch.Watch()
+                    kwargs: dict[str, Any] = {
+                        "resource_version": rv,
+                        "timeout_seconds": self.timeout_seconds,
+                        "_request_timeout": (5, self.timeout_seconds + 15),
+                    }
+                    fn = core.list_pod_for_all_namespaces
+                    args: tuple[Any, ...] = ()
+                    if self.namespace:
+                        fn, args = core.list_namespaced_pod, (self.namespace,)
+                    for ev in w.stream(fn, *args, **kwargs):
+                        if self._stop.is_set():
+                            w.stop()
+                            break
+                        obj = ev["object"]
+                        rv = obj.metadata.resource_version or rv
+                        emit(PodEvent(ev["type"], (pod_info(obj),)))
+            except ApiException as exc:
+                if exc.status == 410:  # resourceVersion too old: list again
+                    continue
+                emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
+            except Exception as exc:
+                emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
+            if self._stop.wait(backoff):
+                return
+            backoff = min(backoff * 2, 10.0)
+
+
+class PodIndex:
+    """The current pods, kept from SYNC/ADDED/MODIFIED/DELETED events."""
+
+    def __init__(self) -> None:
+        self.pods: dict[tuple[str, str], PodInfo] = {}
+
+    def apply(self, event: PodEvent) -> list[PodInfo]:
+        """Apply one event; returns the pods that disappeared (deleted, or gone at a re-list)."""
+        gone: list[PodInfo] = []
+        if event.kind == "SYNC":
+            fresh = {p.key: p for p in event.pods}
+            gone = [p for k, p in self.pods.items() if k not in fresh]
+            self.pods = fresh
+        elif event.kind in ("ADDED", "MODIFIED"):
+            for p in event.pods:
+                self.pods[p.key] = p
+        elif event.kind == "DELETED":
+            for p in event.pods:
+                if self.pods.pop(p.key, None) is not None:
+                    gone.append(p)
+        return gone
+
+    def snapshot(self) -> tuple[PodInfo, ...]:
+        """Sidecar pods first, then by namespace and name (the pods pane's order)."""
+        return tuple(sorted(self.pods.values(), key=lambda p: (p.sidecar is None, p.namespace, p.name)))

@@ -1,0 +1,352 @@
+"""Port-forwards to pod ports through the API server, like `kubectl port-forward`.
+
+Each forward listens on 127.0.0.1 (never another address) and carries every
+local TCP connection over its own websocket to
+`/api/v1/namespaces/NS/pods/POD/portforward?ports=P`, speaking
+`v4.channel.k8s.io`: after the upgrade the server sends, per channel, one frame
+with the port number (little-endian); then channel 0 carries data both ways and
+channel 1 carries an error text from the kubelet.
+
+A `ForwardManager` keeps one forward per (pod, port), shared by every user,
+tracks its state (up / reconnecting / failed + why), probes it with backoff after
+a failure, and closes it when its last user releases it or its pod is deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus, WebSocketException
+
+PROTOCOL = "v4.channel.k8s.io"
+DATA, ERROR = 0, 1
+
+
+class ForwardState(str, Enum):
+    STARTING = "starting"
+    UP = "up"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardStatus:
+    namespace: str
+    pod: str
+    port: int
+    local_port: int
+    state: ForwardState
+    reason: str = ""
+    since: float = 0.0
+    streams: int = 0  # websocket streams opened so far
+
+    @property
+    def label(self) -> str:
+        return f"{self.pod}:{self.port}"
+
+
+class PortForwardError(Exception):
+    """The API server or kubelet refused or dropped a forward; the text says why."""
+
+
+class PortForward:
+    """One local 127.0.0.1 listener carried to one pod port."""
+
+    def __init__(
+        self,
+        target: Any,
+        namespace: str,
+        pod: str,
+        port: int,
+        on_change: Callable[[ForwardStatus], None] | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.target = target
+        self.namespace, self.pod, self.port = namespace, pod, port
+        self.on_change = on_change
+        self.connect_timeout = connect_timeout
+        self.local_port = 0
+        self.users = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._state = ForwardState.STARTING
+        self._reason = ""
+        self._since = time.monotonic()
+        self._streams = 0
+        self._failures = 0
+        self._retry_at = 0.0
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.local_port}"
+
+    @property
+    def status(self) -> ForwardStatus:
+        return ForwardStatus(
+            self.namespace,
+            self.pod,
+            self.port,
+            self.local_port,
+            self._state,
+            self._reason,
+            self._since,
+            self._streams,
+        )
+
+    async def start(self) -> PortForward:
+        self._server = await asyncio.start_server(self._accept, host="127.0.0.1", port=0)
+        self.local_port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def probe(self) -> bool:
+        """Open a stream and wait for the kubelet's port frames: is the pod port reachable?"""
+        try:
+            ws = await self._open()
+        except PortForwardError:
+            return False
+        await ws.close()
+        return True
+
+    async def _heal(self) -> None:
+        """Probe until a stream opens again (each failure pushes the next try back)."""
+        while self._state in (ForwardState.RECONNECTING, ForwardState.STARTING):
+            await asyncio.sleep(max(self._retry_at - time.monotonic(), 0.05))
+            if await self.probe():
+                return
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        self._set(ForwardState.CLOSED, "")
+        if self._server:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _set(self, state: ForwardState, reason: str) -> None:
+        if state == self._state and reason == self._reason:
+            return
+        self._state, self._reason, self._since = state, reason, time.monotonic()
+        if self.on_change:
+            self.on_change(self.status)
+
+    def _ws_url(self) -> str:
+        base = self.target.server.rstrip("/")
+        scheme, rest = base.split("://", 1)
+        path = (
+            f"/api/v1/namespaces/{urllib.parse.quote(self.namespace)}/pods/"
+            f"{urllib.parse.quote(self.pod)}/portforward?ports={self.port}"
+        )
+        return ("wss" if scheme == "https" else "ws") + "://" + rest + path
+
+    async def _open(self) -> ClientConnection:
+        if self._state == ForwardState.CLOSED:
+            raise PortForwardError("forward closed")
+        now = time.monotonic()
+        if now < self._retry_at:
+            raise PortForwardError(self._reason or "reconnecting")
+        headers = {}
+        auth = self.target.auth_header()
+        if auth:
+            headers["Authorization"] = auth
+        try:
+            ws = await asyncio.wait_for(
+                connect(
+                    self._ws_url(),
+                    subprotocols=[PROTOCOL],  # type: ignore[list-item]
+                    additional_headers=headers,
+                    ssl=self.target.ssl_context(),
+                    max_size=None,
+                    open_timeout=self.connect_timeout,
+                    ping_interval=20,
+                    ping_timeout=20,
+                    compression=None,
+                ),
+                self.connect_timeout,
+            )
+            await asyncio.wait_for(self._read_port_frames(ws), self.connect_timeout)
+        except InvalidStatus as exc:
+            self._fail(_rejection(exc), permanent=exc.response.status_code in (401, 403, 404))
+            raise PortForwardError(self._reason) from exc
+        except PortForwardError as exc:
+            self._fail(str(exc))
+            raise
+        except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
+            self._fail(_network_reason(exc, self.target.server))
+            raise PortForwardError(self._reason) from exc
+        self._streams += 1
+        self._failures = 0
+        self._retry_at = 0.0
+        self._set(ForwardState.UP, "")
+        return ws
+
+    async def _read_port_frames(self, ws: ClientConnection) -> None:
+        seen: set[int] = set()
+        while seen != {DATA, ERROR}:
+            frame = await ws.recv()
+            if not isinstance(frame, bytes) or not frame:
+                raise PortForwardError("unexpected text frame from the API server")
+            channel = frame[0]
+            if channel in seen and channel == ERROR:
+                raise PortForwardError(_kubelet_error(frame[1:]))
+            if len(frame) != 3 or int.from_bytes(frame[1:3], "little") != self.port:
+                raise PortForwardError(f"bad port-forward handshake on channel {channel}")
+            seen.add(channel)
+
+    def _fail(self, reason: str, permanent: bool = False) -> None:
+        self._failures += 1
+        delay = min(0.25 * 2 ** (self._failures - 1), 5.0)
+        self._retry_at = time.monotonic() + delay
+        self._set(
+            ForwardState.FAILED if permanent or self._failures > 8 else ForwardState.RECONNECTING,
+            reason,
+        )
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            try:
+                ws = await self._open()
+            except PortForwardError:
+                return
+            await self._carry(reader, writer, ws)
+        except asyncio.CancelledError:
+            pass  # the forward is closing; asyncio would log a cancelled connection callback
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _carry(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ws: ClientConnection
+    ) -> None:
+        async def upstream() -> None:
+            while chunk := await reader.read(65536):
+                await ws.send(b"\x00" + chunk)
+
+        async def downstream() -> None:
+            async for frame in ws:
+                if not isinstance(frame, bytes) or not frame:
+                    continue
+                if frame[0] == DATA:
+                    writer.write(frame[1:])
+                    await writer.drain()
+                elif frame[0] == ERROR and len(frame) > 1:
+                    self._fail(_kubelet_error(frame[1:]))
+                    return
+
+        up = asyncio.ensure_future(upstream())
+        down = asyncio.ensure_future(downstream())
+        try:
+            done, _ = await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
+            if down in done and self._state == ForwardState.UP:
+                # the API server or kubelet ended the stream under a live client: check the
+                # way back now (with backoff) rather than at the next request
+                self._set(ForwardState.RECONNECTING, "stream dropped by the API server")
+                self._spawn(self._heal())
+        except (ConnectionError, WebSocketException):
+            pass
+        finally:
+            for t in (up, down):
+                t.cancel()
+            await asyncio.gather(up, down, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+
+def _kubelet_error(data: bytes) -> str:
+    text = data.decode(errors="replace").strip()
+    # "an error occurred forwarding 15000 -> 15000: error forwarding port ...: connection refused"
+    return "kubelet: " + (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160]
+
+
+def _rejection(exc: InvalidStatus) -> str:
+    import json
+
+    code = exc.response.status_code
+    try:
+        message = json.loads(exc.response.body or b"{}").get("message", "")
+    except ValueError:
+        message = ""
+    if code == 403:
+        return f"RBAC denied (403): {message or 'cannot create pods/portforward'}"
+    if code == 401:
+        return "API server rejected the credentials (401): expired or revoked?"
+    if code == 404:
+        return f"pod gone (404): {message}".rstrip(": ")
+    return f"API server answered {code}: {message}".rstrip(": ")
+
+
+def _network_reason(exc: BaseException, server: str) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"API server {server} did not answer within the connect timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"API server {server} unreachable: connection refused"
+    if isinstance(exc, websockets.exceptions.ConnectionClosed):
+        return "stream closed during the port-forward handshake"
+    return f"port-forward failed: {exc}"[:200]
+
+
+class ForwardManager:
+    """One forward per (namespace, pod, port), shared and reference-counted."""
+
+    def __init__(self, target: Any, on_change: Callable[[ForwardStatus], None] | None = None):
+        self.target = target
+        self.on_change = on_change
+        self._forwards: dict[tuple[str, str, int], PortForward] = {}
+        self._lock = asyncio.Lock()
+
+    def statuses(self) -> list[ForwardStatus]:
+        return [f.status for f in self._forwards.values()]
+
+    async def acquire(self, namespace: str, pod: str, port: int) -> PortForward:
+        key = (namespace, pod, port)
+        async with self._lock:
+            fwd = self._forwards.get(key)
+            if fwd is None:
+                fwd = await PortForward(self.target, namespace, pod, port, self.on_change).start()
+                self._forwards[key] = fwd
+            fwd.users += 1
+            return fwd
+
+    async def release(self, fwd: PortForward) -> None:
+        async with self._lock:
+            fwd.users -= 1
+            if fwd.users <= 0:
+                self._forwards.pop((fwd.namespace, fwd.pod, fwd.port), None)
+                await fwd.close()
+
+    async def pod_deleted(self, namespace: str, pod: str) -> None:
+        async with self._lock:
+            for key in [k for k in self._forwards if k[:2] == (namespace, pod)]:
+                await self._forwards.pop(key).close()
+
+    async def close(self) -> None:
+        async with self._lock:
+            forwards, self._forwards = list(self._forwards.values()), {}
+        for fwd in forwards:
+            await fwd.close()

@@ -1,0 +1,1 @@
+"""The Textual app: widgets draw snapshots; they never do I/O themselves."""

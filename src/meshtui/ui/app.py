@@ -1,0 +1,203 @@
+"""The meshtui app: pods on the left, the selected pod's views on the right, a status line."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
+from meshtui.kube.pods import PodInfo
+from meshtui.ui.messages import ForwardsChanged, KubeProblem, PodsChanged, PodSelected, StatsUpdated
+from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
+from meshtui.ui.widgets.pods import PodEvents, PodsPane
+from meshtui.ui.widgets.stats import StatsPane
+from meshtui.ui.widgets.status import StatusLine
+
+
+def styles_path() -> Path:
+    """meshtui.tcss from an installed wheel (meshtui/styles) or a source checkout (styles/)."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[1] / "styles", here.parents[3] / "styles"):
+        if (candidate / "meshtui.tcss").exists():
+            return candidate / "meshtui.tcss"
+    raise FileNotFoundError("meshtui.tcss not found next to the package nor in the checkout")
+
+
+@dataclass
+class Options:
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    admin: str | None = None
+    interval: float = 1.0
+    read_only: bool = False
+
+
+class MeshtuiApp(App[int]):
+    CSS_PATH = styles_path()
+    TITLE = "meshtui"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", tooltip="Show every key that works here"),
+        Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
+        Binding("ctrl+p", "command_palette", show=False),
+    ]
+
+    def __init__(
+        self,
+        options: Options,
+        *,
+        clock: Callable[[], float] = time.time,
+        pod_events: PodEvents | None = None,
+        endpoint_for: Callable[[PodInfo], AdminEndpoint] | None = None,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.clock = clock
+        self._pod_events = pod_events
+        self._endpoint_for = endpoint_for
+        self.manager: Any = None  # ForwardManager once the kubeconfig is loaded
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield PodsPane(clock=self.clock, id="pods")
+            with TabbedContent(id="views"), TabPane("Stats", id="tab-stats"):
+                yield StatsPane(self.options.interval, id="stats")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def stats(self) -> StatsPane:
+        return self.query_one(StatsPane)
+
+    @property
+    def pods(self) -> PodsPane:
+        return self.query_one(PodsPane)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        if self.options.admin:
+            self.pods.display = False
+            self.status.set(context="--admin", namespace="-")
+            self.stats.attach(DirectEndpoint(self.options.admin))
+            self.stats.table.focus()
+        elif self._pod_events is not None:
+            self.status.set(context="test", namespace=self.options.namespace or "")
+            self.pods.watch_pods(self._pod_events)
+            self.pods.table.focus()
+        else:
+            self.pods.table.focus()
+            self._connect()
+
+    @work(exclusive=True, group="kube", exit_on_error=False)
+    async def _connect(self) -> None:
+        # the kubernetes client is imported here, after the first frame
+        from meshtui.kube import config
+        from meshtui.kube.pods import PodWatch
+        from meshtui.kube.portforward import ForwardManager
+
+        try:
+            target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
+        except config.KubeError as exc:
+            self.post_message(KubeProblem(str(exc)))
+            self.pods._set_state(str(exc), error=True)
+            return
+        self.status.set(context=target.context, namespace=self.options.namespace or "")
+        self.manager = ForwardManager(target, on_change=lambda _: self._forwards_changed())
+        namespace = self.options.namespace
+        self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
+
+    def _forwards_changed(self) -> None:
+        if self.manager is not None:
+            self.post_message(ForwardsChanged(tuple(self.manager.statuses())))
+
+    # -- messages ----------------------------------------------------------------------
+
+    @on(PodSelected)
+    def _pod_selected(self, message: PodSelected) -> None:
+        pod = message.pod
+        if not pod.sidecar:
+            self.stats.detach(f"{pod.name} has no istio-proxy sidecar: no Envoy stats to show")
+            return
+        if self._endpoint_for is not None:
+            endpoint = self._endpoint_for(pod)
+        else:
+            from meshtui.kube.endpoint import ForwardedAdmin
+
+            endpoint = ForwardedAdmin(self.manager, pod.namespace, pod.name)
+        self.stats.attach(endpoint)
+        if message.followed_from:
+            self.notify(f"{message.followed_from} was replaced: following {pod.name}", timeout=4)
+
+    @on(PodsChanged)
+    def _pods_changed(self, message: PodsChanged) -> None:
+        if self.manager is None:
+            return
+        for pod in message.gone:
+            self.run_worker(self.manager.pod_deleted(pod.namespace, pod.name), exit_on_error=False)
+        selected = self.pods.selected
+        if (
+            selected is not None
+            and any(p.key == selected.key for p in message.gone)
+            and self.pods.following is not None
+        ):
+            self.stats.detach(f"{selected.name} was deleted: waiting for its replacement ...")
+        self._forwards_changed()
+
+    @on(ForwardsChanged)
+    def _forwards(self, message: ForwardsChanged) -> None:
+        self.status.set(forwards=message.statuses)
+
+    @on(KubeProblem)
+    def _kube_problem(self, message: KubeProblem) -> None:
+        if message.message != self.status.problem:
+            self.status.set(problem=message.message)
+
+    @on(StatsUpdated)
+    def _stats_updated(self, message: StatsUpdated) -> None:
+        u = message.update
+        if self.stats.paused:
+            text = "stats PAUSED (p resumes)"
+        elif u.error:
+            text = f"stats retrying ({u.failures})"
+        else:
+            text = f"stats every {self.options.interval:g}s, last poll {u.fetch_ms:.0f} ms"
+        self.status.set(refresh_state=text)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(rows_from_bindings(dict(self.screen.active_bindings))))
+
+    async def action_quit(self) -> None:
+        if self.manager is not None:
+            await self.manager.close()
+        self.exit(0)
+
+
+def run_app(args: Any) -> int:
+    options = Options(
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        namespace=args.namespace,
+        admin=args.admin,
+        interval=args.interval,
+        read_only=args.read_only,
+    )
+    app = MeshtuiApp(options)
+    result = app.run()
+    return result if result is not None else (app.return_code or 0)

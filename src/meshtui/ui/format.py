@@ -1,0 +1,41 @@
+"""Number and name formatting shared by the widgets."""
+
+from __future__ import annotations
+
+
+def middle_truncate(text: str, width: int) -> str:
+    """Keep both ends of a long stat name: the cluster at the front, the stat at the back."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    head = max(1, (width - 1) // 2)
+    tail = width - 1 - head
+    return text[:head] + "…" + text[-tail:]
+
+
+def fit_number(raw: str, width: int) -> str:
+    if len(raw) <= width:
+        return raw
+    try:
+        return f"{float(raw):.{max(width - 7, 1)}e}"
+    except ValueError:
+        return raw[: width - 1] + "…"
+
+
+def rate(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}/s"
+    if value >= 10:
+        return f"{value:.1f}/s"
+    return f"{value:.2f}/s"
+
+
+def delta(value: int) -> str:
+    return f"{value:+,}" if value else ""
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}"

@@ -1,0 +1,214 @@
+"""The pods pane: a keyed DataTable fed by the list + watch loop, with a filter.
+
+Rows are keyed by namespace/name and diffed (update_cell / add_row / remove_row),
+never cleared, so the cursor and scroll survive every event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, age, successor
+from meshtui.ui.messages import KubeProblem, PodsChanged, PodSelected
+
+# NAME first: it is what a narrow pane must still show
+COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "SIDECAR", "NAMESPACE", "IP")
+PodEvents = Callable[[], AsyncIterator[PodEvent]]
+
+
+def row_of(pod: PodInfo, now: float) -> tuple[str, ...]:
+    return (
+        pod.name,
+        pod.ready,
+        pod.status,
+        str(pod.restarts),
+        age(now - pod.created) if pod.created else "?",
+        pod.sidecar or "-",
+        pod.namespace,
+        pod.ip or "-",
+    )
+
+
+class PodsPane(Widget):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter pods", tooltip="Filter pods by name or namespace"),
+        Binding(
+            "s",
+            "toggle_sidecars",
+            "Sidecars only",
+            tooltip="Show only pods with an istio-proxy sidecar",
+        ),
+        Binding("enter", "select", "Show stats", show=False),
+    ]
+
+    def __init__(self, clock: Callable[[], float] = time.time, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.index = PodIndex()
+        self.sidecars_only = False
+        self.text_filter = ""
+        self.selected: PodInfo | None = None
+        self.following: PodInfo | None = None  # a selected pod that was deleted: follow its workload
+        self._shown: dict[str, PodInfo] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter pods", id="pods-filter", classes="hidden")
+        yield Static("connecting to the API server ...", id="pods-state")
+        table: DataTable[str] = DataTable(id="pods-table", cursor_type="row", zebra_stripes=False)
+        for col in COLUMNS:
+            table.add_column(col, key=col.lower())
+        yield table
+
+    def on_mount(self) -> None:
+        self.set_interval(5, self._refresh_ages)
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one("#pods-table", DataTable)
+
+    # -- the watch ---------------------------------------------------------------------
+
+    def watch_pods(self, events: PodEvents) -> None:
+        self._watch(events)
+
+    @work(exclusive=True, group="pod-watch", exit_on_error=False)
+    async def _watch(self, events: PodEvents) -> None:
+        async for event in events():
+            if event.kind == "ERROR":
+                self.post_message(KubeProblem(event.message))
+                self._set_state(event.message, error=True)
+                continue
+            gone = self.index.apply(event)
+            self.post_message(KubeProblem(None))
+            self.post_message(PodsChanged(self.index.snapshot(), tuple(gone)))
+            self._follow(gone)
+
+    def _follow(self, gone: list[PodInfo]) -> None:
+        """Keep the selection on a workload through a rollout restart."""
+        sel = self.selected
+        if sel is not None and any(p.key == sel.key for p in gone):
+            self.following = sel
+        if self.following is not None:
+            nxt = successor(self.following, self.index.pods.values())
+            if nxt is not None:
+                old, self.following = self.following, None
+                self._select(nxt, followed_from=old.name)
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _visible(self, pods: tuple[PodInfo, ...]) -> list[PodInfo]:
+        text = self.text_filter.lower()
+        return [
+            p
+            for p in pods
+            if (not self.sidecars_only or p.sidecar)
+            and (not text or text in p.name.lower() or text in p.namespace.lower())
+        ]
+
+    @on(PodsChanged)
+    def _on_pods(self, message: PodsChanged) -> None:
+        self._sync(message.pods)
+
+    def _sync(self, pods: tuple[PodInfo, ...]) -> None:
+        table = self.table
+        now = self.clock()
+        want = {f"{p.namespace}/{p.name}": p for p in self._visible(pods)}
+        added = False
+        with self.app.batch_update():
+            for key in [k for k in self._shown if k not in want]:
+                table.remove_row(key)
+                del self._shown[key]
+            for key, pod in want.items():
+                old = self._shown.get(key)
+                if old is None:
+                    table.add_row(*row_of(pod, now), key=key)
+                    added = True
+                elif old != pod:
+                    for col, (a, b) in zip(
+                        COLUMNS, zip(row_of(old, now), row_of(pod, now), strict=True), strict=True
+                    ):
+                        if a != b:
+                            table.update_cell(key, col.lower(), b)
+                self._shown[key] = pod
+            if added:
+                table.sort("sidecar", "namespace", "name", key=lambda row: (row[0] == "-", row[1], row[2]))
+        total = len(self.index.pods)
+        if not total:
+            self._set_state("no pods" + (" in this namespace" if self.app else ""))
+        elif not want:
+            self._set_state(f"no pods match (of {total}); press s or / to widen")
+        else:
+            sidecars = sum(1 for p in self.index.pods.values() if p.sidecar)
+            self._set_state(f"{len(want)} of {total} pods, {sidecars} with sidecars")
+        if self.selected is None and self.following is None:
+            first = next((p for p in want.values() if p.sidecar and p.status == "Running"), None)
+            if first is not None:
+                self._select(first)
+
+    def _refresh_ages(self) -> None:
+        now = self.clock()
+        for key, pod in self._shown.items():
+            if pod.created:
+                self.table.update_cell(key, "age", age(now - pod.created))
+
+    def _set_state(self, text: str, error: bool = False) -> None:
+        state = self.query_one("#pods-state", Static)
+        state.update(text)
+        state.set_class(error, "error")
+
+    # -- selection ---------------------------------------------------------------------
+
+    def _select(self, pod: PodInfo, followed_from: str | None = None) -> None:
+        self.selected = pod
+        key = f"{pod.namespace}/{pod.name}"
+        if key in self._shown:
+            self.table.move_cursor(row=self.table.get_row_index(key))
+        self.post_message(PodSelected(pod, followed_from))
+
+    @on(DataTable.RowSelected, "#pods-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        pod = self._shown.get(str(event.row_key.value))
+        if pod is not None and (self.selected is None or pod.key != self.selected.key):
+            self._select(pod)
+
+    def action_select(self) -> None:
+        table = self.table
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            pod = self._shown.get(str(key.value))
+            if pod is not None:
+                self._select(pod)
+
+    def action_toggle_sidecars(self) -> None:
+        self.sidecars_only = not self.sidecars_only
+        self._sync(self.index.snapshot())
+
+    def action_filter(self) -> None:
+        box = self.query_one("#pods-filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Changed, "#pods-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self._sync(self.index.snapshot())
+
+    @on(Input.Submitted, "#pods-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.add_class("hidden")
+        self.table.focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#pods-filter", Input)
+        if box.has_focus:
+            if not box.value:
+                box.add_class("hidden")
+            self.table.focus()

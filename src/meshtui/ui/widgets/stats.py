@@ -1,0 +1,246 @@
+"""The stats pane: filter box, the stats table, and the selected stat's detail + sparkline.
+
+It owns the one long-lived worker that polls the selected sidecar (`StatsFeed`).
+"""
+
+from __future__ import annotations
+
+import collections
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Sparkline, Static
+
+from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
+from meshtui.envoy.filter import FilterError, StatFilter
+from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
+from meshtui.ui.format import delta, number, rate
+from meshtui.ui.messages import StatsUpdated
+from meshtui.ui.widgets.stats_table import SORTS, StatsTable
+
+HISTORY = 60
+
+
+class StatsPane(Widget):
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", tooltip="Filter stats: a name prefix, or re:REGEX"),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Sort",
+            tooltip="Sort by name, by rate (what is moving now), by value",
+        ),
+        Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume the live refresh"),
+        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
+    ]
+
+    def __init__(self, interval: float = 1.0, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.interval = interval
+        self.feed: StatsFeed | None = None
+        self.endpoint_label = ""
+        self.last: StatsUpdate | None = None
+        self.history: collections.deque[float] = collections.deque(maxlen=HISTORY)
+        self._history_for: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="stats-bar"):
+            yield Input(placeholder="filter: name prefix, or re:REGEX", id="stats-filter")
+            yield Static("", id="stats-mode")
+        yield Static("Select a pod with a sidecar to see its Envoy stats.", id="stats-state")
+        yield StatsTable(id="stats-table")
+        with Vertical(id="stat-detail"):
+            yield Static("", id="stat-detail-text")
+            yield Sparkline([], id="stat-spark")
+
+    @property
+    def table(self) -> StatsTable:
+        return self.query_one(StatsTable)
+
+    # -- attaching to a sidecar --------------------------------------------------------
+
+    def attach(self, endpoint: AdminEndpoint) -> None:
+        """Poll this Envoy from now on; the previous feed's worker is cancelled (exclusive)."""
+        self.feed = StatsFeed(endpoint, self.interval)
+        self.feed.set_filter(self.table.filter)
+        self.endpoint_label = endpoint.label
+        self.last = None
+        self.table.snapshot = None
+        self.table.set_filter(self.table.filter)
+        self._reset_history(None)
+        self._state(f"connecting to {endpoint.label} ...")
+        self._run_feed(self.feed)
+        self._show_mode()
+
+    def detach(self, message: str) -> None:
+        self.workers.cancel_group(self, "stats-feed")
+        self.feed = None
+        self.table.snapshot = None
+        self.table.set_filter(self.table.filter)
+        self._state(message)
+
+    @work(exclusive=True, group="stats-feed", exit_on_error=False)
+    async def _run_feed(self, feed: StatsFeed) -> None:
+        async for update in feed.updates():
+            self.post_message(StatsUpdated(update))
+
+    # -- updates -----------------------------------------------------------------------
+
+    @on(StatsUpdated)
+    def _on_update(self, message: StatsUpdated) -> None:
+        update = message.update
+        if self.feed is None or update.endpoint != self.endpoint_label:
+            return  # a late message from a feed we already left
+        self.last = update
+        if update.error:
+            self._state(update.error, error=True)
+            return
+        snap = update.snapshot
+        assert snap is not None
+        self.table.show(snap)
+        shown = len(self.table.rows)
+        if not snap.names:
+            self._state(
+                f"no stats match {self.table.filter.text!r} on {update.endpoint}"
+                if not self.table.filter.empty
+                else f"{update.endpoint} has no stats"
+            )
+        elif shown == 0:
+            self._state(f"no stats match {self.table.filter.text!r}")
+        else:
+            local = "" if update.envoy_filtered else " (Envoy refused the regex: filtered here)"
+            self._state(f"{shown:,} of {len(snap.names):,} stats from {update.endpoint}{local}")
+        self._sample()
+        self._show_detail()
+
+    @on(StatsTable.Highlighted)
+    def _on_highlight(self, message: StatsTable.Highlighted) -> None:
+        if message.name != self._history_for:
+            self._reset_history(message.name)
+            self._sample()
+        self._show_detail()
+
+    def _reset_history(self, name: str | None) -> None:
+        self._history_for = name
+        self.history.clear()
+
+    def _sample(self) -> None:
+        snap, name = self.table.snapshot, self._history_for
+        if snap is None or name is None or name not in snap.values:
+            return
+        raw = snap.values[name]
+        kind = snap.kind(name)
+        if kind == "counter":
+            self.history.append(snap.rates.get(name, 0.0))
+        elif raw_kind(raw) == "number":
+            self.history.append(float(raw))
+        elif kind == "histogram":
+            try:
+                q = parse_quantiles(raw).get("P99")
+            except StatsFormatError:
+                q = None
+            self.history.append((q.cumulative or 0.0) if q else 0.0)
+        self.query_one(Sparkline).data = list(self.history)
+
+    def _show_detail(self) -> None:
+        text = self.query_one("#stat-detail-text", Static)
+        snap, name = self.table.snapshot, self.table.current
+        if snap is None or name is None or name not in snap.values:
+            text.update("")
+            return
+        raw = snap.values[name]
+        kind = snap.kind(name)
+        lines = [f"[b]{name}[/b]", f"kind {kind}"]
+        if kind == "histogram":
+            try:
+                q = parse_quantiles(raw)
+            except StatsFormatError:
+                q = {}
+            if not q:
+                lines.append("No recorded values (yet: histograms fill at each stats flush)")
+            else:
+                lines.append("      interval  cumulative")
+                for label in ("P50", "P90", "P99"):
+                    if label in q:
+                        lines.append(
+                            f"{label:<5} {number(q[label].interval):>9}  {number(q[label].cumulative):>10}"
+                        )
+            spark = "sparkline: P99 cumulative"
+        elif kind == "text":
+            lines.append(f"value {raw.strip(chr(34))}")
+            spark = ""
+        else:
+            lines[-1] += f"   value {raw}"
+            if name in snap.resets:
+                lines.append(
+                    "[b]reset[/b]: went down since the last poll (Envoy restarted or counters reset)"
+                )
+            elif kind == "counter":
+                change = delta(snap.deltas.get(name, 0)) or "0"
+                lines.append(f"change {change}   rate {rate(snap.rates.get(name, 0.0))}")
+            else:
+                lines.append(f"change {delta(snap.deltas.get(name, 0)) or '0'}")
+            spark = "sparkline: rate per second" if kind == "counter" else "sparkline: value"
+        if spark:
+            lines.append(f"[dim]{spark}, last {len(self.history)} polls[/dim]")
+        text.update("\n".join(lines))
+
+    def _state(self, text: str, error: bool = False) -> None:
+        state = self.query_one("#stats-state", Static)
+        state.update(text)
+        state.set_class(error, "error")
+
+    def _show_mode(self) -> None:
+        parts = [f"sort: {self.table.sort}"]
+        if self.feed and self.feed.paused:
+            parts.append("PAUSED")
+        self.query_one("#stats-mode", Static).update("  ".join(parts))
+
+    # -- keys and filter ---------------------------------------------------------------
+
+    @on(Input.Changed, "#stats-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        f = StatFilter(event.value.strip())
+        try:
+            _ = f.compiled
+        except FilterError as exc:
+            self._state(str(exc), error=True)
+            return
+        self.table.set_filter(f)
+        if self.feed:
+            self.feed.set_filter(f)
+
+    @on(Input.Submitted, "#stats-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def key_escape(self) -> None:
+        if self.query_one(Input).has_focus:
+            self.table.focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_cycle_sort(self) -> None:
+        table = self.table
+        table.sort = SORTS[(SORTS.index(table.sort) + 1) % len(SORTS)]
+        self._show_mode()
+
+    def action_toggle_pause(self) -> None:
+        if self.feed:
+            self.feed.set_paused(not self.feed.paused)
+            self._show_mode()
+
+    def action_refresh_now(self) -> None:
+        if self.feed:
+            self.feed.poll_now()
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.feed and self.feed.paused)
+
+
+__all__ = ["StatsPane", "StatsUpdated"]

@@ -1,0 +1,67 @@
+"""Shared fixtures: the real captures, a demo mesh of real Envoys, and condition waits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from meshtui.demo.run import MeshProcess, start_mesh
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    assert FIXTURES.is_dir(), f"the shared captures are expected at {FIXTURES}"
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def mesh() -> Iterator[MeshProcess]:
+    """The demo mesh (apps, real Envoys, simulated API server, load loop) for the session."""
+    with start_mesh(rate=8.0) as m:
+        yield m
+
+
+def sim(mesh: MeshProcess, path: str) -> dict:
+    """Steer the simulated API server (drop forwards, restart a workload, switch auth)."""
+    r = httpx.post(mesh.info["api"] + path, headers={"Authorization": f"Bearer {mesh.info['token']}"})
+    r.raise_for_status()
+    return r.json()
+
+
+def wait_for(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+async def until(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def pod_name(mesh: MeshProcess, workload: str, namespace: str = "istioinaction") -> str:
+    """The current pod of a workload (tests may have rollout-restarted it)."""
+    r = httpx.get(
+        f"{mesh.info['api']}/api/v1/namespaces/{namespace}/pods",
+        params={"labelSelector": f"app={workload}"},
+        headers={"Authorization": f"Bearer {mesh.info['token']}"},
+    )
+    r.raise_for_status()
+    return str(r.json()["items"][0]["metadata"]["name"])

@@ -1,0 +1,80 @@
+"""The port-forward manager against the simulated API server and real Envoys."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from conftest import pod_name, sim, until
+from meshtui.kube import config
+from meshtui.kube.portforward import ForwardManager, ForwardState
+
+
+@pytest.fixture()
+async def manager(mesh):
+    m = ForwardManager(config.load(mesh.kubeconfig))
+    yield m
+    await m.close()
+
+
+async def test_one_shared_forward_bound_to_loopback(manager, mesh):
+    pod = pod_name(mesh, "catalog")
+    a = await manager.acquire("istioinaction", pod, 15000)
+    b = await manager.acquire("istioinaction", pod, 15000)
+    assert a is b and a.users == 2
+    assert a._server.sockets[0].getsockname()[0] == "127.0.0.1"
+    async with httpx.AsyncClient() as c:
+        r = await c.get(a.url + "/ready")
+    assert r.text.strip() == "LIVE"
+    assert a.status.state == ForwardState.UP
+    await manager.release(a)
+    assert manager.statuses()  # still used by b
+    await manager.release(b)
+    assert manager.statuses() == []
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as c:
+            await c.get(a.url + "/ready")
+
+
+async def test_forward_heals_after_the_stream_is_cut(mesh):
+    seen = []
+    manager = ForwardManager(config.load(mesh.kubeconfig), on_change=lambda st: seen.append(st.state))
+    try:
+        fwd = await manager.acquire("istioinaction", pod_name(mesh, "webapp"), 15000)
+        async with httpx.AsyncClient() as c:
+            assert (await c.get(fwd.url + "/ready")).status_code == 200
+            assert sim(mesh, "/_sim/drop-forwards")["dropped"] >= 1
+            await until(lambda: ForwardState.RECONNECTING in seen, 5, "reconnecting state")
+            # the health probe re-opens a stream by itself, before any new request
+            await until(lambda: fwd.status.state == ForwardState.UP and fwd.status.streams >= 2, 5, "healed")
+            r = await c.get(fwd.url + "/ready")
+            assert r.status_code == 200
+    finally:
+        await manager.close()
+
+
+async def test_rbac_denied_forward_fails_with_reason(manager, mesh):
+    fwd = await manager.acquire("istioinaction", pod_name(mesh, "catalog"), 15000)
+    try:
+        sim(mesh, "/_sim/auth/forbidden")
+        assert not await fwd.probe()
+        assert fwd.status.state == ForwardState.FAILED
+        assert fwd.status.reason.startswith("RBAC denied (403)")
+        assert "pods/portforward" in fwd.status.reason
+    finally:
+        sim(mesh, "/_sim/auth/ok")
+
+
+async def test_closed_port_in_pod_is_reported(manager, mesh):
+    fwd = await manager.acquire("istioinaction", pod_name(mesh, "catalog"), 15999)
+    async with httpx.AsyncClient() as c:
+        with pytest.raises(httpx.HTTPError):
+            await c.get(fwd.url + "/ready")
+    await until(lambda: "kubelet" in fwd.status.reason, 5, "kubelet reason")
+    assert "connection refused" in fwd.status.reason
+
+
+async def test_pod_deleted_closes_its_forwards(manager, mesh):
+    fwd = await manager.acquire("istioinaction", "gone-pod", 15000)
+    await manager.pod_deleted("istioinaction", "gone-pod")
+    assert fwd.status.state == ForwardState.CLOSED and manager.statuses() == []

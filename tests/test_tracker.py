@@ -1,0 +1,72 @@
+"""Deltas, rates and resets from successive bodies."""
+
+from __future__ import annotations
+
+from meshtui.envoy.filter import StatFilter, re2_escape
+from meshtui.envoy.tracker import StatKinds, StatsTracker
+
+KINDS = StatKinds(gauges=frozenset({"g"}), counters=frozenset({"c", "d"}))
+
+
+def body(**values):
+    return "".join(f"{k}: {v}\n" for k, v in values.items())
+
+
+def test_rates_and_deltas():
+    t = StatsTracker()
+    t.kinds = KINDS
+    first = t.update(body(c=10, d=5, g=3, h="P50(nan,1)"), now=100.0)
+    assert first.elapsed is None and not first.rates and first.names == ("c", "d", "g", "h")
+    second = t.update(body(c=30, d=5, g=1, h="P50(nan,2)"), now=102.0)
+    assert second.deltas == {"c": 20, "g": -2}
+    assert second.rates == {"c": 10.0}
+    assert second.resets == frozenset()  # a gauge going down is not a reset
+    assert second.names is first.names  # same name set: same tuple, no re-split
+    assert second.kind("c") == "counter" and second.kind("g") == "gauge" and second.kind("h") == "histogram"
+
+
+def test_counter_going_down_is_a_reset_never_a_negative_rate():
+    t = StatsTracker()
+    t.kinds = KINDS
+    t.update(body(c=100), now=0.0)
+    snap = t.update(body(c=3), now=1.0)
+    assert "c" in snap.resets
+    assert all(r >= 0 for r in snap.rates.values()) and "c" not in snap.rates
+
+
+def test_names_come_and_go():
+    t = StatsTracker()
+    t.update(body(a=1, b=2), now=0.0)
+    snap = t.update(body(a=1, c=5), now=1.0)
+    assert snap.names == ("a", "c")
+    assert dict(snap.values) == {"a": "1", "c": "5"}
+
+
+def test_unknown_kinds_are_counted_for_a_refresh():
+    t = StatsTracker()
+    t.kinds = KINDS
+    snap = t.update(body(c=1, newstat=4), now=0.0)
+    assert snap.unknown_numeric == 1 and snap.kind("newstat") == "unknown"
+
+
+def test_prefix_filter_and_envoy_regex():
+    f = StatFilter("cluster.outbound|80||catalog")
+    names = [
+        "cluster.outbound|80||catalog.x.upstream_rq_total",
+        "cluster.inbound|80||",
+        "x.cluster.outbound|80||catalog",
+    ]
+    assert f.select(names) == names[:1]
+    assert f.envoy_param() == r"^cluster\.outbound\|80\|\|catalog"
+    assert re2_escape("a.b(c)") == r"a\.b\(c\)"
+
+
+def test_regex_filter_and_narrowing():
+    f = StatFilter("re:upstream_rq_[25]xx$")
+    assert f.is_regex and f.envoy_param() == "upstream_rq_[25]xx$"
+    assert f.select(["a.upstream_rq_2xx", "a.upstream_rq_4xx", "b.upstream_rq_5xx"]) == [
+        "a.upstream_rq_2xx",
+        "b.upstream_rq_5xx",
+    ]
+    assert StatFilter("cluster.out").narrows(StatFilter("cluster"))
+    assert not StatFilter("cluster").narrows(StatFilter("cluster.out"))
