@@ -144,6 +144,7 @@ class SimApiServer:
         self._changed = asyncio.Condition()
         self._forwards: set[tuple[web.WebSocketResponse, asyncio.StreamWriter]] = set()
         self.forward_count = 0
+        self.watch_epoch = 0  # bumping it ends every open watch (as an API server restart does)
         self._closing: set[asyncio.Future[Any]] = set()
         self.runner: web.AppRunner | None = None
         self.port = 0
@@ -416,7 +417,8 @@ class SimApiServer:
             for p in self._selected(ns, None):
                 await resp.write(json.dumps({"type": "ADDED", "object": p.to_json()}).encode() + b"\n")
             since = self.rv
-        while True:
+        epoch = self.watch_epoch
+        while epoch == self.watch_epoch:
             for rv, kind, obj in self.events:
                 if rv > since and (ns is None or obj["metadata"]["namespace"] == ns):
                     await resp.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
@@ -511,4 +513,7 @@ class SimApiServer:
         if mode not in ("ok", "forbidden", "expired"):
             return _status(400, "BadRequest", "mode is ok, forbidden or expired")
         self.auth_mode = mode
+        self.watch_epoch += 1  # clients re-list, and meet the new auth
+        async with self._changed:
+            self._changed.notify_all()
         return web.json_response({"mode": mode})

@@ -238,7 +238,7 @@ class PortForward:
         finally:
             self._tasks.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
 
     async def _carry(

@@ -120,7 +120,7 @@ class MeshtuiApp(App[int]):
         self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
 
     def _forwards_changed(self) -> None:
-        if self.manager is not None:
+        if self.manager is not None and self.is_running:
             self.post_message(ForwardsChanged(tuple(self.manager.statuses())))
 
     # -- messages ----------------------------------------------------------------------
@@ -158,7 +158,8 @@ class MeshtuiApp(App[int]):
 
     @on(ForwardsChanged)
     def _forwards(self, message: ForwardsChanged) -> None:
-        self.status.set(forwards=message.statuses)
+        if self.screen.query(StatusLine):  # not while shutting down
+            self.status.set(forwards=message.statuses)
 
     @on(KubeProblem)
     def _kube_problem(self, message: KubeProblem) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
@@ -30,15 +30,19 @@ class HelpScreen(ModalScreen[None]):
         yield table
 
 
+# inherited bindings that do nothing useful in meshtui's views (no horizontal scroll there)
+_HIDDEN_ACTIONS = {"command_palette", "scroll_left", "scroll_right", "page_left", "page_right"}
+
+
 def rows_from_bindings(active: dict[str, object]) -> list[tuple[str, str, str]]:
     """(key, description, widget) for every active binding; navigation keys included."""
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for key, item in active.items():
         node, binding = item.node, item.binding  # type: ignore[attr-defined]
-        if binding.action in ("app.command_palette",):
+        if binding.action.removeprefix("app.") in _HIDDEN_ACTIONS:
             continue
         what = binding.tooltip or binding.description or binding.action
-        where = type(node).__name__.replace("Pane", "").replace("App", "everywhere")
+        where = "everywhere" if isinstance(node, App) else type(node).__name__.removesuffix("Pane")
         row_key = (binding.action, where)
         if row_key in seen:
             k = seen[row_key]
