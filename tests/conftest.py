@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from meshtui.demo.run import MeshProcess, start_mesh
+from meshtui.ui.app import MeshtuiApp
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -65,3 +66,15 @@ def pod_name(mesh: MeshProcess, workload: str, namespace: str = "istioinaction")
     )
     r.raise_for_status()
     return str(r.json()["items"][0]["metadata"]["name"])
+
+
+async def select_pod(app: MeshtuiApp, pilot, workload: str, mesh) -> str:
+    name = pod_name(mesh, workload)
+    key = f"istioinaction/{name}"
+    await until(lambda: key in app.pods._shown, 10, f"{name} in the pods table")
+    table = app.pods.table
+    table.focus()
+    table.move_cursor(row=table.get_row_index(key))
+    await pilot.press("enter")
+    await until(lambda: app.pods.selected and app.pods.selected.name == name, 5, "selection")
+    return name

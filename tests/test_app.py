@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import pod_name, sim, until
+from conftest import pod_name, select_pod, sim, until
 from meshtui.demo.mesh import kubeconfig_yaml
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.screens.help import HelpScreen
@@ -15,18 +15,6 @@ RQ_TOTAL = CATALOG_PREFIX + ".upstream_rq_total"
 
 def app_for(mesh, **kw) -> MeshtuiApp:
     return MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.3, **kw))
-
-
-async def select_pod(app: MeshtuiApp, pilot, workload: str, mesh) -> str:
-    name = pod_name(mesh, workload)
-    key = f"istioinaction/{name}"
-    await until(lambda: key in app.pods._shown, 10, f"{name} in the pods table")
-    table = app.pods.table
-    table.focus()
-    table.move_cursor(row=table.get_row_index(key))
-    await pilot.press("enter")
-    await until(lambda: app.pods.selected and app.pods.selected.name == name, 5, "selection")
-    return name
 
 
 async def test_select_filter_and_see_a_rate(mesh):
@@ -43,7 +31,9 @@ async def test_select_filter_and_see_a_rate(mesh):
         assert all(r.startswith("cluster.outbound|80||catalog") for r in rows)
         # the filter went to Envoy too: the next snapshot holds only matching names
         await until(
-            lambda: stats.last and stats.last.snapshot and stats.last.filter.text.endswith("catalog"), 5, "poll"
+            lambda: stats.last and stats.last.snapshot and stats.last.filter.text.endswith("catalog"),
+            5,
+            "poll",
         )
         assert all(n.startswith("cluster.outbound|80||catalog") for n in stats.last.snapshot.names)
         await until(lambda: stats.table.snapshot.rates.get(RQ_TOTAL, 0) > 0, 15, "upstream_rq_total rate > 0")
@@ -113,7 +103,9 @@ async def test_sidecars_only_and_pod_filter(mesh):
         await pilot.press("s")
         await until(lambda: istiod in app.pods._shown, 3, "istiod back")
         await pilot.press("slash", *"catalog", "enter")
-        await until(lambda: list(app.pods._shown) == [f"istioinaction/{pod_name(mesh, 'catalog')}"], 3, "filtered")
+        await until(
+            lambda: list(app.pods._shown) == [f"istioinaction/{pod_name(mesh, 'catalog')}"], 3, "filtered"
+        )
 
 
 async def test_rollout_restart_is_followed(mesh):
@@ -123,8 +115,11 @@ async def test_rollout_restart_is_followed(mesh):
         await until(lambda: app.stats.last and app.stats.last.snapshot, 10, "stats")
         new = sim(mesh, "/_sim/restart/istioinaction/catalog")["name"]
         await until(lambda: app.pods.selected.name == new, 10, "selection follows the new pod")
-        await until(lambda: app.stats.endpoint_label == f"{new}:15000" and app.stats.last
-                    and app.stats.last.snapshot, 10, "stats from the new pod")
+        await until(
+            lambda: app.stats.endpoint_label == f"{new}:15000" and app.stats.last and app.stats.last.snapshot,
+            10,
+            "stats from the new pod",
+        )
         await until(lambda: all(s.pod != old for s in app.manager.statuses()), 5, "old forward closed")
 
 
