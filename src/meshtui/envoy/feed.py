@@ -41,10 +41,11 @@ class DirectEndpoint:
     """`--admin URL`: no Kubernetes, no forward."""
 
     base_url: str
+    name: str = ""  # what to call it on screen; the URL by default
 
     @property
     def label(self) -> str:
-        return self.base_url
+        return self.name or self.base_url
 
     async def url(self) -> str:
         return self.base_url

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -22,6 +22,10 @@ from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
 from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
+
+
+SLOW_POLL_MS = 250
+NARROW = 120
 
 
 def styles_path() -> Path:
@@ -86,6 +90,10 @@ class MeshtuiApp(App[int]):
     @property
     def status(self) -> StatusLine:
         return self.query_one(StatusLine)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # below 120 columns the pods go on top, so the stats keep the full width
+        self.query_one("#main").set_class(event.size.width < NARROW, "narrow")
 
     def on_mount(self) -> None:
         if self.options.admin:
@@ -174,7 +182,9 @@ class MeshtuiApp(App[int]):
         elif u.error:
             text = f"stats retrying ({u.failures})"
         else:
-            text = f"stats every {self.options.interval:g}s, last poll {u.fetch_ms:.0f} ms"
+            text = f"stats live every {self.options.interval:g}s"
+            if u.fetch_ms >= SLOW_POLL_MS:  # only worth space when the sidecar or forward is slow
+                text += f", slow poll {u.fetch_ms:.0f} ms"
         self.status.set(refresh_state=text)
 
     # -- actions -----------------------------------------------------------------------

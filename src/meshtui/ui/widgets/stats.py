@@ -143,7 +143,9 @@ class StatsPane(Widget):
             except StatsFormatError:
                 q = None
             self.history.append((q.cumulative or 0.0) if q else 0.0)
-        self.query_one(Sparkline).data = list(self.history)
+        data = list(self.history)
+        # a flat line says nothing as full-height bars: leave the sparkline empty then
+        self.query_one(Sparkline).data = data if len(data) > 1 and max(data) != min(data) else []
 
     def _show_detail(self) -> None:
         text = self.query_one("#stat-detail-text", Static)
