@@ -76,7 +76,7 @@ PODS = (
 class _FixedAdmin(BaseHTTPRequestHandler):
     body = (FIXTURES / "seed" / "catalog-sidecar-stats.txt").read_text()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
         lines = self.body.splitlines()

@@ -23,7 +23,6 @@ from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
 
-
 SLOW_POLL_MS = 250
 NARROW = 120
 
