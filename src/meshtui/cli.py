@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="stats refresh interval (default 1, at least 0.2)",
     )
     p.add_argument(
+        "--filter", metavar="P", default="", help="start with this stats filter (a name prefix, or re:REGEX)"
+    )
+    p.add_argument(
         "--read-only",
         action="store_true",
         help="refuse every call that changes a proxy (log levels, reset counters)",
@@ -143,10 +146,6 @@ def _demo(args: argparse.Namespace) -> int:
             None,
             None,
             None,
-        )
-        args.interval, args.read_only = (
-            getattr(args, "interval", 1.0),
-            getattr(args, "read_only", False),
         )
         return run_app(args)
 

@@ -190,7 +190,11 @@ def build(spec: ProxySpec) -> dict[str, Any]:
         for route in spec.routes:
             clusters.append(_cluster(route.cluster, route.upstream_port))
         name = "0.0.0.0_8080" if spec.kind == "router" else "0.0.0.0_80"
-        vhosts = [(f"{r.host}:80", [r.host, f"{r.host}:*", "*"], r.cluster) for r in spec.routes]
+        # the first route also takes any Host, as a sidecar's passthrough would
+        vhosts = [
+            (f"{r.host}:80", [r.host, f"{r.host}:*", *(["*"] if i == 0 else [])], r.cluster)
+            for i, r in enumerate(spec.routes)
+        ]
         listeners.append(_listener(name, f"outbound_{name}", _route_config(spec.route_name, vhosts), spec))
     if spec.zipkin_port:
         clusters.append(_cluster("zipkin", spec.zipkin_port))

@@ -119,6 +119,7 @@ class StatsFeed:
                     if self._need_kinds or (tracker_unknown and started - self._kinds_at > KINDS_REFRESH_S):
                         tracker.kinds = await admin.stat_kinds(param)
                         self._kinds_at, self._need_kinds = started, False
+                        tracker_unknown = False
                     try:
                         body = await admin.stats_text(param)
                     except AdminError as exc:
@@ -127,7 +128,7 @@ class StatsFeed:
                             continue
                         raise
                     snap = tracker.update(body, time.monotonic())
-                    tracker_unknown = snap.unknown_numeric > 0
+                    tracker_unknown = tracker_unknown or snap.unknown_numeric > 0
                     failures = 0
                     yield StatsUpdate(
                         endpoint=self.endpoint.label,
@@ -138,7 +139,6 @@ class StatsFeed:
                     )
                 except (AdminError, StatsFormatError, OSError) as exc:
                     failures += 1
-                    tracker_unknown = False
                     if admin is not None:
                         await admin.aclose()
                         admin = None

@@ -79,11 +79,11 @@ class StatsTracker:
     def update(self, body: str, now: float) -> StatsSnapshot:
         lines = body.splitlines()
         current = frozenset(lines)
+        if "" in current:
+            current = current - {""}
         added = current - self._lines  # new stats, or stats whose value changed
-        removed = self._lines - current
         values = self._values.copy()
-        gone = {line.partition(": ")[0] for line in removed}
-        names_changed = False
+        new_names: list[str] = []
         deltas: dict[str, int] = {}
         counters = self.kinds.counters
         for line in added:
@@ -95,20 +95,23 @@ class StatsTracker:
             old = values.get(name)
             values[name] = raw
             if old is None:
-                names_changed = True
+                new_names.append(name)
                 continue
-            gone.discard(name)
             if raw[:1].isdigit() and old[:1].isdigit():
                 try:
                     deltas[name] = int(raw) - int(old)
                 except ValueError:
                     continue  # a float gauge; no integer delta
-        if gone:
-            names_changed = True
+        if len(values) != len(current):
+            # stats disappeared (rare: a cluster removed): only then look for which
+            present = {line.partition(": ")[0] for line in current}
+            gone = [name for name in values if name not in present]
             for name in gone:
                 del values[name]
-        if names_changed or len(values) != len(self._names):
-            self._names = tuple(line.partition(": ")[0] for line in lines if ": " in line)
+            self._names = tuple(n for n in self._names if n in present)
+        if new_names:
+            # appended, not re-split from the body: views sort names themselves
+            self._names = self._names + tuple(sorted(new_names))
         elapsed = None if self._taken_at is None else max(now - self._taken_at, 1e-6)
         rates: dict[str, float] = {}
         resets: set[str] = set()
@@ -122,8 +125,8 @@ class StatsTracker:
         self._values = values
         self._taken_at = now
         unknown = 0
-        if names_changed and (counters or self.kinds.gauges):
-            unknown = sum(1 for n in self._names if not self.kinds.knows(n) and values[n][:1].isdigit())
+        if new_names and (counters or self.kinds.gauges):
+            unknown = sum(1 for n in new_names if not self.kinds.knows(n) and values[n][:1].isdigit())
         return StatsSnapshot(
             names=self._names,
             values=MappingProxyType(values),

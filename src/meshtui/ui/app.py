@@ -44,6 +44,7 @@ class Options:
     admin: str | None = None
     interval: float = 1.0
     read_only: bool = False
+    stats_filter: str = ""
 
 
 class MeshtuiApp(App[int]):
@@ -74,7 +75,7 @@ class MeshtuiApp(App[int]):
         with Horizontal(id="main"):
             yield PodsPane(clock=self.clock, id="pods")
             with TabbedContent(id="views"), TabPane("Stats", id="tab-stats"):
-                yield StatsPane(self.options.interval, id="stats")
+                yield StatsPane(self.options.interval, self.options.stats_filter, id="stats")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -207,6 +208,7 @@ def run_app(args: Any) -> int:
         admin=args.admin,
         interval=args.interval,
         read_only=args.read_only,
+        stats_filter=args.filter,
     )
     app = MeshtuiApp(options)
     result = app.run()

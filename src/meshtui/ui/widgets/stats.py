@@ -37,9 +37,10 @@ class StatsPane(Widget):
         Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
     ]
 
-    def __init__(self, interval: float = 1.0, *, id: str | None = None) -> None:
+    def __init__(self, interval: float = 1.0, initial_filter: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.interval = interval
+        self.initial_filter = initial_filter
         self.feed: StatsFeed | None = None
         self.endpoint_label = ""
         self.last: StatsUpdate | None = None
@@ -48,7 +49,9 @@ class StatsPane(Widget):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
-            yield Input(placeholder="filter: name prefix, or re:REGEX", id="stats-filter")
+            yield Input(
+                self.initial_filter, placeholder="filter: name prefix, or re:REGEX", id="stats-filter"
+            )
             yield Static("", id="stats-mode")
         yield Static("Select a pod with a sidecar to see its Envoy stats.", id="stats-state")
         yield StatsTable(id="stats-table")
