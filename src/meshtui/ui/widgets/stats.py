@@ -59,6 +59,9 @@ class StatsPane(Widget):
             yield Static("", id="stat-detail-text")
             yield Sparkline([], id="stat-spark")
 
+    def on_mount(self) -> None:
+        self.table.filter = StatFilter(self.initial_filter.strip())
+
     @property
     def table(self) -> StatsTable:
         return self.query_one(StatsTable)
