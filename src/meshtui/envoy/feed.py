@@ -20,7 +20,9 @@ from meshtui.envoy.filter import StatFilter
 from meshtui.envoy.stats import StatsFormatError
 from meshtui.envoy.tracker import StatsSnapshot, StatsTracker
 
-KINDS_REFRESH_S = 5.0
+KINDS_REFRESH_S = 1.0  # at most this often, and only when unknown names appeared
+THREAD_PARSE_BYTES = 256 * 1024
+TYPING_PAUSE_S = 0.25  # a filter change re-polls once the user stops typing this long
 
 
 class AdminEndpoint(Protocol):
@@ -78,11 +80,17 @@ class StatsFeed:
         self._wake = asyncio.Event()
         self._kinds_at = -1e9
         self._need_kinds = True
+        self._typed_at = -1e9
 
     def set_filter(self, f: StatFilter) -> None:
+        """Poll with this filter soon: after a short pause, so a burst of keys costs one poll.
+
+        Kinds are not re-fetched here: names the index does not know show up as
+        unknown in the next snapshot, and that triggers the (throttled) refresh.
+        """
         if f != self.filter:
             self.filter = f
-            self._need_kinds = True
+            self._typed_at = time.monotonic()
             self._wake.set()
 
     def set_paused(self, paused: bool) -> None:
@@ -96,6 +104,9 @@ class StatsFeed:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
         self._wake.clear()
+        # still typing: wait for the pause (each new key moves it), then poll once
+        while (pause := self._typed_at + TYPING_PAUSE_S - time.monotonic()) > 0:
+            await asyncio.sleep(pause)
 
     async def updates(self) -> AsyncIterator[StatsUpdate]:
         tracker = StatsTracker()
@@ -127,7 +138,12 @@ class StatsFeed:
                             regex_refused = f.text  # Envoy's RE2 said no: filter locally
                             continue
                         raise
-                    snap = tracker.update(body, time.monotonic())
+                    received = time.monotonic()
+                    if len(body) > THREAD_PARSE_BYTES:
+                        # a big body is diffed off the event loop, so keys stay quick meanwhile
+                        snap = await asyncio.to_thread(tracker.update, body, received)
+                    else:
+                        snap = tracker.update(body, received)
                     tracker_unknown = tracker_unknown or snap.unknown_numeric > 0
                     failures = 0
                     yield StatsUpdate(

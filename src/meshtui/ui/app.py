@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,6 +97,9 @@ class MeshtuiApp(App[int]):
         self.query_one("#main").set_class(event.size.width < NARROW, "narrow")
 
     def on_mount(self) -> None:
+        # Everything imported and built so far lives as long as the app: keep it out of the
+        # cyclic GC, whose full passes over it stalled keys by 50-65 ms (bench/keystroke.py).
+        gc.freeze()
         if self.options.admin:
             self.pods.display = False
             self.status.set(context="--admin", namespace="-")

@@ -6,6 +6,8 @@ It owns the one long-lived worker that polls the selected sidecar (`StatsFeed`).
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +24,18 @@ from meshtui.ui.messages import StatsUpdated
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
 
 HISTORY = 60
+
+
+class FilterInput(Input):
+    """The stats filter box. It re-filters the table in the same call as the key press,
+    not one message hop later, so the new rows are painted in the same frame as the text."""
+
+    def __init__(self, value: str, on_value: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(value, **kwargs)
+        self._on_value = on_value
+
+    def watch_value(self, value: str) -> None:
+        self._on_value(value)
 
 
 class StatsPane(Widget):
@@ -46,11 +60,16 @@ class StatsPane(Widget):
         self.last: StatsUpdate | None = None
         self.history: collections.deque[float] = collections.deque(maxlen=HISTORY)
         self._history_for: str | None = None
+        self._detail_markup = ""
+        self._state_text = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
-            yield Input(
-                self.initial_filter, placeholder="filter: name prefix, or re:REGEX", id="stats-filter"
+            yield FilterInput(
+                self.initial_filter,
+                self._filter_changed,
+                placeholder="filter: name prefix, or re:REGEX",
+                id="stats-filter",
             )
             yield Static("", id="stats-mode")
         yield Static("Select a pod with a sidecar to see its Envoy stats.", id="stats-state")
@@ -154,10 +173,9 @@ class StatsPane(Widget):
         self.query_one(Sparkline).data = data if len(data) > 1 and max(data) != min(data) else []
 
     def _show_detail(self) -> None:
-        text = self.query_one("#stat-detail-text", Static)
         snap, name = self.table.snapshot, self.table.current
         if snap is None or name is None or name not in snap.values:
-            text.update("")
+            self._detail("")
             return
         raw = snap.values[name]
         kind = snap.kind(name)
@@ -194,11 +212,18 @@ class StatsPane(Widget):
             spark = "sparkline: rate per second" if kind == "counter" else "sparkline: value"
         if spark:
             lines.append(f"[dim]{spark}, last {len(self.history)} polls[/dim]")
-        text.update("\n".join(lines))
+        self._detail("\n".join(lines))
+
+    def _detail(self, markup: str) -> None:
+        if markup != self._detail_markup:  # an unchanged Static costs a repaint all the same
+            self._detail_markup = markup
+            self.query_one("#stat-detail-text", Static).update(markup)
 
     def _state(self, text: str, error: bool = False) -> None:
         state = self.query_one("#stats-state", Static)
-        state.update(text)
+        if text != self._state_text:
+            self._state_text = text
+            state.update(text)
         state.set_class(error, "error")
 
     def _show_mode(self) -> None:
@@ -209,9 +234,10 @@ class StatsPane(Widget):
 
     # -- keys and filter ---------------------------------------------------------------
 
-    @on(Input.Changed, "#stats-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        f = StatFilter(event.value.strip())
+    def _filter_changed(self, value: str) -> None:
+        if not self.is_mounted:
+            return
+        f = StatFilter(value.strip())
         try:
             _ = f.compiled
         except FilterError as exc:

@@ -86,7 +86,14 @@ class StatsTable(ScrollView, can_focus=True):
         self._rebuild()
 
     def set_filter(self, f: StatFilter) -> None:
-        self.filter = f
+        before, self.filter = self.filter, f
+        if self.snapshot is not None and self.sort == "name" and f.narrows(before) and self._rows_key:
+            # typing one more character: the answer is inside the rows already shown
+            keep = self.current
+            self.rows = f.select(self.rows)
+            self._rows_key = (self.snapshot.names, f, self.sort)
+            self._apply_rows(keep)
+            return
         self._rebuild()
 
     def watch_sort(self) -> None:
@@ -140,7 +147,8 @@ class StatsTable(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, max(len(self.rows) - 1, 0))
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
         self.refresh()
-        self.post_message(self.Highlighted(self.current))
+        if self.current != keep:
+            self.post_message(self.Highlighted(self.current))
 
     # -- keys --------------------------------------------------------------------------
 
