@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bigmesh import big_mesh
 from textual import events
 from textual.keys import _character_to_key
 
+from bigmesh import big_mesh
 from meshtui.ui.app import MeshtuiApp, Options
 
 TYPED = "cluster.outbound|80||catalog-v3.upstream_rq"

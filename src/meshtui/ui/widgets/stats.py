@@ -211,7 +211,7 @@ class StatsPane(Widget):
                 lines.append(f"change {delta(snap.deltas.get(name, 0)) or '0'}")
             spark = "sparkline: rate per second" if kind == "counter" else "sparkline: value"
         if spark:
-            lines.append(f"[dim]{spark}, last {len(self.history)} polls[/dim]")
+            lines.append(f"[dim]{spark}, one bar per poll[/dim]")
         self._detail("\n".join(lines))
 
     def _detail(self, markup: str) -> None:
