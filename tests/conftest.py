@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,9 +31,18 @@ def mesh() -> Iterator[MeshProcess]:
         yield m
 
 
+def api_tls(mesh: MeshProcess) -> ssl.SSLContext:
+    """Trust the demo API server's throwaway certificate, as its kubeconfig does."""
+    return ssl.create_default_context(cafile=mesh.info["ca_file"])
+
+
 def sim(mesh: MeshProcess, path: str) -> dict:
     """Steer the simulated API server (drop forwards, restart a workload, switch auth)."""
-    r = httpx.post(mesh.info["api"] + path, headers={"Authorization": f"Bearer {mesh.info['token']}"})
+    r = httpx.post(
+        mesh.info["api"] + path,
+        headers={"Authorization": f"Bearer {mesh.info['token']}"},
+        verify=api_tls(mesh),
+    )
     r.raise_for_status()
     return r.json()
 
@@ -63,6 +73,7 @@ def pod_name(mesh: MeshProcess, workload: str, namespace: str = "istioinaction")
         f"{mesh.info['api']}/api/v1/namespaces/{namespace}/pods",
         params={"labelSelector": f"app={workload}"},
         headers={"Authorization": f"Bearer {mesh.info['token']}"},
+        verify=api_tls(mesh),
     )
     r.raise_for_status()
     return str(r.json()["items"][0]["metadata"]["name"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 
 import pytest
@@ -108,6 +110,29 @@ def test_kubeconfig_errors(tmp_path, monkeypatch):
 
 def test_kubeconfig_context_flag(mesh):
     target = kconfig.load(mesh.kubeconfig, "meshtui-demo")
-    assert target.context == "meshtui-demo" and target.server.startswith("http://127.0.0.1:")
+    assert target.context == "meshtui-demo" and target.server.startswith("https://127.0.0.1:")
     with pytest.raises(kconfig.KubeError, match="not in"):
         kconfig.load(mesh.kubeconfig, "other")
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed here")
+def test_kubectl_get_pods_all_namespaces(mesh):
+    r = subprocess.run(
+        ["kubectl", "--kubeconfig", mesh.kubeconfig, "get", "pods", "-A"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    header, *rows = r.stdout.splitlines()
+    assert header.split()[:5] == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS"]
+    assert any(
+        row.split()[:4] == ["istioinaction", pod_name(mesh, "catalog"), "2/2", "Running"] for row in rows
+    )
+    assert any(row.startswith("istio-system") and "istiod-" in row for row in rows)
+
+
+def test_api_server_speaks_tls(mesh):
+    assert mesh.info["api"].startswith("https://127.0.0.1:")
+    target = kconfig.load(mesh.kubeconfig)
+    assert target.ssl_context() is not None  # the port-forward's websocket verifies it too

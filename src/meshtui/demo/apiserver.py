@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -148,6 +149,7 @@ class SimApiServer:
         self._closing: set[asyncio.Future[Any]] = set()
         self.runner: web.AppRunner | None = None
         self.port = 0
+        self.scheme = "http"
 
     # -- state -----------------------------------------------------------------------
 
@@ -226,17 +228,18 @@ class SimApiServer:
         r.add_post("/_sim/auth/{mode}", self._sim_auth)
         return app
 
-    async def start(self, port: int = 0) -> str:
+    async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> str:
         self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", port, shutdown_timeout=0.5)
+        self.scheme = "https" if ssl_context else "http"
+        site = web.TCPSite(self.runner, "127.0.0.1", port, shutdown_timeout=0.5, ssl_context=ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self.url
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
         self.drop_forwards()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import collections
 import contextlib
 import json
@@ -24,6 +25,7 @@ from meshtui.demo import apps
 from meshtui.demo.apiserver import Container, SimApiServer, SimPod
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
+from meshtui.demo.tls import ServerCert, make_server_cert
 
 NS = "istioinaction"
 CATALOG_FQDN = f"catalog.{NS}.svc.cluster.local"
@@ -49,6 +51,7 @@ class DemoMesh:
     spans: collections.deque[Any] = field(default_factory=lambda: collections.deque(maxlen=5000))
     load_results: collections.Counter[int] = field(default_factory=collections.Counter)
     _load: asyncio.Task[None] | None = None
+    cert: ServerCert | None = None
 
     async def _app(self, app: Any) -> int:
         runner, port = await apps.serve(app)
@@ -172,8 +175,9 @@ class DemoMesh:
                 [Container("discovery", "docker.io/istio/pilot:1.17.8", [15010, 15012, 15014, 15017])],
             )
         )
-        await self.api.start()
-        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token))
+        cert = self.cert = make_server_cert(self.workdir)
+        await self.api.start(ssl_context=cert.server_context())
+        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
         self._load = asyncio.ensure_future(
             apps.load_loop(gw_url, GATEWAY_HOST, self.rate, results=self.load_results)
@@ -188,6 +192,7 @@ class DemoMesh:
             "kubeconfig": str(self.kubeconfig),
             "api": self.api.url,
             "token": self.api.token,
+            "ca_file": str(self.cert.cert_file) if self.cert else "",
             "admin": {k: e.admin_url for k, e in self.envoys.items()},
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
             "pid": os.getpid(),
@@ -207,13 +212,16 @@ class DemoMesh:
             envoy.stop()
 
 
-def kubeconfig_yaml(server: str, token: str) -> str:
+def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None) -> str:
     # JSON is valid YAML; the kubernetes client and kubectl both read it.
+    cluster: dict[str, str] = {"server": server}
+    if ca_pem:
+        cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "meshtui-demo", "cluster": {"server": server}}],
+            "clusters": [{"name": "meshtui-demo", "cluster": cluster}],
             "users": [{"name": "meshtui-demo", "user": {"token": token}}],
             "contexts": [
                 {
