@@ -1,0 +1,163 @@
+"""`meshtui demo` as a user runs it: it comes up, and leaves no process behind."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+from conftest import wait_for
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def envoys(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "envoy":
+                out.add(pid)
+        except OSError:
+            pass
+    return out
+
+
+class TuiProcess:
+    """`meshtui demo` in a pseudo-terminal, its screen bytes collected."""
+
+    def __init__(self, *args: str) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "meshtui", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={**os.environ, "TERM": "xterm-256color"},
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.screen = bytearray()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.screen.extend(data)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        os.close(self.master)
+
+
+def test_demo_quits_cleanly_with_q():
+    tui = TuiProcess("demo", "--rate", "5")
+    try:
+        wait_for(lambda: b"with sidecars" in tui.screen, 60, "the pods on screen")
+        wait_for(lambda: b"stats from" in tui.screen, 20, "stats on screen")
+        started = envoys(descendants(tui.proc.pid))
+        assert len(started) == 3
+        os.write(tui.master, b"q")
+        assert tui.proc.wait(20) == 0
+        wait_for(lambda: not any(alive(p) for p in started), 10, "every Envoy stopped")
+    finally:
+        tui.close()
+
+
+def test_demo_leaves_no_envoy_when_the_tui_is_killed():
+    tui = TuiProcess("demo", "--rate", "5")
+    try:
+        wait_for(lambda: b"with sidecars" in tui.screen, 60, "the pods on screen")
+        everything = descendants(tui.proc.pid)
+        started = envoys(everything)
+        assert len(started) == 3
+        os.kill(tui.proc.pid, signal.SIGKILL)  # a crash, as hard as it gets
+        tui.proc.wait(5)
+        wait_for(lambda: not any(alive(p) for p in everything), 15, "the mesh and its Envoys gone")
+    finally:
+        tui.close()
+
+
+def test_demo_no_tui_prints_the_kubeconfig_and_stops_on_ctrl_c():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meshtui", "demo", "--no-tui", "--rate", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        kubeconfig = None
+        deadline = time.monotonic() + 60
+        while kubeconfig is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            if line.startswith("export KUBECONFIG="):
+                kubeconfig = line.strip().split("=", 1)[1]
+        assert kubeconfig and Path(kubeconfig).exists()
+        started = envoys(descendants(proc.pid))
+        assert len(started) == 3
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "meshtui",
+                "stats",
+                "--kubeconfig",
+                kubeconfig,
+                "-n",
+                "istioinaction",
+                "webapp-7685bcb84-hxpqj",
+                "--prefix",
+                "server.live",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert r.stdout.strip() == "server.live: 1", r.stderr
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+        assert not any(alive(p) for p in started)
+        assert not Path(kubeconfig).exists()  # its temporary directory is removed too
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
