@@ -70,3 +70,16 @@ def test_regex_filter_and_narrowing():
     ]
     assert StatFilter("cluster.out").narrows(StatFilter("cluster"))
     assert not StatFilter("cluster").narrows(StatFilter("cluster.out"))
+
+
+def test_shown_names_keep_what_tells_rows_apart():
+    from meshtui.ui.format import middle_truncate, shown_name, sparkline
+
+    name = "cluster.outbound|80||catalog.istioinaction.svc.cluster.local.external.upstream_rq_200"
+    typed = "cluster.outbound|80||catalog"
+    assert shown_name(name, 30, typed) == "…" + name[-29:]
+    assert shown_name(name, 200, typed) == name
+    assert len(middle_truncate(name, 20)) == 20 and middle_truncate(name, 20).count("…") == 1
+    assert sparkline([0, 2, 4], 10) == "▁▅█"
+    assert sparkline([3, 3, 3], 10) == "███"  # steady is flat at its level, not noise
+    assert sparkline([0, 0], 10) == "▁▁"

@@ -107,6 +107,7 @@ class StatsFeed:
         # still typing: wait for the pause (each new key moves it), then poll once
         while (pause := self._typed_at + TYPING_PAUSE_S - time.monotonic()) > 0:
             await asyncio.sleep(pause)
+        self._wake.clear()  # the keys typed during the pause are in this poll already
 
     async def updates(self) -> AsyncIterator[StatsUpdate]:
         tracker = StatsTracker()

@@ -39,3 +39,23 @@ def number(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:g}"
+
+
+def shown_name(name: str, width: int, typed_prefix: str = "") -> str:
+    """A stat name cut to `width`. When it does not fit and starts with the prefix the user
+    typed, that prefix goes first ("…" stands for it): the rest is what tells rows apart."""
+    if len(name) > width and len(typed_prefix) > 8 and name.startswith(typed_prefix):
+        return "…" + name[-(width - 1) :] if width > 1 else name[:width]
+    return middle_truncate(name, width)
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int) -> str:
+    """One character per sample, scaled from 0 (not from the minimum: steady is flat, not noise)."""
+    values = values[-width:] if width > 0 else []
+    top = max(values, default=0.0)
+    if top <= 0:
+        return BARS[0] * len(values)
+    return "".join(BARS[min(int(max(v, 0.0) / top * (len(BARS) - 1) + 0.5), len(BARS) - 1)] for v in values)

@@ -42,11 +42,13 @@ def rows_from_bindings(active: dict[str, object]) -> list[tuple[str, str, str]]:
         if binding.action.removeprefix("app.") in _HIDDEN_ACTIONS:
             continue
         what = binding.tooltip or binding.description or binding.action
+        has_tooltip = bool(binding.tooltip)
         where = "everywhere" if isinstance(node, App) else type(node).__name__.removesuffix("Pane")
         row_key = (binding.action, where)
         if row_key in seen:
             k = seen[row_key]
-            seen[row_key] = (f"{k[0]}, {_key_label(key)}", k[1], k[2])
+            # our own tooltip says it in meshtui's words: prefer it to an inherited description
+            seen[row_key] = (f"{k[0]}, {_key_label(key)}", what if has_tooltip else k[1], k[2])
         else:
             seen[row_key] = (_key_label(key), what, where)
     return sorted(seen.values(), key=lambda r: (r[2] != "everywhere", r[2], r[0]))

@@ -19,7 +19,7 @@ from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, age, successor
 from meshtui.ui.messages import KubeProblem, PodsChanged, PodSelected
 
 # NAME first: it is what a narrow pane must still show
-COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "SIDECAR", "NAMESPACE", "IP")
+COLUMNS = ("NAME", "READY", "STATUS", "SIDECAR", "RESTARTS", "AGE", "NAMESPACE", "IP")
 PodEvents = Callable[[], AsyncIterator[PodEvent]]
 
 
@@ -28,9 +28,9 @@ def row_of(pod: PodInfo, now: float) -> tuple[str, ...]:
         pod.name,
         pod.ready,
         pod.status,
+        pod.sidecar or "-",
         str(pod.restarts),
         age(now - pod.created) if pod.created else "?",
-        pod.sidecar or "-",
         pod.namespace,
         pod.ip or "-",
     )

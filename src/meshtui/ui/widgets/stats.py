@@ -14,12 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Sparkline, Static
+from textual.widgets import Input, Static
 
 from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
-from meshtui.ui.format import delta, number, rate
+from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.messages import StatsUpdated
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
 
@@ -76,7 +76,7 @@ class StatsPane(Widget):
         yield StatsTable(id="stats-table")
         with Vertical(id="stat-detail"):
             yield Static("", id="stat-detail-text")
-            yield Sparkline([], id="stat-spark")
+            yield Static("", id="stat-spark")
 
     def on_mount(self) -> None:
         self.table.filter = StatFilter(self.initial_filter.strip())
@@ -168,9 +168,8 @@ class StatsPane(Widget):
             except StatsFormatError:
                 q = None
             self.history.append((q.cumulative or 0.0) if q else 0.0)
-        data = list(self.history)
-        # a flat line says nothing as full-height bars: leave the sparkline empty then
-        self.query_one(Sparkline).data = data if len(data) > 1 and max(data) != min(data) else []
+        spark = self.query_one("#stat-spark", Static)
+        spark.update(sparkline(list(self.history), spark.size.width or HISTORY))
 
     def _show_detail(self) -> None:
         snap, name = self.table.snapshot, self.table.current

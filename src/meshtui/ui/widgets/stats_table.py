@@ -21,7 +21,7 @@ from textual.strip import Strip
 from meshtui.envoy.filter import StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.tracker import StatsSnapshot
-from meshtui.ui.format import delta, fit_number, middle_truncate, rate
+from meshtui.ui.format import delta, fit_number, middle_truncate, rate, shown_name
 
 SortKey = Literal["name", "rate", "value"]
 SORTS: tuple[SortKey, ...] = ("name", "rate", "value")
@@ -103,6 +103,10 @@ class StatsTable(ScrollView, can_focus=True):
     def current(self) -> str | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
+    @property
+    def _typed_prefix(self) -> str:
+        return "" if self.filter.is_regex else self.filter.pattern
+
     def _by_name(self, names: tuple[str, ...]) -> list[str]:
         cached_for, ordered = self._sorted_names
         if cached_for is not names:
@@ -125,7 +129,8 @@ class StatsTable(ScrollView, can_focus=True):
             rows = self.filter.select(self._by_name(snap.names))
         elif self.sort == "rate":
             rates = snap.rates
-            moving = sorted((n for n in rates if n in snap.values), key=lambda n: -rates[n])
+            # rounded, then by name: equal rates keep their order from tick to tick
+            moving = sorted((n for n in rates if n in snap.values), key=lambda n: (-round(rates[n], 1), n))
             moving = self.filter.select(moving)
             rest = self.filter.select([n for n in self._by_name(snap.names) if n not in rates])
             rows = moving + rest
@@ -137,15 +142,20 @@ class StatsTable(ScrollView, can_focus=True):
         self._apply_rows(keep)
 
     def _apply_rows(self, keep: str | None) -> None:
-        if keep is not None and self.sort == "name":
-            # keyed by name: the cursor stays on its stat as rows come and go
+        moved = False
+        if keep is not None:
+            # keyed by name: the cursor stays on its stat as rows come, go and re-sort
             try:
-                self.cursor = self.rows.index(keep)
+                index = self.rows.index(keep)
+                moved = index != self.cursor
+                self.cursor = index
             except ValueError:
                 self.cursor = min(self.cursor, max(len(self.rows) - 1, 0))
         else:
             self.cursor = min(self.cursor, max(len(self.rows) - 1, 0))
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
+        if moved:
+            self._scroll_to_cursor()
         self.refresh()
         if self.current != keep:
             self.post_message(self.Highlighted(self.current))
@@ -157,15 +167,18 @@ class StatsTable(ScrollView, can_focus=True):
             return
         before = self.cursor
         self.cursor = max(0, min(index, len(self.rows) - 1))
+        self._scroll_to_cursor()
+        self.refresh()
+        if self.cursor != before:
+            self.post_message(self.Highlighted(self.current))
+
+    def _scroll_to_cursor(self) -> None:
         body_h = max(self.size.height - 1, 1)
         top = int(self.scroll_y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + body_h:
             self.scroll_to(y=self.cursor - body_h + 1, animate=False)
-        self.refresh()
-        if self.cursor != before:
-            self.post_message(self.Highlighted(self.current))
 
     def action_cursor(self, step: int) -> None:
         self._move_to(self.cursor + step)
@@ -233,7 +246,7 @@ class StatsTable(ScrollView, can_focus=True):
             value = _histogram_cell(raw)
             value_style = dim
         return [
-            Segment(f"{middle_truncate(name, name_w):<{name_w}} "),
+            Segment(f"{shown_name(name, name_w, self._typed_prefix):<{name_w}} "),
             Segment(f"{value:>{VALUE_W}} ", value_style),
             Segment(change_text + " "),
             right,
