@@ -158,3 +158,12 @@ async def test_admin_mode_without_kubernetes(mesh):
     async with app.run_test(size=(120, 40)):
         await until(lambda: app.stats.last and app.stats.last.error, 5, "error")
         assert "cannot connect" in app.stats.last.error
+
+
+async def test_start_with_a_filter(mesh):
+    app = MeshtuiApp(Options(admin=mesh.info["admin"]["webapp"], interval=0.3, stats_filter=CATALOG_PREFIX))
+    async with app.run_test(size=(120, 40)):
+        rows = await until(lambda: app.stats.table.rows, 10, "stats rows")
+        assert all(r.startswith(CATALOG_PREFIX) for r in rows)
+        await until(lambda: app.stats.last and app.stats.last.snapshot, 5, "a poll")
+        assert all(n.startswith(CATALOG_PREFIX) for n in app.stats.last.snapshot.names)  # sent to Envoy

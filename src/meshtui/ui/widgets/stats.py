@@ -31,8 +31,8 @@ class FilterInput(Input):
     not one message hop later, so the new rows are painted in the same frame as the text."""
 
     def __init__(self, value: str, on_value: Callable[[str], None], **kwargs: Any) -> None:
+        self._on_value = on_value  # before Input's init, which may already set the value
         super().__init__(value, **kwargs)
-        self._on_value = on_value
 
     def watch_value(self, value: str) -> None:
         self._on_value(value)
