@@ -18,10 +18,11 @@ from pathlib import Path
 
 import httpx
 
-from meshtui.demo.apiserver import Container, SimApiServer, SimPod
+from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.mesh import kubeconfig_yaml
+from meshtui.demo.simpod import Container, SimPod
 
 CATALOG_PREFIX = "cluster.outbound|80||catalog"  # keeps ~500 stats: the filtered benchmark
 

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from meshtui.demo import apps
-from meshtui.demo.apiserver import Container, SimApiServer, SimPod
+from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
+from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import ServerCert, make_server_cert
 
 NS = "istioinaction"

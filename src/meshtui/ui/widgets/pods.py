@@ -148,7 +148,9 @@ class PodsPane(Widget):
             sidecars = sum(1 for p in self.index.pods.values() if p.sidecar)
             self._set_state(f"{len(want)} of {total} pods, {sidecars} with sidecars")
         if self.selected is None and self.following is None:
-            first = next((p for p in want.values() if p.sidecar and p.status == "Running"), None)
+            # start on an application sidecar (what users debug), a gateway otherwise
+            running = [p for p in want.values() if p.sidecar and p.status == "Running"]
+            first = next((p for p in running if not p.is_gateway), running[0] if running else None)
             if first is not None:
                 self._select(first)
 
