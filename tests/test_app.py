@@ -82,6 +82,20 @@ async def test_sort_and_pause(mesh):
         await pilot.press("o")
         assert stats.table.sort == "rate"
         await until(lambda: stats.table.rows[0] in stats.table.snapshot.rates, 5, "moving stats first")
+        await pilot.press("o")
+        assert stats.table.sort == "value"
+
+        def biggest_first() -> bool:
+            values = [
+                float(stats.table.snapshot.values[n])
+                for n in stats.table.rows[:5]
+                if stats.table.snapshot.values[n][:1].isdigit()
+            ]
+            return values == sorted(values, reverse=True) and len(values) >= 2
+
+        await until(biggest_first, 5, "largest values first")
+        await pilot.press("o")
+        assert stats.table.sort == "name"
         await pilot.press("p")
         assert stats.paused
         frozen = stats.last
@@ -167,3 +181,13 @@ async def test_start_with_a_filter(mesh):
         assert all(r.startswith(CATALOG_PREFIX) for r in rows)
         await until(lambda: app.stats.last and app.stats.last.snapshot, 5, "a poll")
         assert all(n.startswith(CATALOG_PREFIX) for n in app.stats.last.snapshot.names)  # sent to Envoy
+
+
+async def test_namespace_flag_limits_the_pods(mesh):
+    app = app_for(mesh, namespace="istio-system")
+    async with app.run_test(size=(160, 48)):
+        await until(lambda: len(app.pods._shown) >= 2, 10, "pods")
+        assert all(key.startswith("istio-system/") for key in app.pods._shown)
+        assert app.status.namespace == "istio-system"
+        # the gateway is the only sidecar there: it is picked
+        await until(lambda: app.pods.selected and app.pods.selected.is_gateway, 5, "gateway selected")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -167,7 +167,7 @@ def records(stats: Iterable[Stat]) -> list[dict[str, object]]:
     return [s.to_json() for s in stats]
 
 
-def text_records(body: str, keep: object = None) -> list[dict[str, object]]:
+def text_records(body: str, keep: Callable[[str], bool] | None = None) -> list[dict[str, object]]:
     """The JSON records of a text body, built straight from the lines (the headless hot path).
 
     `keep` is an optional predicate on names. Counters and gauges are `unknown`:
@@ -175,13 +175,8 @@ def text_records(body: str, keep: object = None) -> list[dict[str, object]]:
     """
     out: list[dict[str, object]] = []
     append = out.append
-    for lineno, line in enumerate(body.splitlines(), 1):
-        name, sep, raw = line.partition(": ")
-        if not sep or not name:
-            if not line.strip():
-                continue
-            raise StatsFormatError(f"line {lineno} is not 'name: value': {line[:60]!r}")
-        if keep is not None and not keep(name):  # type: ignore[operator]
+    for name, raw in split_text(body):
+        if keep is not None and not keep(name):
             continue
         first = raw[:1]
         if first.isdigit():
@@ -191,12 +186,9 @@ def text_records(body: str, keep: object = None) -> list[dict[str, object]]:
                 try:
                     append({"name": name, "kind": "unknown", "value": float(raw)})
                 except ValueError as exc:
-                    raise StatsFormatError(f"line {lineno}: {name}: not a number: {raw[:40]!r}") from exc
+                    raise StatsFormatError(f"{name}: not a number: {raw[:40]!r}") from exc
         elif first == '"':
             append({"name": name, "kind": "text", "value": raw[1:-1] if raw.endswith('"') else raw[1:]})
         else:
-            try:
-                append(stat_from_raw(name, raw).to_json())
-            except StatsFormatError as exc:
-                raise StatsFormatError(f"line {lineno}: {exc}") from exc
+            append(stat_from_raw(name, raw).to_json())
     return out
