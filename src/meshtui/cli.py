@@ -19,10 +19,14 @@ commands:
   meshtui stats --file PATH       parse a saved /stats body (text or ?format=json)
   meshtui stats POD -n NS         one live /stats read through a port-forward
   meshtui stats --admin URL       one live /stats read from an Envoy admin URL
+  meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
 
 Headless commands exit 2 with one line on stderr when something is wrong.
 Keys in the TUI: press ? for the help screen.
 """
+
+
+HEADLESS = ("stats", "clusters")
 
 
 def _positive_interval(text: str) -> float:
@@ -43,6 +47,19 @@ def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
     )
     p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
     p.add_argument("-n", "--namespace", metavar="NS", help=namespace_help)
+
+
+def _headless(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, file_: str, json_: str
+) -> argparse.ArgumentParser:
+    """A headless command: --file PATH, or POD -n NS through a port-forward, or --admin URL."""
+    s = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
+    s.add_argument("pod", nargs="?", metavar="POD", help="pod whose sidecar to read (needs -n)")
+    _kube_options(s, namespace_help="the pod's namespace")
+    s.add_argument("--file", metavar="PATH", help=file_)
+    s.add_argument("--admin", metavar="URL", help="an Envoy admin URL instead of a pod")
+    s.add_argument("--json", action="store_true", help=json_)
+    return s
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,17 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    s = sub.add_parser(
+    s = _headless(
+        sub,
         "stats",
-        help="print a sidecar's Envoy stats once (file, pod or admin URL)",
-        description="Print Envoy stats once: from a saved /stats body, a pod, or an admin URL.",
+        "print a sidecar's Envoy stats once (file, pod or admin URL)",
+        "a saved /stats body, plain text or ?format=json",
+        'JSON list of {"name", "kind", "value"}',
     )
-    s.add_argument("pod", nargs="?", metavar="POD", help="pod whose sidecar to read (needs -n)")
-    _kube_options(s, namespace_help="the pod's namespace")
-    s.add_argument("--file", metavar="PATH", help="a saved /stats body, plain text or ?format=json")
-    s.add_argument("--admin", metavar="URL", help="an Envoy admin URL instead of a pod")
     s.add_argument("--prefix", metavar="P", help="keep stats whose name starts with P (re:REGEX for a regex)")
-    s.add_argument("--json", action="store_true", help='JSON list of {"name", "kind", "value"}')
+    _headless(
+        sub,
+        "clusters",
+        "print a sidecar's clusters and endpoint health once (like istioctl pc cluster/endpoint)",
+        "a saved /clusters?format=json body",
+        "JSON list of clusters, each with its endpoints",
+    )
 
     d = sub.add_parser(
         "demo",
@@ -107,11 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "stats":
-        from meshtui.headless import CommandError, stats_command
+    if args.command in HEADLESS:
+        import importlib
 
+        from meshtui.headless import CommandError
+
+        module = importlib.import_module(f"meshtui.headless.{args.command}")
         try:
-            return stats_command(args)
+            return int(getattr(module, f"{args.command}_command")(args))
         except CommandError as exc:
             print(f"meshtui: {exc}", file=sys.stderr)
             return 2

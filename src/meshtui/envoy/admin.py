@@ -64,6 +64,12 @@ class EnvoyAdmin:
             params["filter"] = envoy_filter
         return (await self.get("/stats", params)).text
 
+    async def clusters_json(self) -> str:
+        return (await self.get("/clusters", {"format": "json"})).text
+
+    async def config_dump(self, params: dict[str, str] | None = None) -> str:
+        return (await self.get("/config_dump", params)).text
+
     async def stat_kinds(self, envoy_filter: str | None = None) -> StatKinds:
         """Which stats are counters and which gauges (Envoy's `/stats?type=`)."""
 
@@ -93,6 +99,6 @@ class EnvoyAdmin:
 
 def _why(exc: Exception) -> str:
     text = str(exc)
-    if "refused" in text.lower():
-        return "connection refused"
+    if "refused" in text.lower() or "all connection attempts failed" in text.lower():
+        return "connection refused (is Envoy running, is the forward up?)"
     return text.splitlines()[0][:120] if text else type(exc).__name__

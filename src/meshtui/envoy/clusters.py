@@ -1,0 +1,224 @@
+"""Envoy's `/clusters?format=json`: clusters, their endpoints (hosts) and host health.
+
+Counter values are strings there and zero values are left out; older Envoys mix in
+camelCase keys (`hostStatuses`, `healthStatus.edsHealthStatus`): both are accepted.
+Cluster names are read the way `istioctl proxy-config cluster` reads them:
+`outbound|80|v1|catalog.istioinaction.svc.cluster.local` -> direction, port, subset, FQDN.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ClustersFormatError(ValueError):
+    """Not Envoy's /clusters?format=json."""
+
+
+@dataclass(frozen=True, slots=True)
+class IstioClusterName:
+    direction: str  # "outbound", "inbound", or "" for Envoy's own clusters (xds-grpc, zipkin)
+    port: str
+    subset: str
+    service: str  # the FQDN, or the whole name when it is not Istio's form
+
+
+def parse_cluster_name(name: str) -> IstioClusterName:
+    parts = name.split("|")
+    if len(parts) == 4 and parts[0] in ("outbound", "inbound", "inbound-vip"):
+        return IstioClusterName(parts[0], parts[1], parts[2], parts[3])
+    return IstioClusterName("", "", "", name)
+
+
+def _get(d: Mapping[str, Any], snake: str, default: Any = None) -> Any:
+    """A field by its snake_case name, or the camelCase an older Envoy printed."""
+    if snake in d:
+        return d[snake]
+    head, *rest = snake.split("_")
+    camel = head + "".join(w.title() for w in rest)
+    return d.get(camel, default)
+
+
+@dataclass(frozen=True, slots=True)
+class HostHealth:
+    address: str  # ip:port, or a pipe path
+    eds_health: str  # HEALTHY, UNHEALTHY, DRAINING, TIMEOUT, DEGRADED, UNKNOWN
+    failed_active_hc: bool
+    outlier_ejected: bool
+    weight: int
+    locality: str  # region/zone/subzone, "-" when unset
+    counters: Mapping[str, int] = field(default_factory=dict)  # rq_total, rq_error, cx_active, ...
+
+    @property
+    def healthy(self) -> bool:
+        return self.eds_health in ("HEALTHY", "UNKNOWN") and not (
+            self.failed_active_hc or self.outlier_ejected
+        )
+
+    @property
+    def health(self) -> str:
+        """What `istioctl proxy-config endpoint` calls STATUS, with the reason when not healthy."""
+        flags = [
+            f
+            for f, on in (
+                ("outlier-ejected", self.outlier_ejected),
+                ("failed-active-hc", self.failed_active_hc),
+            )
+            if on
+        ]
+        return self.eds_health + (f" ({', '.join(flags)})" if flags else "")
+
+    def get(self, counter: str) -> int:
+        return self.counters.get(counter, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterStatus:
+    name: str
+    istio: IstioClusterName
+    hosts: tuple[HostHealth, ...]
+    added_via_api: bool = False
+
+    @property
+    def healthy(self) -> int:
+        return sum(1 for h in self.hosts if h.healthy)
+
+    def total(self, counter: str) -> int:
+        return sum(h.get(counter) for h in self.hosts)
+
+
+def _address(addr: Mapping[str, Any]) -> str:
+    sock = _get(addr, "socket_address")
+    if sock:
+        host = sock.get("address", "")
+        port = _get(sock, "port_value", "")
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    pipe = addr.get("pipe")
+    if pipe:
+        return str(pipe.get("path", "pipe"))
+    envoy_internal = _get(addr, "envoy_internal_address")
+    if envoy_internal:
+        return "internal:" + str(_get(envoy_internal, "server_listener_name", ""))
+    return "?"
+
+
+def _host(h: Mapping[str, Any]) -> HostHealth:
+    health = _get(h, "health_status", {}) or {}
+    counters: dict[str, int] = {}
+    for stat in h.get("stats", []):
+        try:
+            counters[stat["name"]] = int(stat.get("value", 0))  # zero values are left out
+        except (KeyError, TypeError, ValueError):
+            continue
+    loc = h.get("locality") or {}
+    locality = "/".join(p for p in (loc.get("region", ""), loc.get("zone", ""), loc.get("sub_zone", "")) if p)
+    return HostHealth(
+        address=_address(h.get("address") or {}),
+        eds_health=str(_get(health, "eds_health_status", "UNKNOWN")),
+        failed_active_hc=bool(_get(health, "failed_active_health_check", False)),
+        outlier_ejected=bool(_get(health, "failed_outlier_check", False)),
+        weight=int(h.get("weight", 1) or 1),
+        locality=locality or "-",
+        counters=counters,
+    )
+
+
+def parse_clusters(body: str) -> list[ClusterStatus]:
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise ClustersFormatError("not JSON: /clusters?format=json expected") from exc
+    if not isinstance(doc, dict):
+        raise ClustersFormatError("not Envoy's /clusters?format=json (no cluster_statuses)")
+    statuses = _get(doc, "cluster_statuses")
+    if not isinstance(statuses, list):
+        raise ClustersFormatError("not Envoy's /clusters?format=json (no cluster_statuses)")
+    out = []
+    try:
+        for c in statuses:
+            name = c["name"]
+            hosts = tuple(_host(h) for h in _get(c, "host_statuses", []) or [])
+            out.append(
+                ClusterStatus(name, parse_cluster_name(name), hosts, bool(_get(c, "added_via_api", False)))
+            )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ClustersFormatError(f"malformed cluster entry: {exc!r}") from exc
+    return out
+
+
+def cluster_record(c: ClusterStatus) -> dict[str, object]:
+    """The headless JSON form of one cluster."""
+    return {
+        "name": c.name,
+        "direction": c.istio.direction,
+        "port": c.istio.port,
+        "subset": c.istio.subset,
+        "service": c.istio.service,
+        "endpoints_healthy": c.healthy,
+        "endpoints_total": len(c.hosts),
+        "rq_total": c.total("rq_total"),
+        "rq_error": c.total("rq_error"),
+        "cx_active": c.total("cx_active"),
+        "endpoints": [
+            {
+                "address": h.address,
+                "health": h.eds_health,
+                "outlier_ejected": h.outlier_ejected,
+                "failed_active_health_check": h.failed_active_hc,
+                "weight": h.weight,
+                "locality": h.locality,
+                "rq_total": h.get("rq_total"),
+                "rq_error": h.get("rq_error"),
+                "rq_active": h.get("rq_active"),
+                "cx_active": h.get("cx_active"),
+            }
+            for h in c.hosts
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ClustersSnapshot:
+    """One poll of `/clusters`, with request and error rates since the poll before."""
+
+    clusters: tuple[ClusterStatus, ...]
+    rq_rate: Mapping[str, float]  # cluster -> requests per second
+    error_rate: Mapping[str, float]  # cluster -> errors per second
+    host_rq_rate: Mapping[tuple[str, str], float]  # (cluster, address) -> requests per second
+    taken_at: float = 0.0
+
+    def by_name(self, name: str) -> ClusterStatus | None:
+        return next((c for c in self.clusters if c.name == name), None)
+
+
+class ClustersTracker:
+    def __init__(self) -> None:
+        self._prev: dict[tuple[str, str], tuple[int, int]] = {}
+        self._at: float | None = None
+
+    def update(self, clusters: list[ClusterStatus], now: float) -> ClustersSnapshot:
+        elapsed = None if self._at is None else max(now - self._at, 1e-6)
+        current: dict[tuple[str, str], tuple[int, int]] = {}
+        rq: dict[str, float] = {}
+        err: dict[str, float] = {}
+        host_rq: dict[tuple[str, str], float] = {}
+        for c in clusters:
+            for h in c.hosts:
+                key = (c.name, h.address)
+                total, errors = h.get("rq_total"), h.get("rq_error")
+                current[key] = (total, errors)
+                before = self._prev.get(key)
+                if elapsed is None or before is None:
+                    continue
+                # a counter that went down (Envoy restarted, counters reset) is no negative rate
+                d_total, d_err = max(total - before[0], 0), max(errors - before[1], 0)
+                if d_total:
+                    host_rq[key] = d_total / elapsed
+                    rq[c.name] = rq.get(c.name, 0.0) + d_total / elapsed
+                if d_err:
+                    err[c.name] = err.get(c.name, 0.0) + d_err / elapsed
+        self._prev, self._at = current, now
+        return ClustersSnapshot(tuple(clusters), rq, err, host_rq, now)

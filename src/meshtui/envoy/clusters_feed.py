@@ -1,0 +1,38 @@
+"""The live clusters loop for one sidecar (`/clusters?format=json`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from meshtui.envoy.admin import EnvoyAdmin
+from meshtui.envoy.clusters import ClustersSnapshot, ClustersTracker, parse_clusters
+from meshtui.envoy.live import LiveFeed
+
+THREAD_PARSE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ClustersUpdate:
+    endpoint: str
+    snapshot: ClustersSnapshot | None = None
+    error: str | None = None
+    failures: int = 0
+
+
+class ClustersFeed(LiveFeed[ClustersUpdate]):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.tracker = ClustersTracker()
+
+    def failed(self, message: str, failures: int) -> ClustersUpdate:
+        return ClustersUpdate(self.endpoint.label, error=message, failures=failures)
+
+    async def poll(self, admin: EnvoyAdmin, started: float) -> ClustersUpdate:
+        body = await admin.clusters_json()
+        if len(body) > THREAD_PARSE_BYTES:  # thousands of clusters: parse off the event loop
+            clusters = await asyncio.to_thread(parse_clusters, body)
+        else:
+            clusters = parse_clusters(body)
+        return ClustersUpdate(self.endpoint.label, self.tracker.update(clusters, time.monotonic()))

@@ -1,0 +1,90 @@
+"""Headless commands for scripts and offline work: print once and exit 0, or one line and exit 2.
+
+Each command reads a saved body (`--file`), a pod's sidecar through a port-forward
+(`POD -n NS`), or an Envoy admin URL (`--admin`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+ENVOY_ADMIN_PORT = 15000
+
+
+class CommandError(Exception):
+    """Ends a headless command with one line on stderr and exit status 2."""
+
+
+def read_text(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path} is not text (UTF-8): not a saved {what}") from exc
+
+
+def print_json(records: Any) -> None:
+    sys.stdout.write(json.dumps(records) + "\n")
+
+
+def print_lines(lines: list[str]) -> None:
+    sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
+
+
+def table(rows: Sequence[Sequence[str]], header: tuple[str, ...]) -> list[str]:
+    """Columns padded like istioctl's tables."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]
+    ]
+
+
+async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(EnvoyAdmin)` against --admin URL, or POD -n NS through a port-forward."""
+    from meshtui.envoy.admin import EnvoyAdmin
+
+    if args.admin:
+        admin = EnvoyAdmin(args.admin)
+        try:
+            return await work(admin)
+        finally:
+            await admin.aclose()
+    from meshtui.kube import config
+    from meshtui.kube.portforward import ForwardManager
+
+    if not args.namespace:
+        raise CommandError(f"{args.command} POD needs -n/--namespace")
+    manager = ForwardManager(config.load(args.kubeconfig, args.context))
+    try:
+        fwd = await manager.acquire(args.namespace, args.pod, ENVOY_ADMIN_PORT)
+        if not await fwd.probe():
+            raise CommandError(
+                f"port-forward to {args.namespace}/{args.pod}:{ENVOY_ADMIN_PORT} failed: {fwd.status.reason}"
+            )
+        admin = EnvoyAdmin(fwd.url)
+        try:
+            return await work(admin)
+        finally:
+            await admin.aclose()
+    finally:
+        await manager.close()
+
+
+def live(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+    """One live read; every known failure becomes a CommandError (one line, exit 2)."""
+    from meshtui.envoy.admin import AdminError
+    from meshtui.kube.config import KubeError
+
+    if not args.admin and not args.pod:
+        raise CommandError(f"{args.command} needs --file PATH, POD -n NAMESPACE, or --admin URL")
+    try:
+        return asyncio.run(_with_admin(args, work))
+    except (AdminError, KubeError, ValueError) as exc:  # format errors are ValueErrors
+        raise CommandError(str(exc)) from exc

@@ -1,0 +1,42 @@
+"""`meshtui clusters`: a sidecar's clusters and endpoints with their health, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshtui.envoy.clusters import ClustersFormatError, ClusterStatus, cluster_record, parse_clusters
+from meshtui.headless import CommandError, live, print_json, print_lines, read_text, table
+
+
+def clusters_command(args: Any) -> int:
+    if args.file:
+        body = read_text(args.file, "/clusters?format=json body")
+        try:
+            clusters = parse_clusters(body)
+        except ClustersFormatError as exc:
+            raise CommandError(f"{args.file}: {exc}") from exc
+    else:
+
+        async def work(admin: Any) -> list[ClusterStatus]:
+            return parse_clusters(await admin.clusters_json())
+
+        clusters = live(args, work)
+    if args.json:
+        print_json([cluster_record(c) for c in clusters])
+        return 0
+    rows = [
+        (
+            c.istio.service or c.name,
+            c.istio.port or "-",
+            c.istio.subset or "-",
+            c.istio.direction or "-",
+            f"{c.healthy}/{len(c.hosts)}",
+            str(c.total("rq_total")),
+            str(c.total("rq_error")),
+        )
+        for c in clusters
+    ]
+    print_lines(
+        table(rows, ("SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "HEALTHY", "RQ TOTAL", "RQ ERROR"))
+    )
+    return 0
