@@ -20,6 +20,7 @@ from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.pods import PodInfo
 from meshtui.ui.messages import ForwardsChanged, KubeProblem, PodsChanged, PodSelected, StatsUpdated
 from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
+from meshtui.ui.widgets.clusters import ClustersPane
 from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
@@ -75,14 +76,21 @@ class MeshtuiApp(App[int]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             yield PodsPane(clock=self.clock, id="pods")
-            with TabbedContent(id="views"), TabPane("Stats", id="tab-stats"):
-                yield StatsPane(self.options.interval, self.options.stats_filter, id="stats")
+            with TabbedContent(id="views"):
+                with TabPane("Stats", id="tab-stats"):
+                    yield StatsPane(self.options.interval, self.options.stats_filter, id="stats")
+                with TabPane("Clusters", id="tab-clusters"):
+                    yield ClustersPane(self.options.interval, id="clusters")
         yield StatusLine(id="status")
         yield Footer()
 
     @property
     def stats(self) -> StatsPane:
         return self.query_one(StatsPane)
+
+    @property
+    def clusters(self) -> ClustersPane:
+        return self.query_one(ClustersPane)
 
     @property
     def pods(self) -> PodsPane:
@@ -104,6 +112,7 @@ class MeshtuiApp(App[int]):
             self.pods.display = False
             self.status.set(context="--admin", namespace="-")
             self.stats.attach(DirectEndpoint(self.options.admin))
+            self.clusters.attach(DirectEndpoint(self.options.admin))
             self.stats.table.focus()
         elif self._pod_events is not None:
             self.status.set(context="test", namespace=self.options.namespace or "")
@@ -141,17 +150,32 @@ class MeshtuiApp(App[int]):
     def _pod_selected(self, message: PodSelected) -> None:
         pod = message.pod
         if not pod.sidecar:
-            self.stats.detach(f"{pod.name} has no istio-proxy sidecar: no Envoy stats to show")
+            why = f"{pod.name} has no istio-proxy sidecar: no Envoy to show"
+            self.stats.detach(why)
+            self.clusters.detach(why)
             return
-        if self._endpoint_for is not None:
-            endpoint = self._endpoint_for(pod)
-        else:
-            from meshtui.kube.endpoint import ForwardedAdmin
-
-            endpoint = ForwardedAdmin(self.manager, pod.namespace, pod.name)
-        self.stats.attach(endpoint)
+        # each view holds its own reference to the pod's one shared forward
+        self.stats.attach(self._endpoint(pod))
+        self.clusters.attach(self._endpoint(pod))
         if message.followed_from:
             self.notify(f"{message.followed_from} was replaced: following {pod.name}", timeout=4)
+
+    def _endpoint(self, pod: PodInfo) -> AdminEndpoint:
+        if self._endpoint_for is not None:
+            return self._endpoint_for(pod)
+        from meshtui.kube.endpoint import ForwardedAdmin
+
+        return ForwardedAdmin(self.manager, pod.namespace, pod.name)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        self.clusters.set_active(event.pane.id == "tab-clusters")
+
+    @on(ClustersPane.ShowStats)
+    def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:
+        self.query_one(TabbedContent).active = "tab-stats"
+        self.stats.show_filter(f"cluster.{message.cluster}.")
+        self.stats.table.focus()
 
     @on(PodsChanged)
     def _pods_changed(self, message: PodsChanged) -> None:
@@ -165,7 +189,9 @@ class MeshtuiApp(App[int]):
             and any(p.key == selected.key for p in message.gone)
             and self.pods.following is not None
         ):
-            self.stats.detach(f"{selected.name} was deleted: waiting for its replacement ...")
+            why = f"{selected.name} was deleted: waiting for its replacement ..."
+            self.stats.detach(why)
+            self.clusters.detach(why)
         self._forwards_changed()
 
     @on(ForwardsChanged)

@@ -135,7 +135,7 @@ class PodsPane(Widget):
                         COLUMNS, zip(row_of(old, now), row_of(pod, now), strict=True), strict=True
                     ):
                         if a != b:
-                            table.update_cell(key, col.lower(), b)
+                            table.update_cell(key, col.lower(), b, update_width=True)
                 self._shown[key] = pod
             if added:
                 table.sort("sidecar", "namespace", "name", key=lambda row: (row[0] == "-", row[1], row[2]))

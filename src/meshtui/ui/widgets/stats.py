@@ -254,6 +254,10 @@ class StatsPane(Widget):
         if self.query_one(Input).has_focus:
             self.table.focus()
 
+    def show_filter(self, text: str) -> None:
+        """Set the filter as if typed (the jump from a cluster to its stats)."""
+        self.query_one(FilterInput).value = text
+
     def action_focus_filter(self) -> None:
         self.query_one(Input).focus()
 

@@ -1,0 +1,287 @@
+"""The clusters pane: one row per Envoy cluster, its endpoints below, a jump to its stats.
+
+Both tables are keyed DataTables (clusters by name, endpoints by address) updated
+cell by cell, so cursor and scroll survive every refresh. It owns the worker that
+polls `/clusters?format=json`; the app pauses it while the tab is hidden.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from meshtui.envoy.clusters import ClustersSnapshot, ClusterStatus
+from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
+from meshtui.envoy.live import AdminEndpoint
+from meshtui.ui.format import rate
+
+CLUSTER_COLUMNS = (
+    "SERVICE FQDN",
+    "PORT",
+    "SUBSET",
+    "DIRECTION",
+    "HEALTHY",
+    "RQ/S",
+    "ERR/S",
+    "RQ TOTAL",
+    "CX",
+)
+HOST_COLUMNS = ("ADDRESS", "HEALTH", "WEIGHT", "LOCALITY", "RQ TOTAL", "RQ/S", "ERRORS", "RQ ACTIVE", "CX")
+SORTS = ("name", "rate", "errors")
+
+
+class ClustersUpdated(Message):
+    def __init__(self, update: ClustersUpdate) -> None:
+        super().__init__()
+        self.update = update
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ClustersUpdated)
+
+
+def _rate(value: float | None) -> str:
+    return rate(value) if value else ""
+
+
+def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
+    return (
+        c.istio.service or c.name,
+        c.istio.port or "-",
+        c.istio.subset or "-",
+        c.istio.direction or "-",
+        f"{c.healthy}/{len(c.hosts)}",
+        _rate(snap.rq_rate.get(c.name)),
+        _rate(snap.error_rate.get(c.name)),
+        str(c.total("rq_total")),
+        str(c.total("cx_active")),
+    )
+
+
+class ClustersPane(Widget):
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", tooltip="Filter clusters by name (substring)"),
+        Binding("o", "cycle_sort", "Sort", tooltip="Sort clusters by name, by request rate, by error rate"),
+        Binding("s", "show_stats", "Stats", tooltip="Show this cluster's stats (cluster.<name>.)"),
+        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
+    ]
+
+    class ShowStats(Message):
+        """Jump to the stats pane, filtered on one cluster."""
+
+        def __init__(self, cluster: str) -> None:
+            super().__init__()
+            self.cluster = cluster
+
+    def __init__(self, interval: float = 1.0, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.interval = interval
+        self.feed: ClustersFeed | None = None
+        self.endpoint_label = ""
+        self.last: ClustersUpdate | None = None
+        self.sort = "name"
+        self.text_filter = ""
+        self._rows: dict[str, tuple[str, ...]] = {}
+        self._order: list[str] = []
+        self._hosts_for: str | None = None
+        self._host_rows: dict[str, tuple[str, ...]] = {}
+        self.active = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter clusters: part of the name", id="clusters-filter")
+        yield Static("Select a pod with a sidecar to see its clusters.", id="clusters-state")
+        clusters: DataTable[str] = DataTable(id="clusters-table", cursor_type="row")
+        for col in CLUSTER_COLUMNS:
+            clusters.add_column(col, key=col)
+        yield clusters
+        yield Static("", id="endpoints-title")
+        hosts: DataTable[str] = DataTable(id="endpoints-table", cursor_type="row")
+        for col in HOST_COLUMNS:
+            hosts.add_column(col, key=col)
+        yield hosts
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one("#clusters-table", DataTable)
+
+    @property
+    def hosts(self) -> DataTable[str]:
+        return self.query_one("#endpoints-table", DataTable)
+
+    # -- feed --------------------------------------------------------------------------
+
+    def attach(self, endpoint: AdminEndpoint) -> None:
+        self.feed = ClustersFeed(endpoint, self.interval)
+        self.feed.paused = not self.active
+        self.endpoint_label = endpoint.label
+        self.last = None
+        self._clear()
+        self._state(f"connecting to {endpoint.label} ...")
+        self._run_feed(self.feed)
+
+    def detach(self, message: str) -> None:
+        self.workers.cancel_group(self, "clusters-feed")
+        self.feed = None
+        self._clear()
+        self._state(message)
+
+    def set_active(self, active: bool) -> None:
+        """Poll only while the tab is shown: a hidden table costs nothing."""
+        self.active = active
+        if self.feed:
+            self.feed.set_paused(not active)
+
+    @work(exclusive=True, group="clusters-feed", exit_on_error=False)
+    async def _run_feed(self, feed: ClustersFeed) -> None:
+        async for update in feed.updates():
+            self.post_message(ClustersUpdated(update))
+
+    @on(ClustersUpdated)
+    def _on_update(self, message: ClustersUpdated) -> None:
+        update = message.update
+        if self.feed is None or update.endpoint != self.endpoint_label:
+            return
+        self.last = update
+        if update.error:
+            self._state(update.error, error=True)
+            return
+        assert update.snapshot is not None
+        self._show(update.snapshot)
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _clear(self) -> None:
+        self.table.clear()
+        self.hosts.clear()
+        self._rows, self._order, self._host_rows, self._hosts_for = {}, [], {}, None
+        self.query_one("#endpoints-title", Static).update("")
+
+    def _visible(self, snap: ClustersSnapshot) -> list[ClusterStatus]:
+        text = self.text_filter.lower()
+        shown = [c for c in snap.clusters if not text or text in c.name.lower()]
+        if self.sort == "rate":
+            shown.sort(key=lambda c: (-snap.rq_rate.get(c.name, 0.0), c.name))
+        elif self.sort == "errors":
+            shown.sort(key=lambda c: (-snap.error_rate.get(c.name, 0.0), -c.total("rq_error"), c.name))
+        else:
+            shown.sort(key=lambda c: (c.istio.service or c.name, c.istio.port, c.istio.subset, c.name))
+        return shown
+
+    def _show(self, snap: ClustersSnapshot) -> None:
+        table = self.table
+        shown = self._visible(snap)
+        want = {c.name: cluster_row(c, snap) for c in shown}
+        order = list(want)
+        with self.app.batch_update():
+            for name in [n for n in self._rows if n not in want]:
+                table.remove_row(name)
+                del self._rows[name]
+            for name, row in want.items():
+                old = self._rows.get(name)
+                if old is None:
+                    table.add_row(*row, key=name)
+                elif old != row:
+                    for col, a, b in zip(CLUSTER_COLUMNS, old, row, strict=True):
+                        if a != b:
+                            table.update_cell(name, col, b, update_width=True)
+                self._rows[name] = row
+            if order != self._order:
+                # re-order only when it changed (a new cluster, a new sort, rates overtaking);
+                # the sort key sees cells, and FQDN+port+subset+direction name a cluster
+                rank = {want[n][:4]: i for i, n in enumerate(order)}
+                table.sort(key=lambda cells: rank.get(tuple(cells[:4]), 0))
+                self._order = order
+        unhealthy = sum(1 for c in snap.clusters if c.healthy < len(c.hosts))
+        note = f", {unhealthy} with unhealthy endpoints" if unhealthy else ""
+        self._state(f"{len(shown)} of {len(snap.clusters)} clusters from {self.endpoint_label}{note}")
+        self._show_hosts(snap)
+
+    def _show_hosts(self, snap: ClustersSnapshot) -> None:
+        name = self.current
+        cluster = snap.by_name(name) if name else None
+        title = self.query_one("#endpoints-title", Static)
+        hosts = self.hosts
+        if cluster is None:
+            hosts.clear()
+            self._host_rows, self._hosts_for = {}, None
+            title.update("")
+            return
+        if name != self._hosts_for:
+            hosts.clear()
+            self._host_rows, self._hosts_for = {}, name
+        title.update(f"endpoints of [b]{cluster.name}[/b]  ({cluster.healthy}/{len(cluster.hosts)} healthy)")
+        want = {
+            h.address: (
+                h.address,
+                h.health,
+                str(h.weight),
+                h.locality,
+                str(h.get("rq_total")),
+                _rate(snap.host_rq_rate.get((cluster.name, h.address))),
+                str(h.get("rq_error")),
+                str(h.get("rq_active")),
+                str(h.get("cx_active")),
+            )
+            for h in cluster.hosts
+        }
+        for addr in [a for a in self._host_rows if a not in want]:
+            hosts.remove_row(addr)
+            del self._host_rows[addr]
+        for addr, row in want.items():
+            old = self._host_rows.get(addr)
+            if old is None:
+                hosts.add_row(*row, key=addr)
+            elif old != row:
+                for col, a, b in zip(HOST_COLUMNS, old, row, strict=True):
+                    if a != b:
+                        hosts.update_cell(addr, col, b, update_width=True)
+            self._host_rows[addr] = row
+
+    @property
+    def current(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _state(self, text: str, error: bool = False) -> None:
+        state = self.query_one("#clusters-state", Static)
+        state.update(text)
+        state.set_class(error, "error")
+
+    # -- keys --------------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#clusters-table")
+    def _highlighted(self) -> None:
+        if self.last and self.last.snapshot:
+            self._show_hosts(self.last.snapshot)
+
+    @on(Input.Changed, "#clusters-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        if self.last and self.last.snapshot:
+            self._show(self.last.snapshot)
+
+    @on(Input.Submitted, "#clusters-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#clusters-filter", Input).focus()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        if self.last and self.last.snapshot:
+            self._show(self.last.snapshot)
+        self.notify(f"clusters sorted by {self.sort}", timeout=2)
+
+    def action_show_stats(self) -> None:
+        if self.current:
+            self.post_message(self.ShowStats(self.current))
+
+    def action_refresh_now(self) -> None:
+        if self.feed:
+            self.feed.poll_now()

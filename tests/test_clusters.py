@@ -1,0 +1,127 @@
+"""Clusters and endpoints: the parser, `meshtui clusters`, and the pane on the demo mesh."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import TabbedContent
+
+from conftest import select_pod, until, wait_for
+from meshtui.envoy.clusters import ClustersTracker, parse_cluster_name, parse_clusters
+from meshtui.ui.app import MeshtuiApp, Options
+from test_headless import meshtui
+
+CATALOG = "outbound|80||catalog.istioinaction.svc.cluster.local"
+
+OLD_ENVOY = json.dumps(
+    {
+        "clusterStatuses": [
+            {
+                "name": "outbound|9080|v2|reviews.default.svc.cluster.local",
+                "hostStatuses": [
+                    {
+                        "address": {"socketAddress": {"address": "10.1.2.3", "portValue": 9080}},
+                        "stats": [
+                            {"name": "rq_total", "value": "7"},
+                            {"name": "rq_error", "value": "2"},
+                            {"name": "cx_active"},
+                        ],
+                        "healthStatus": {"edsHealthStatus": "HEALTHY", "failedOutlierCheck": True},
+                        "weight": 1,
+                    },
+                    {
+                        "address": {"socketAddress": {"address": "10.1.2.4", "portValue": 9080}},
+                        "healthStatus": {"edsHealthStatus": "UNHEALTHY"},
+                    },
+                ],
+            }
+        ]
+    }
+)
+
+
+def test_istio_cluster_names():
+    n = parse_cluster_name("outbound|80|v1|catalog.istioinaction.svc.cluster.local")
+    assert (n.direction, n.port, n.subset, n.service) == (
+        "outbound",
+        "80",
+        "v1",
+        "catalog.istioinaction.svc.cluster.local",
+    )
+    n = parse_cluster_name("inbound|8080||")
+    assert (n.direction, n.port, n.subset, n.service) == ("inbound", "8080", "", "")
+    assert (
+        parse_cluster_name("xds-grpc").service == "xds-grpc"
+        and parse_cluster_name("xds-grpc").direction == ""
+    )
+
+
+def test_camel_case_keys_strings_and_missing_zeros():
+    (c,) = parse_clusters(OLD_ENVOY)
+    assert c.istio.subset == "v2" and len(c.hosts) == 2 and c.healthy == 0
+    first, second = c.hosts
+    assert first.address == "10.1.2.3:9080" and first.get("rq_total") == 7 and first.get("cx_active") == 0
+    assert first.outlier_ejected and first.health == "HEALTHY (outlier-ejected)"
+    assert second.eds_health == "UNHEALTHY" and second.get("rq_total") == 0
+
+
+def test_rates_never_go_negative():
+    t = ClustersTracker()
+    t.update(parse_clusters(OLD_ENVOY), 0.0)
+    snap = t.update(parse_clusters(OLD_ENVOY.replace('"7"', '"17"')), 2.0)
+    assert snap.rq_rate["outbound|9080|v2|reviews.default.svc.cluster.local"] == 5.0
+    snap = t.update(parse_clusters(OLD_ENVOY.replace('"7"', '"1"')), 3.0)  # counters reset
+    assert not snap.rq_rate
+
+
+def test_bad_clusters_bodies(tmp_path):
+    for body in ("not json", "[]", '{"cluster_statuses": [{"nope": 1}]}'):
+        f = tmp_path / "c.json"
+        f.write_text(body)
+        r = meshtui("clusters", "--file", str(f))
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def _catalog(mesh) -> dict:
+    r = meshtui("clusters", "--admin", mesh.info["admin"]["webapp"], "--json")
+    assert r.returncode == 0, r.stderr
+    return next(c for c in json.loads(r.stdout) if c["name"] == CATALOG)
+
+
+def test_headless_clusters_live(mesh):
+    first = wait_for(lambda: _catalog(mesh)["rq_total"] > 0 and _catalog(mesh), 20, "catalog requests")
+    assert first["direction"] == "outbound" and first["port"] == "80"
+    assert [e["health"] for e in first["endpoints"]] == ["HEALTHY"]
+    wait_for(lambda: _catalog(mesh)["rq_total"] > first["rq_total"], 20, "requests growing")
+    r = meshtui("clusters", "--admin", mesh.info["admin"]["webapp"])
+    assert "catalog.istioinaction.svc.cluster.local" in r.stdout and "SERVICE FQDN" in r.stdout
+
+
+async def test_cluster_endpoints_and_jump_to_stats(mesh):
+    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.3))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await select_pod(app, pilot, "webapp", mesh)
+        app.query_one(TabbedContent).active = "tab-clusters"
+        pane = app.clusters
+        await until(lambda: CATALOG in pane._rows, 10, "catalog cluster row")
+        table = pane.table
+        table.focus()
+        table.move_cursor(row=table.get_row_index(CATALOG))
+        await until(lambda: pane._hosts_for == CATALOG and pane._host_rows, 5, "endpoints of catalog")
+        (row,) = pane._host_rows.values()
+        assert row[1] == "HEALTHY"
+        await until(lambda: pane.last.snapshot.rq_rate.get(CATALOG, 0) > 0, 10, "request rate")
+        await pilot.press("s")
+        await until(lambda: app.query_one(TabbedContent).active == "tab-stats", 3, "stats tab")
+        rows = await until(lambda: app.stats.table.rows if app.stats.table.filter.text else None, 5, "filter")
+        assert app.stats.table.filter.text == f"cluster.{CATALOG}."
+        assert rows and all(r.startswith(f"cluster.{CATALOG}.") for r in rows)
+
+
+async def test_clusters_poll_only_while_shown(mesh):
+    app = MeshtuiApp(Options(admin=mesh.info["admin"]["catalog"], interval=0.3))
+    async with app.run_test(size=(120, 40)):
+        await until(lambda: app.stats.table.rows, 10, "stats")
+        assert app.clusters.last is None and app.clusters.feed.paused  # hidden tab: no polls
+        app.query_one(TabbedContent).active = "tab-clusters"
+        await until(lambda: app.clusters.last and app.clusters.last.snapshot, 5, "clusters once shown")
