@@ -20,13 +20,15 @@ commands:
   meshtui stats POD -n NS         one live /stats read through a port-forward
   meshtui stats --admin URL       one live /stats read from an Envoy admin URL
   meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
+  meshtui config --section S (--file PATH | POD -n NS | --admin URL)
+                                  listeners|routes|clusters|bootstrap|secrets
 
 Headless commands exit 2 with one line on stderr when something is wrong.
 Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters")
+HEADLESS = ("stats", "clusters", "config")
 
 
 def _positive_interval(text: str) -> float:
@@ -107,6 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
         "print a sidecar's clusters and endpoint health once (like istioctl pc cluster/endpoint)",
         "a saved /clusters?format=json body",
         "JSON list of clusters, each with its endpoints",
+    )
+
+    c = _headless(
+        sub,
+        "config",
+        "print one section of a sidecar's /config_dump (like istioctl proxy-config)",
+        "a saved /config_dump body",
+        "JSON list of the section's rows",
+    )
+    c.add_argument(
+        "--section",
+        required=True,
+        choices=["listeners", "routes", "clusters", "bootstrap", "secrets"],
+        help="which part of the config to show",
     )
 
     d = sub.add_parser(

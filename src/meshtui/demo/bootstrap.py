@@ -73,6 +73,7 @@ class ProxySpec:
     route_name: str = "80"  # Istio names outbound route configs by port
     zipkin_port: int | None = None
     zipkin_endpoint: str = "/api/v2/spans"
+    secrets: list[dict[str, Any]] = field(default_factory=list)  # SDS's `default` and `ROOTCA`
 
 
 def _address(port: int) -> dict[str, Any]:
@@ -221,5 +222,5 @@ def build(spec: ProxySpec) -> dict[str, Any]:
                 "inclusion_list": {"patterns": [{"prefix": p} for p in ISTIO_INCLUSION_PREFIXES]}
             },
         },
-        "static_resources": {"listeners": listeners, "clusters": clusters},
+        "static_resources": {"listeners": listeners, "clusters": clusters, "secrets": spec.secrets},
     }

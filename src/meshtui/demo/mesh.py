@@ -26,7 +26,7 @@ from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.simpod import Container, SimPod
-from meshtui.demo.tls import ServerCert, make_server_cert
+from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
 
 NS = "istioinaction"
 CATALOG_FQDN = f"catalog.{NS}.svc.cluster.local"
@@ -53,6 +53,7 @@ class DemoMesh:
     load_results: collections.Counter[int] = field(default_factory=collections.Counter)
     _load: asyncio.Task[None] | None = None
     cert: ServerCert | None = None
+    ca: DemoMeshCA = field(default_factory=DemoMeshCA)
 
     async def _app(self, app: Any) -> int:
         runner, port = await apps.serve(app)
@@ -60,6 +61,8 @@ class DemoMesh:
         return port
 
     def _envoy(self, key: str, spec: ProxySpec) -> EnvoyProcess:
+        sa = spec.workload if spec.kind == "sidecar" else f"{spec.workload}-service-account"
+        spec.secrets = self.ca.issue(f"spiffe://cluster.local/ns/{spec.namespace}/sa/{sa}").envoy_secrets()
         if self.broken_tracing == key:
             spec.zipkin_endpoint = "/zipkin/api/v1/spans"  # the scenario's broken bootstrap
         proc = EnvoyProcess(key, build(spec), self.workdir / key)

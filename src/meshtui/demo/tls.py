@@ -65,3 +65,68 @@ def make_server_cert(directory: Path) -> ServerCert:
         )
     )
     return ServerCert(cert_pem, cert_file, key_file)
+
+
+@dataclass(frozen=True)
+class WorkloadCerts:
+    """What istio-agent hands its Envoy over SDS: `default` (the workload's SPIFFE
+    certificate and key) and `ROOTCA` (the mesh root)."""
+
+    cert_pem: str
+    key_pem: str
+    root_pem: str
+
+    def envoy_secrets(self) -> list[dict[str, object]]:
+        return [
+            {
+                "name": "default",
+                "tls_certificate": {
+                    "certificate_chain": {"inline_string": self.cert_pem},
+                    "private_key": {"inline_string": self.key_pem},
+                },
+            },
+            {"name": "ROOTCA", "validation_context": {"trusted_ca": {"inline_string": self.root_pem}}},
+        ]
+
+
+class DemoMeshCA:
+    """A throwaway mesh root that signs workload certificates, as istiod's CA does."""
+
+    def __init__(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cluster.local")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self._root = (
+            x509.CertificateBuilder()
+            .subject_name(self._name)
+            .issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+
+    def issue(self, spiffe_id: str, hours: int = 24) -> WorkloadCerts:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=hours))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.UniformResourceIdentifier(spiffe_id)]), critical=True
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        pem = serialization.Encoding.PEM
+        return WorkloadCerts(
+            cert.public_bytes(pem).decode(),
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode(),
+            self._root.public_bytes(pem).decode(),
+        )
