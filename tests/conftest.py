@@ -27,7 +27,8 @@ def fixtures() -> Path:
 @pytest.fixture(scope="session")
 def mesh() -> Iterator[MeshProcess]:
     """The demo mesh (apps, real Envoys, simulated API server, load loop) for the session."""
-    with start_mesh(rate=8.0) as m:
+    # catalog gets the scenario's broken tracing bootstrap: the tracing-health view must flag it
+    with start_mesh(rate=8.0, broken_tracing="catalog") as m:
         yield m
 
 

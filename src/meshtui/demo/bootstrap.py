@@ -9,10 +9,13 @@ from `/listeners`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 ISTIO_VERSION = "1.17.8"
+RDS_VERSION = "2026-11-26T00:00:00Z/1"  # what istiod would stamp: push time / push number
 PROXY_IMAGE = f"docker.io/istio/proxyv2:{ISTIO_VERSION}"
 
 _TAG = r"(?:[_.[:digit:]]*|[_\[\]aAbBcCdDeEfF[:digit:]]*)"
@@ -97,12 +100,26 @@ def _cluster(name: str, port: int) -> dict[str, Any]:
     }
 
 
+def _zipkin(spec: ProxySpec) -> dict[str, Any]:
+    return {
+        "name": "envoy.tracers.zipkin",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig",
+            "collector_cluster": "zipkin",
+            "collector_endpoint": spec.zipkin_endpoint,
+            "collector_endpoint_version": "HTTP_JSON",
+            "trace_id_128bit": True,
+            "shared_span_context": False,
+        },
+    }
+
+
 def _hcm(stat_prefix: str, route_config: dict[str, Any], spec: ProxySpec) -> dict[str, Any]:
     hcm: dict[str, Any] = {
         "@type": "type.googleapis.com/envoy.extensions.filters.network."
         "http_connection_manager.v3.HttpConnectionManager",
         "stat_prefix": stat_prefix,
-        "route_config": route_config,
+        **route_config,
         "generate_request_id": True,
         "http_filters": [
             {
@@ -114,20 +131,7 @@ def _hcm(stat_prefix: str, route_config: dict[str, Any], spec: ProxySpec) -> dic
         ],
     }
     if spec.zipkin_port:
-        hcm["tracing"] = {
-            "random_sampling": {"value": 100.0},
-            "provider": {
-                "name": "envoy.tracers.zipkin",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig",
-                    "collector_cluster": "zipkin",
-                    "collector_endpoint": spec.zipkin_endpoint,
-                    "collector_endpoint_version": "HTTP_JSON",
-                    "trace_id_128bit": True,
-                    "shared_span_context": False,
-                },
-            },
-        }
+        hcm["tracing"] = {"random_sampling": {"value": 100.0}, "provider": _zipkin(spec)}
     return hcm
 
 
@@ -172,8 +176,26 @@ def node_id(spec: ProxySpec) -> str:
     return f"{spec.kind}~{spec.pod_ip}~{spec.pod}.{spec.namespace}~{spec.namespace}.svc.cluster.local"
 
 
-def build(spec: ProxySpec) -> dict[str, Any]:
-    """The bootstrap for one proxy: inbound (if it fronts an app) plus its outbound routes."""
+def _rds(route_config: dict[str, Any], rds_dir: Path | None) -> dict[str, Any]:
+    """The HCM's routes: inline, or (as Istio does) by RDS, here from a file Envoy watches,
+    so they show in /config_dump as dynamic route configs with a version."""
+    if rds_dir is None:
+        return {"route_config": route_config}
+    path = rds_dir / f"rds-{route_config['name'].replace('|', '_')}.json"
+    resource = {"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", **route_config}
+    path.write_text(json.dumps({"version_info": RDS_VERSION, "resources": [resource]}))
+    return {
+        "rds": {
+            "route_config_name": route_config["name"],
+            "config_source": {"path_config_source": {"path": str(path)}, "resource_api_version": "V3"},
+        }
+    }
+
+
+def build(spec: ProxySpec, rds_dir: Path | None = None) -> dict[str, Any]:
+    """The bootstrap for one proxy: inbound (if it fronts an app) plus its outbound routes.
+
+    With `rds_dir`, route configs are served by RDS from files written there."""
     listeners: list[dict[str, Any]] = []
     clusters: list[dict[str, Any]] = []
     if spec.inbound_port is not None and spec.app_port is not None:
@@ -183,7 +205,10 @@ def build(spec: ProxySpec) -> dict[str, Any]:
             _listener(
                 "virtualInbound",
                 f"inbound_0.0.0.0_{spec.inbound_port}",
-                _route_config("inbound|http|" + str(spec.inbound_port), [("inbound|http", ["*"], inbound)]),
+                _rds(
+                    _route_config("inbound|http|" + str(spec.inbound_port), [("inbound|http", ["*"], inbound)]),
+                    rds_dir,
+                ),
                 spec,
             )
         )
@@ -196,7 +221,9 @@ def build(spec: ProxySpec) -> dict[str, Any]:
             (f"{r.host}:80", [r.host, f"{r.host}:*", *(["*"] if i == 0 else [])], r.cluster)
             for i, r in enumerate(spec.routes)
         ]
-        listeners.append(_listener(name, f"outbound_{name}", _route_config(spec.route_name, vhosts), spec))
+        listeners.append(
+            _listener(name, f"outbound_{name}", _rds(_route_config(spec.route_name, vhosts), rds_dir), spec)
+        )
     if spec.zipkin_port:
         clusters.append(_cluster("zipkin", spec.zipkin_port))
     return {
@@ -215,6 +242,8 @@ def build(spec: ProxySpec) -> dict[str, Any]:
         },
         "admin": {"address": _address(0), "access_log_path": "/dev/null"},
         "stats_flush_interval": "1s",
+        # where Istio 1.17 puts the tracer, and where a custom bootstrap overrides it
+        **({"tracing": {"http": _zipkin(spec)}} if spec.zipkin_port else {}),
         "stats_config": {
             "stats_tags": ISTIO_STATS_TAGS,
             "use_all_default_tags": False,

@@ -65,8 +65,8 @@ class DemoMesh:
         spec.secrets = self.ca.issue(f"spiffe://cluster.local/ns/{spec.namespace}/sa/{sa}").envoy_secrets()
         if self.broken_tracing == key:
             spec.zipkin_endpoint = "/zipkin/api/v1/spans"  # the scenario's broken bootstrap
-        proc = EnvoyProcess(key, build(spec), self.workdir / key)
         (self.workdir / key).mkdir(exist_ok=True)
+        proc = EnvoyProcess(key, build(spec, rds_dir=self.workdir / key), self.workdir / key)
         self.envoys[key] = proc
         return proc.start()
 

@@ -21,6 +21,7 @@ from meshtui.kube.pods import PodInfo
 from meshtui.ui.messages import ForwardsChanged, KubeProblem, PodsChanged, PodSelected, StatsUpdated
 from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
 from meshtui.ui.widgets.clusters import ClustersPane
+from meshtui.ui.widgets.config import ConfigPane
 from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
@@ -81,6 +82,8 @@ class MeshtuiApp(App[int]):
                     yield StatsPane(self.options.interval, self.options.stats_filter, id="stats")
                 with TabPane("Clusters", id="tab-clusters"):
                     yield ClustersPane(self.options.interval, id="clusters")
+                with TabPane("Config", id="tab-config"):
+                    yield ConfigPane(id="config")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -91,6 +94,10 @@ class MeshtuiApp(App[int]):
     @property
     def clusters(self) -> ClustersPane:
         return self.query_one(ClustersPane)
+
+    @property
+    def config(self) -> ConfigPane:
+        return self.query_one(ConfigPane)
 
     @property
     def pods(self) -> PodsPane:
@@ -113,6 +120,7 @@ class MeshtuiApp(App[int]):
             self.status.set(context="--admin", namespace="-")
             self.stats.attach(DirectEndpoint(self.options.admin))
             self.clusters.attach(DirectEndpoint(self.options.admin))
+            self.config.attach(DirectEndpoint(self.options.admin))
             self.stats.table.focus()
         elif self._pod_events is not None:
             self.status.set(context="test", namespace=self.options.namespace or "")
@@ -151,12 +159,13 @@ class MeshtuiApp(App[int]):
         pod = message.pod
         if not pod.sidecar:
             why = f"{pod.name} has no istio-proxy sidecar: no Envoy to show"
-            self.stats.detach(why)
-            self.clusters.detach(why)
+            for view in (self.stats, self.clusters, self.config):
+                view.detach(why)
             return
         # each view holds its own reference to the pod's one shared forward
         self.stats.attach(self._endpoint(pod))
         self.clusters.attach(self._endpoint(pod))
+        self.config.attach(self._endpoint(pod))
         if message.followed_from:
             self.notify(f"{message.followed_from} was replaced: following {pod.name}", timeout=4)
 
@@ -170,6 +179,7 @@ class MeshtuiApp(App[int]):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self.clusters.set_active(event.pane.id == "tab-clusters")
+        self.config.set_active(event.pane.id == "tab-config")
 
     @on(ClustersPane.ShowStats)
     def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:
@@ -190,8 +200,8 @@ class MeshtuiApp(App[int]):
             and self.pods.following is not None
         ):
             why = f"{selected.name} was deleted: waiting for its replacement ..."
-            self.stats.detach(why)
-            self.clusters.detach(why)
+            for view in (self.stats, self.clusters, self.config):
+                view.detach(why)
         self._forwards_changed()
 
     @on(ForwardsChanged)

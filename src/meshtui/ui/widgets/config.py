@@ -1,0 +1,218 @@
+"""The config pane: what the selected proxy was told (`/config_dump`), one section at a
+time as a table, the selected row as a collapsible JSON tree, and the tracer's health.
+
+Config changes rarely and a dump can be large, so it is fetched when the tab is shown
+and on `r`, not every second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static, Tab, Tabs, Tree
+
+from meshtui.envoy.admin import AdminError, EnvoyAdmin
+from meshtui.envoy.config_dump import SECTIONS, ConfigDumpError, parse_config_dump, public, rows
+from meshtui.envoy.live import AdminEndpoint
+from meshtui.envoy.tracing_health import TracingHealth
+
+ALL_SECTIONS = (*SECTIONS, "tracing")
+MAX_COLUMN = 70
+COLUMNS = {
+    "listeners": ("name", "address", "port", "state", "destination", "version", "last_updated"),
+    "routes": ("route_config", "virtual_host", "domains", "match", "destination", "version"),
+    "clusters": ("service", "port", "subset", "direction", "type", "state", "version", "last_updated"),
+    "bootstrap": ("key", "value"),
+    "secrets": ("name", "kind", "spiffe_id", "issuer", "not_before", "not_after", "expires_in"),
+    "tracing": ("check", "value", "verdict"),
+}
+
+
+def json_tree(tree: Tree[Any], value: Any, label: str = "") -> None:
+    """Fill a Tree with a JSON value; objects and lists fold."""
+    tree.clear()
+    tree.root.set_label(label)
+
+    def add(node: Any, key: str, v: Any) -> None:
+        if isinstance(v, dict):
+            child = node.add(f"[b]{key}[/b] {{{len(v)}}}", expand=len(v) <= 8)
+            for k, sub in v.items():
+                add(child, str(k), sub)
+        elif isinstance(v, list):
+            child = node.add(f"[b]{key}[/b] [{len(v)}]", expand=len(v) <= 4)
+            for i, sub in enumerate(v):
+                add(child, str(i), sub)
+        else:
+            node.add_leaf(f"[b]{key}[/b]: {v!r}" if not isinstance(v, str) else f"[b]{key}[/b]: {v}")
+
+    if isinstance(value, (dict, list)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in items:
+            add(tree.root, str(k), v)
+    else:
+        tree.root.add_leaf(str(value))
+    tree.root.expand()
+
+
+class ConfigPane(Widget):
+    BINDINGS = [
+        Binding("r", "refresh_now", "Refresh", tooltip="Fetch the config again"),
+        Binding("slash", "focus_filter", "Filter", tooltip="Filter this section's rows (any column)"),
+        Binding("left_square_bracket", "section(-1)", "Prev section", show=False),
+        Binding(
+            "right_square_bracket", "section(1)", "Next section", tooltip="Next section (] next, [ previous)"
+        ),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.endpoint: AdminEndpoint | None = None
+        self.doc: dict[str, Any] | None = None
+        self.tracing: TracingHealth | None = None
+        self.section = "clusters"
+        self.text_filter = ""
+        self.shown: list[dict[str, Any]] = []
+        self.active = False
+        self._stale = True
+
+    def compose(self) -> ComposeResult:
+        yield Tabs(
+            *[Tab(s, id=f"section-{s}") for s in ALL_SECTIONS],
+            active=f"section-{self.section}",
+            id="config-sections",
+        )
+        yield Input(placeholder="filter rows: any text", id="config-filter")
+        yield Static("Select a pod with a sidecar to see its config.", id="config-state")
+        yield DataTable(id="config-table", cursor_type="row")
+        tree: Tree[Any] = Tree("", id="config-tree")
+        tree.show_root = False
+        yield tree
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#config-table", DataTable)
+
+    def _release(self) -> None:
+        """Give back the previous pod's endpoint (its share of the port-forward)."""
+        if self.endpoint is not None:
+            self.run_worker(self.endpoint.close(), exit_on_error=False)
+
+    def attach(self, endpoint: AdminEndpoint) -> None:
+        self._release()
+        self.endpoint, self.doc, self.tracing, self._stale = endpoint, None, None, True
+        self._render_rows()
+        if self.active:
+            self._fetch()
+
+    def detach(self, message: str) -> None:
+        self.workers.cancel_group(self, "config-fetch")
+        self._release()
+        self.endpoint, self.doc, self.tracing = None, None, None
+        self._render_rows()
+        self._state(message)
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        if active and self._stale and self.endpoint is not None:
+            self._fetch()
+
+    @work(exclusive=True, group="config-fetch", exit_on_error=False)
+    async def _fetch(self) -> None:
+        endpoint = self.endpoint
+        if endpoint is None:
+            return
+        self._state(f"fetching /config_dump from {endpoint.label} ...")
+        admin = None
+        try:
+            admin = EnvoyAdmin(await endpoint.url(), timeout=15)
+            body = await admin.config_dump({"include_eds": ""})
+            tracing = await admin.tracing_health()
+            doc = parse_config_dump(body)
+        except (AdminError, ConfigDumpError, OSError) as exc:
+            self._state(endpoint.explain(str(exc)), error=True)
+            return
+        finally:
+            if admin is not None:
+                await admin.aclose()
+        if endpoint is not self.endpoint:
+            return
+        self.doc, self.tracing, self._stale = doc, tracing, False
+        self._render_rows()
+
+    def _section_rows(self) -> list[dict[str, Any]]:
+        if self.section == "tracing":
+            if self.tracing is None:
+                return []
+            return [{**r, "_raw": r} for r in self.tracing.rows()]
+        if self.doc is None:
+            return []
+        try:
+            return rows(self.doc, self.section)
+        except ConfigDumpError as exc:
+            self._state(str(exc), error=True)
+            return []
+
+    def _render_rows(self) -> None:
+        table = self.table
+        table.clear(columns=True)
+        cols = COLUMNS[self.section]
+        found = self._section_rows()
+        text = self.text_filter.lower()
+        self.shown = [r for r in found if not text or any(text in str(v).lower() for v in public(r).values())]
+        cells = [tuple(str(r.get(c, "")) or "-" for c in cols) for r in self.shown]
+        for i, col in enumerate(cols):
+            label = col.upper().replace("_", " ")
+            # sized from the content up front: a table refilled per section keeps no stale widths
+            width = min(max([len(label), *(len(row[i]) for row in cells)]), MAX_COLUMN)
+            table.add_column(label, key=col, width=width)
+        for i, row in enumerate(cells):
+            table.add_row(*row, key=str(i))
+        if self.doc is None and self.section != "tracing":
+            return
+        note = ""
+        if self.section == "tracing" and self.tracing is not None and self.tracing.problems:
+            note = "  ✗ " + "; ".join(self.tracing.problems)
+        self._state(f"{self.section}: {len(self.shown)} of {len(found)} rows{note}", error=bool(note))
+        self._show_tree()
+
+    def _show_tree(self) -> None:
+        tree = self.query_one("#config-tree", Tree)
+        if not self.shown or not self.table.row_count:
+            tree.clear()
+            return
+        row = self.shown[min(self.table.cursor_row, len(self.shown) - 1)]
+        json_tree(tree, row.get("_raw", public(row)))
+
+    def _state(self, text: str, error: bool = False) -> None:
+        state = self.query_one("#config-state", Static)
+        state.update(text)
+        state.set_class(error, "error")
+
+    @on(Tabs.TabActivated, "#config-sections")
+    def _section_changed(self, event: Tabs.TabActivated) -> None:
+        self.section = str(event.tab.id).removeprefix("section-")
+        self._render_rows()
+
+    @on(DataTable.RowHighlighted, "#config-table")
+    def _row(self) -> None:
+        self._show_tree()
+
+    @on(Input.Changed, "#config-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self._render_rows()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#config-filter", Input).focus()
+
+    def action_refresh_now(self) -> None:
+        self._stale = True
+        self._fetch()
+
+    def action_section(self, step: int) -> None:
+        i = (ALL_SECTIONS.index(self.section) + step) % len(ALL_SECTIONS)
+        self.query_one(Tabs).active = f"section-{ALL_SECTIONS[i]}"
