@@ -206,7 +206,9 @@ def build(spec: ProxySpec, rds_dir: Path | None = None) -> dict[str, Any]:
                 "virtualInbound",
                 f"inbound_0.0.0.0_{spec.inbound_port}",
                 _rds(
-                    _route_config("inbound|http|" + str(spec.inbound_port), [("inbound|http", ["*"], inbound)]),
+                    _route_config(
+                        "inbound|http|" + str(spec.inbound_port), [("inbound|http", ["*"], inbound)]
+                    ),
                     rds_dir,
                 ),
                 spec,

@@ -41,8 +41,15 @@ class EnvoyAdmin:
         await self._client.aclose()
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        return await self._call("GET", path, params)
+
+    async def post(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        """A call that changes the proxy: callers ask the user first (and honour --read-only)."""
+        return await self._call("POST", path, params)
+
+    async def _call(self, method: str, path: str, params: dict[str, str] | None) -> httpx.Response:
         try:
-            r = await self._client.get(path, params=params)
+            r = await self._client.request(method, path, params=params)
         except httpx.ConnectError as exc:
             raise AdminError(f"cannot connect to Envoy admin at {self.base_url}: {_why(exc)}") from exc
         except httpx.TimeoutException as exc:

@@ -23,6 +23,7 @@ from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
 from meshtui.ui.widgets.clusters import ClustersPane
 from meshtui.ui.widgets.config import ConfigPane
 from meshtui.ui.widgets.pods import PodEvents, PodsPane
+from meshtui.ui.widgets.proxy import ProxyPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
 
@@ -84,6 +85,8 @@ class MeshtuiApp(App[int]):
                     yield ClustersPane(self.options.interval, id="clusters")
                 with TabPane("Config", id="tab-config"):
                     yield ConfigPane(id="config")
+                with TabPane("Proxy", id="tab-proxy"):
+                    yield ProxyPane(self.options.read_only, id="proxy")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -98,6 +101,10 @@ class MeshtuiApp(App[int]):
     @property
     def config(self) -> ConfigPane:
         return self.query_one(ConfigPane)
+
+    @property
+    def proxy(self) -> ProxyPane:
+        return self.query_one(ProxyPane)
 
     @property
     def pods(self) -> PodsPane:
@@ -121,6 +128,8 @@ class MeshtuiApp(App[int]):
             self.stats.attach(DirectEndpoint(self.options.admin))
             self.clusters.attach(DirectEndpoint(self.options.admin))
             self.config.attach(DirectEndpoint(self.options.admin))
+            admin_url = self.options.admin
+            self.proxy.attach(lambda: DirectEndpoint(admin_url))
             self.stats.table.focus()
         elif self._pod_events is not None:
             self.status.set(context="test", namespace=self.options.namespace or "")
@@ -159,13 +168,14 @@ class MeshtuiApp(App[int]):
         pod = message.pod
         if not pod.sidecar:
             why = f"{pod.name} has no istio-proxy sidecar: no Envoy to show"
-            for view in (self.stats, self.clusters, self.config):
+            for view in (self.stats, self.clusters, self.config, self.proxy):
                 view.detach(why)
             return
         # each view holds its own reference to the pod's one shared forward
         self.stats.attach(self._endpoint(pod))
         self.clusters.attach(self._endpoint(pod))
         self.config.attach(self._endpoint(pod))
+        self.proxy.attach(lambda: self._endpoint(pod))
         if message.followed_from:
             self.notify(f"{message.followed_from} was replaced: following {pod.name}", timeout=4)
 
@@ -180,6 +190,7 @@ class MeshtuiApp(App[int]):
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self.clusters.set_active(event.pane.id == "tab-clusters")
         self.config.set_active(event.pane.id == "tab-config")
+        self.proxy.set_active(event.pane.id == "tab-proxy")
 
     @on(ClustersPane.ShowStats)
     def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:
@@ -200,7 +211,7 @@ class MeshtuiApp(App[int]):
             and self.pods.following is not None
         ):
             why = f"{selected.name} was deleted: waiting for its replacement ..."
-            for view in (self.stats, self.clusters, self.config):
+            for view in (self.stats, self.clusters, self.config, self.proxy):
                 view.detach(why)
         self._forwards_changed()
 
@@ -235,6 +246,9 @@ class MeshtuiApp(App[int]):
         self.push_screen(HelpScreen(rows_from_bindings(dict(self.screen.active_bindings))))
 
     async def action_quit(self) -> None:
+        # levels changed from meshtui go back before the forwards close
+        for label in await self.proxy.revert_all():
+            self.log(f"reverted log levels on {label}")
         if self.manager is not None:
             await self.manager.close()
         self.exit(0)

@@ -1,0 +1,94 @@
+"""Log levels and reset counters on the demo's real Envoy: asked first, reverted, refused read-only."""
+
+from __future__ import annotations
+
+import httpx
+from textual.widgets import TabbedContent
+
+from conftest import select_pod, until
+from meshtui.envoy.controls import parse_loggers
+from meshtui.envoy.filter import re2_escape
+from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
+
+
+def levels(admin_url: str) -> dict[str, str]:
+    return parse_loggers(httpx.post(admin_url + "/logging").text)
+
+
+def counter(admin_url: str, name: str) -> int:
+    text = httpx.get(admin_url + "/stats", params={"filter": f"^{re2_escape(name)}$"}).text
+    return int(text.split(": ")[1])
+
+
+async def open_proxy(app: MeshtuiApp, pilot, mesh) -> None:  # type: ignore[no-untyped-def]
+    await select_pod(app, pilot, "catalog", mesh)
+    app.query_one(TabbedContent).active = "tab-proxy"
+    await until(lambda: "router" in app.proxy.levels, 10, "log levels listed")
+    table = app.proxy.table
+    table.focus()
+    table.move_cursor(row=table.get_row_index("router"))
+
+
+async def test_log_level_applied_then_reverted_on_exit(mesh):
+    admin = mesh.info["admin"]["catalog"]
+    before = levels(admin)["router"]
+    target = "debug" if before != "debug" else "trace"
+    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.5))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_proxy(app, pilot, mesh)
+        await pilot.press("l")
+        await until(lambda: isinstance(app.screen, ChoiceScreen), 3, "level chooser")
+        options = app.screen.query_one("OptionList")
+        options.highlighted = list(app.screen.choices).index(target)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), 3, "confirmation")
+        assert levels(admin)["router"] == before  # nothing happens before the answer
+        await pilot.press("y")
+        await until(lambda: levels(admin)["router"] == target, 5, "level applied on the real Envoy")
+        await until(lambda: app.proxy.levels.get("router") == target, 5, "shown")
+        await app.action_quit()
+    assert levels(admin)["router"] == before  # put back when meshtui exits
+
+
+async def test_read_only_refuses_both_controls(mesh):
+    admin = mesh.info["admin"]["catalog"]
+    before = levels(admin)
+    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.5, read_only=True))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_proxy(app, pilot, mesh)
+        total = counter(admin, "http.admin.downstream_rq_total")
+        for key in ("l", "a", "R"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, (ChoiceScreen, ConfirmScreen))
+            assert "read-only" in str(app.proxy.query_one("#proxy-state").render())
+        assert "read-only" in str(app.proxy.query_one("#proxy-policy").render())
+    assert levels(admin) == before
+    assert counter(admin, "http.admin.downstream_rq_total") >= total  # never reset
+
+
+async def test_reset_counters_no_negative_rate(mesh):
+    admin = mesh.info["admin"]["catalog"]
+    name = "cluster.inbound|3000||.upstream_rq_total"
+    await until(lambda: counter(admin, name) > 10, 20, "some traffic first")
+    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.3, stats_filter="cluster.inbound"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_proxy(app, pilot, mesh)
+        stats = app.stats
+        await until(lambda: stats.table.snapshot and name in stats.table.snapshot.values, 10, "stats polled")
+        high = int(stats.table.snapshot.values[name])
+        await pilot.press("R")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), 3, "confirmation")
+        await pilot.press("y")
+        await until(lambda: counter(admin, name) < high, 5, "counters reset on the real Envoy")
+        assert counter(admin, name) < 10  # back near zero
+        seen_reset = False
+        for _ in range(40):  # watch the stats pane across the reset
+            snap = stats.table.snapshot
+            assert all(rate >= 0 for rate in snap.rates.values())
+            seen_reset = seen_reset or name in snap.resets
+            if seen_reset:
+                break
+            await pilot.pause(0.1)
+        assert seen_reset  # the drop is marked, not shown as a negative rate
