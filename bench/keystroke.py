@@ -59,7 +59,10 @@ async def measure(admin_url: str) -> dict[str, object]:
             displayed.clear()
             filtered_at.clear()
             start = time.perf_counter()
-            app.screen.focused.post_message(events.Key(_character_to_key(ch), ch))  # type: ignore[union-attr]
+            # the way a terminal's key arrives: through the driver, then bindings and focus
+            event = events.Key(_character_to_key(ch), ch)
+            event.set_sender(app)
+            app._driver.send_message(event)  # type: ignore[union-attr]
             for _ in range(2000):
                 if filtered_at and any(t >= filtered_at[0] for t in displayed):
                     break

@@ -103,10 +103,10 @@ async def test_cluster_endpoints_and_jump_to_stats(mesh):
         await select_pod(app, pilot, "webapp", mesh)
         app.query_one(TabbedContent).active = "tab-clusters"
         pane = app.clusters
-        await until(lambda: CATALOG in pane._rows, 10, "catalog cluster row")
+        await until(lambda: CATALOG in pane.table.rows, 10, "catalog cluster row")
         table = pane.table
         table.focus()
-        table.move_cursor(row=table.get_row_index(CATALOG))
+        table.move_to_key(CATALOG)
         await until(lambda: pane._hosts_for == CATALOG and pane._host_rows, 5, "endpoints of catalog")
         (row,) = pane._host_rows.values()
         assert row[1] == "HEALTHY"

@@ -83,6 +83,7 @@ async def test_reset_counters_no_negative_rate(mesh):
         await pilot.press("y")
         await until(lambda: counter(admin, name) < high, 5, "counters reset on the real Envoy")
         assert counter(admin, name) < 10  # back near zero
+        app.query_one(TabbedContent).active = "tab-stats"  # the hidden stats pane polls again once shown
         seen_reset = False
         for _ in range(40):  # watch the stats pane across the reset
             snap = stats.table.snapshot

@@ -29,10 +29,11 @@ class ClustersFeed(LiveFeed[ClustersUpdate]):
     def failed(self, message: str, failures: int) -> ClustersUpdate:
         return ClustersUpdate(self.endpoint.label, error=message, failures=failures)
 
+    def _snapshot(self, body: str) -> ClustersSnapshot:
+        return self.tracker.update(parse_clusters(body), time.monotonic())
+
     async def poll(self, admin: EnvoyAdmin, started: float) -> ClustersUpdate:
         body = await admin.clusters_json()
-        if len(body) > THREAD_PARSE_BYTES:  # thousands of clusters: parse off the event loop
-            clusters = await asyncio.to_thread(parse_clusters, body)
-        else:
-            clusters = parse_clusters(body)
-        return ClustersUpdate(self.endpoint.label, self.tracker.update(clusters, time.monotonic()))
+        if len(body) > THREAD_PARSE_BYTES:  # thousands of clusters: parse and diff off the event loop
+            return ClustersUpdate(self.endpoint.label, await asyncio.to_thread(self._snapshot, body))
+        return ClustersUpdate(self.endpoint.label, self._snapshot(body))

@@ -122,6 +122,7 @@ class MeshtuiApp(App[int]):
         # Everything imported and built so far lives as long as the app: keep it out of the
         # cyclic GC, whose full passes over it stalled keys by 50-65 ms (bench/keystroke.py).
         gc.freeze()
+        self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
         if self.options.admin:
             self.pods.display = False
             self.status.set(context="--admin", namespace="-")
@@ -186,11 +187,13 @@ class MeshtuiApp(App[int]):
 
         return ForwardedAdmin(self.manager, pod.namespace, pod.name)
 
-    @on(TabbedContent.TabActivated)
-    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        self.clusters.set_active(event.pane.id == "tab-clusters")
-        self.config.set_active(event.pane.id == "tab-config")
-        self.proxy.set_active(event.pane.id == "tab-proxy")
+    def _tab_changed(self, active: str) -> None:
+        # a hidden view does not poll; watching the reactive (not the Tabs message)
+        # also catches a tab set from code before the tabs were fully up
+        self.stats.set_active(active == "tab-stats")
+        self.clusters.set_active(active == "tab-clusters")
+        self.config.set_active(active == "tab-config")
+        self.proxy.set_active(active == "tab-proxy")
 
     @on(ClustersPane.ShowStats)
     def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:

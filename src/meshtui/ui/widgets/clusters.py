@@ -7,6 +7,8 @@ polls `/clusters?format=json`; the app pauses it while the tab is hidden.
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +19,8 @@ from textual.widgets import DataTable, Input, Static
 from meshtui.envoy.clusters import ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
-from meshtui.ui.format import rate
+from meshtui.ui.format import middle_truncate, rate
+from meshtui.ui.widgets.rows_view import RowsView
 
 CLUSTER_COLUMNS = (
     "SERVICE FQDN",
@@ -61,6 +64,49 @@ def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
     )
 
 
+class ClustersTable(RowsView):
+    """Clusters as a Line-API view: 2,000 clusters refresh and filter without per-row widgets."""
+
+    WIDTHS = (None, 6, 8, 9, 8, 10, 10, 9, 5)  # None: the FQDN takes what is left
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.snapshot: ClustersSnapshot | None = None
+
+    def _widths(self, width: int) -> list[int]:
+        fixed = sum(w for w in self.WIDTHS if w) + len(self.WIDTHS)
+        return [w or max(width - fixed, 20) for w in self.WIDTHS]
+
+    def header_text(self, width: int) -> str:
+        return " ".join(
+            _fit(c, w, i) for i, (c, w) in enumerate(zip(CLUSTER_COLUMNS, self._widths(width), strict=True))
+        )
+
+    def row_segments(self, key: str, width: int) -> list[Segment]:
+        cluster = self.snapshot.by_name(key) if self.snapshot else None
+        if cluster is None or self.snapshot is None:
+            return []
+        cells = cluster_row(cluster, self.snapshot)  # only for the rows on screen
+        out = []
+        for i, (cell, w) in enumerate(zip(cells, self._widths(width), strict=True)):
+            style = Style()
+            if i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
+                style = self.get_component_rich_style("rows-view--bad")  # unhealthy endpoints
+            elif i == 6 and cell:
+                style = self.get_component_rich_style("rows-view--bad")  # errors moving
+            elif i == 5 and cell:
+                style = self.get_component_rich_style("rows-view--good")
+            out.append(Segment(_fit(cell, w, i) + " ", style))
+        return out
+
+
+def _fit(text: str, width: int, column: int) -> str:
+    """Left-align names, right-align numbers; cut long FQDNs in the middle."""
+    if column == 0:
+        return middle_truncate(text, width).ljust(width)
+    return text[:width].rjust(width) if column >= 5 else text[:width].ljust(width)
+
+
 class ClustersPane(Widget):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", tooltip="Filter clusters by name (substring)"),
@@ -84,8 +130,6 @@ class ClustersPane(Widget):
         self.last: ClustersUpdate | None = None
         self.sort = "name"
         self.text_filter = ""
-        self._rows: dict[str, tuple[str, ...]] = {}
-        self._order: list[str] = []
         self._hosts_for: str | None = None
         self._host_rows: dict[str, tuple[str, ...]] = {}
         self.active = False
@@ -93,10 +137,7 @@ class ClustersPane(Widget):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter clusters: part of the name", id="clusters-filter")
         yield Static("Select a pod with a sidecar to see its clusters.", id="clusters-state")
-        clusters: DataTable[str] = DataTable(id="clusters-table", cursor_type="row")
-        for col in CLUSTER_COLUMNS:
-            clusters.add_column(col, key=col)
-        yield clusters
+        yield ClustersTable(id="clusters-table")
         yield Static("", id="endpoints-title")
         hosts: DataTable[str] = DataTable(id="endpoints-table", cursor_type="row")
         for col in HOST_COLUMNS:
@@ -104,8 +145,8 @@ class ClustersPane(Widget):
         yield hosts
 
     @property
-    def table(self) -> DataTable[str]:
-        return self.query_one("#clusters-table", DataTable)
+    def table(self) -> ClustersTable:
+        return self.query_one(ClustersTable)
 
     @property
     def hosts(self) -> DataTable[str]:
@@ -154,9 +195,10 @@ class ClustersPane(Widget):
     # -- drawing -----------------------------------------------------------------------
 
     def _clear(self) -> None:
-        self.table.clear()
+        self.table.snapshot = None
+        self.table.set_rows([])
         self.hosts.clear()
-        self._rows, self._order, self._host_rows, self._hosts_for = {}, [], {}, None
+        self._host_rows, self._hosts_for = {}, None
         self.query_one("#endpoints-title", Static).update("")
 
     def _visible(self, snap: ClustersSnapshot) -> list[ClusterStatus]:
@@ -173,27 +215,8 @@ class ClustersPane(Widget):
     def _show(self, snap: ClustersSnapshot) -> None:
         table = self.table
         shown = self._visible(snap)
-        want = {c.name: cluster_row(c, snap) for c in shown}
-        order = list(want)
-        with self.app.batch_update():
-            for name in [n for n in self._rows if n not in want]:
-                table.remove_row(name)
-                del self._rows[name]
-            for name, row in want.items():
-                old = self._rows.get(name)
-                if old is None:
-                    table.add_row(*row, key=name)
-                elif old != row:
-                    for col, a, b in zip(CLUSTER_COLUMNS, old, row, strict=True):
-                        if a != b:
-                            table.update_cell(name, col, b, update_width=True)
-                self._rows[name] = row
-            if order != self._order:
-                # re-order only when it changed (a new cluster, a new sort, rates overtaking);
-                # the sort key sees cells, and FQDN+port+subset+direction name a cluster
-                rank = {want[n][:4]: i for i, n in enumerate(order)}
-                table.sort(key=lambda cells: rank.get(tuple(cells[:4]), 0))
-                self._order = order
+        table.snapshot = snap
+        table.set_rows([c.name for c in shown])  # the cursor stays on its cluster
         unhealthy = sum(1 for c in snap.clusters if c.healthy < len(c.hosts))
         note = f", {unhealthy} with unhealthy endpoints" if unhealthy else ""
         self._state(f"{len(shown)} of {len(snap.clusters)} clusters from {self.endpoint_label}{note}")
@@ -242,10 +265,7 @@ class ClustersPane(Widget):
 
     @property
     def current(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.table.current
 
     def _state(self, text: str, error: bool = False) -> None:
         state = self.query_one("#clusters-state", Static)
@@ -254,7 +274,7 @@ class ClustersPane(Widget):
 
     # -- keys --------------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#clusters-table")
+    @on(RowsView.Highlighted, "#clusters-table")
     def _highlighted(self) -> None:
         if self.last and self.last.snapshot:
             self._show_hosts(self.last.snapshot)

@@ -61,6 +61,8 @@ class StatsPane(Widget):
         self.history: collections.deque[float] = collections.deque(maxlen=HISTORY)
         self._history_for: str | None = None
         self._detail_markup = ""
+        self.hidden = False
+        self.user_paused = False
         self._state_text = ""
 
     def compose(self) -> ComposeResult:
@@ -90,6 +92,7 @@ class StatsPane(Widget):
     def attach(self, endpoint: AdminEndpoint) -> None:
         """Poll this Envoy from now on; the previous feed's worker is cancelled (exclusive)."""
         self.feed = StatsFeed(endpoint, self.interval)
+        self.feed.paused = self.hidden or self.user_paused
         self.feed.set_filter(self.table.filter)
         self.endpoint_label = endpoint.label
         self.last = None
@@ -99,6 +102,13 @@ class StatsPane(Widget):
         self._state(f"connecting to {endpoint.label} ...")
         self._run_feed(self.feed)
         self._show_mode()
+
+    def set_active(self, active: bool) -> None:
+        """Poll only while shown: a big sidecar's /stats is the heaviest read there is.
+        The user's own pause (p) is kept apart and wins."""
+        self.hidden = not active
+        if self.feed:
+            self.feed.set_paused(self.hidden or self.user_paused)
 
     def detach(self, message: str) -> None:
         self.workers.cancel_group(self, "stats-feed")
@@ -143,8 +153,8 @@ class StatsPane(Widget):
 
     @on(StatsTable.Highlighted)
     def _on_highlight(self, message: StatsTable.Highlighted) -> None:
-        if message.name != self._history_for:
-            self._reset_history(message.name)
+        if message.key != self._history_for:
+            self._reset_history(message.key)
             self._sample()
         self._show_detail()
 
@@ -227,7 +237,7 @@ class StatsPane(Widget):
 
     def _show_mode(self) -> None:
         parts = [f"sort: {self.table.sort}"]
-        if self.feed and self.feed.paused:
+        if self.user_paused:
             parts.append("PAUSED")
         self.query_one("#stats-mode", Static).update("  ".join(parts))
 
@@ -267,9 +277,10 @@ class StatsPane(Widget):
         self._show_mode()
 
     def action_toggle_pause(self) -> None:
+        self.user_paused = not self.user_paused
         if self.feed:
-            self.feed.set_paused(not self.feed.paused)
-            self._show_mode()
+            self.feed.set_paused(self.user_paused or self.hidden)
+        self._show_mode()
 
     def action_refresh_now(self) -> None:
         if self.feed:
@@ -277,7 +288,7 @@ class StatsPane(Widget):
 
     @property
     def paused(self) -> bool:
-        return bool(self.feed and self.feed.paused)
+        return self.user_paused
 
 
 __all__ = ["StatsPane", "StatsUpdated"]

@@ -1,0 +1,148 @@
+"""A keyed Line-API table: a header line, then only the visible rows are painted.
+
+Rows are a plain list of keys; subclasses paint a row from its key (`row_segments`)
+and the header (`header_text`). The cursor is keyed too: it stays on its row as rows
+come, go and re-sort. Used where rows run into the thousands (stats, clusters), where
+a DataTable's per-row cost would show on every refresh and keystroke.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class RowsView(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    RowsView { background: $surface; overflow-x: hidden; }
+    RowsView > .rows-view--header { text-style: bold; background: $panel; }
+    RowsView > .rows-view--cursor { background: $accent 40%; }
+    RowsView:focus > .rows-view--cursor { background: $accent; color: $text; }
+    RowsView > .rows-view--good { color: $success; }
+    RowsView > .rows-view--bad { color: $warning; text-style: bold; }
+    RowsView > .rows-view--dim { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {
+        "rows-view--header",
+        "rows-view--cursor",
+        "rows-view--good",
+        "rows-view--bad",
+        "rows-view--dim",
+    }
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "jump(0)", "First", show=False),
+        Binding("end,G", "jump(-1)", "Last", show=False),
+    ]
+
+    class Highlighted(Message):
+        """The cursor's row changed (None: no rows)."""
+
+        def __init__(self, view: RowsView, key: str | None) -> None:
+            super().__init__()
+            self.view = view
+            self.key = key
+
+        @property
+        def control(self) -> RowsView:
+            return self.view
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[str] = []
+        self.cursor = 0
+
+    # -- rows --------------------------------------------------------------------------
+
+    @property
+    def current(self) -> str | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def set_rows(self, rows: list[str], keep: str | None = None) -> None:
+        """New rows (filtered, sorted); the cursor follows `keep` (default: its current row)."""
+        keep = self.current if keep is None else keep
+        self.rows = rows
+        moved = False
+        if keep is not None:
+            try:
+                index = rows.index(keep)
+                moved = index != self.cursor
+                self.cursor = index
+            except ValueError:
+                self.cursor = min(self.cursor, max(len(rows) - 1, 0))
+        else:
+            self.cursor = min(self.cursor, max(len(rows) - 1, 0))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        if moved:
+            self._scroll_to_cursor()
+        self.refresh()
+        if self.current != keep:
+            self.post_message(self.Highlighted(self, self.current))
+
+    # -- keys --------------------------------------------------------------------------
+
+    def _move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        before = self.cursor
+        self.cursor = max(0, min(index, len(self.rows) - 1))
+        self._scroll_to_cursor()
+        self.refresh()
+        if self.cursor != before:
+            self.post_message(self.Highlighted(self, self.current))
+
+    def move_to_key(self, key: str) -> None:
+        if key in self.rows:
+            self._move_to(self.rows.index(key))
+
+    def _scroll_to_cursor(self) -> None:
+        body_h = max(self.size.height - 1, 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + body_h:
+            self.scroll_to(y=self.cursor - body_h + 1, animate=False)
+
+    def action_cursor(self, step: int) -> None:
+        self._move_to(self.cursor + step)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * max(self.size.height - 2, 1))
+
+    def action_jump(self, where: int) -> None:
+        self._move_to(0 if where == 0 else len(self.rows) - 1)
+
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", 0)
+        if y >= 1:
+            self._move_to(int(self.scroll_y) + y - 1)
+
+    # -- painting ----------------------------------------------------------------------
+
+    def header_text(self, width: int) -> str:
+        return ""
+
+    def row_segments(self, key: str, width: int) -> list[Segment]:
+        return [Segment(key)]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            style = self.get_component_rich_style("rows-view--header")
+            return Strip([Segment(self.header_text(width).ljust(width)[:width], style)], width)
+        index = int(self.scroll_y) + y - 1
+        base = self.rich_style
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        strip = Strip(self.row_segments(self.rows[index], width), width)
+        strip = strip.adjust_cell_length(width, base).simplify()
+        if index == self.cursor:
+            strip = strip.apply_style(self.get_component_rich_style("rows-view--cursor"))
+        return strip
