@@ -9,10 +9,13 @@ import asyncio
 import sys
 from pathlib import Path
 
+from textual.widgets import TabbedContent
+
 from meshtui.demo.run import start_mesh
 from meshtui.ui.app import MeshtuiApp, Options
 
 HERE = Path(__file__).parent
+CATALOG = "outbound|80||catalog.istioinaction.svc.cluster.local"
 RQ_TOTAL = "cluster.outbound|80||catalog.istioinaction.svc.cluster.local.upstream_rq_total"
 
 
@@ -46,11 +49,40 @@ async def shoot(kubeconfig: str, size: tuple[int, int], name: str, help_screen: 
         print("wrote", HERE / name)
 
 
+async def shoot_tab(kubeconfig: str, workload: str, tab: str, name: str, section: str = "") -> None:
+    app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: any(workload in k for k in app.pods._shown))
+        key = next(k for k in app.pods._shown if workload in k)
+        app.pods.table.move_cursor(row=app.pods.table.get_row_index(key))
+        app.pods.table.focus()
+        await pilot.press("enter")
+        await until(lambda: workload in app.stats.endpoint_label)
+        app.query_one(TabbedContent).active = tab
+        if tab == "tab-clusters":
+            await until(lambda: CATALOG in app.clusters.table.rows)
+            app.clusters.table.move_to_key(CATALOG)
+            app.clusters.table.focus()
+            await asyncio.sleep(3)  # rates need two polls
+        if section:
+            await until(lambda: app.config.doc is not None)
+            app.config.query_one("Tabs").active = f"section-{section}"
+            await asyncio.sleep(4)
+            app.config.action_refresh_now()
+            await until(lambda: app.config.tracing is not None and app.config.tracing.reports > 0)
+            await asyncio.sleep(0.5)
+        await pilot.pause()
+        app.save_screenshot(filename=name, path=str(HERE))
+        print("wrote", HERE / name)
+
+
 def main() -> int:
-    with start_mesh(rate=4.0) as mesh:
+    with start_mesh(rate=4.0, broken_tracing="catalog") as mesh:
         asyncio.run(shoot(mesh.kubeconfig, (160, 48), "main-160x48.svg"))
         asyncio.run(shoot(mesh.kubeconfig, (80, 24), "main-80x24.svg"))
         asyncio.run(shoot(mesh.kubeconfig, (120, 40), "help-120x40.svg", help_screen=True))
+        asyncio.run(shoot_tab(mesh.kubeconfig, "webapp", "tab-clusters", "clusters-160x48.svg"))
+        asyncio.run(shoot_tab(mesh.kubeconfig, "catalog", "tab-config", "tracing-160x48.svg", "tracing"))
     return 0
 
 

@@ -67,7 +67,7 @@ def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
 class ClustersTable(RowsView):
     """Clusters as a Line-API view: 2,000 clusters refresh and filter without per-row widgets."""
 
-    WIDTHS = (None, 6, 8, 9, 8, 10, 10, 9, 5)  # None: the FQDN takes what is left
+    WIDTHS = (None, 5, 6, 9, 7, 9, 9, 8, 4)  # None: the FQDN takes what is left
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -91,11 +91,11 @@ class ClustersTable(RowsView):
         for i, (cell, w) in enumerate(zip(cells, self._widths(width), strict=True)):
             style = Style()
             if i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
-                style = self.get_component_rich_style("rows-view--bad")  # unhealthy endpoints
+                style = self.get_component_rich_style("rows-view--bad", partial=True)  # unhealthy endpoints
             elif i == 6 and cell:
-                style = self.get_component_rich_style("rows-view--bad")  # errors moving
+                style = self.get_component_rich_style("rows-view--bad", partial=True)  # errors moving
             elif i == 5 and cell:
-                style = self.get_component_rich_style("rows-view--good")
+                style = self.get_component_rich_style("rows-view--good", partial=True)
             out.append(Segment(_fit(cell, w, i) + " ", style))
         return out
 
@@ -103,6 +103,8 @@ class ClustersTable(RowsView):
 def _fit(text: str, width: int, column: int) -> str:
     """Left-align names, right-align numbers; cut long FQDNs in the middle."""
     if column == 0:
+        if len(text) > width:  # every in-mesh FQDN ends the same: drop that first
+            text = text.removesuffix(".svc.cluster.local")
         return middle_truncate(text, width).ljust(width)
     return text[:width].rjust(width) if column >= 5 else text[:width].ljust(width)
 
