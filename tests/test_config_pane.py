@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from textual.widgets import TabbedContent, Tree
 
 from conftest import select_pod, until
 from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.envoy.config_dump import SECTIONS
 from meshtui.ui.widgets.config import ALL_SECTIONS
 
 
@@ -69,3 +74,53 @@ async def test_tracing_health_flags_the_broken_bootstrap(mesh):
             lambda: pane.tracing is not None and pane.endpoint.label.startswith("webapp"), 10, "webapp"
         )
         assert not pane.tracing.problems and pane.tracing.collector_endpoint == "/api/v2/spans"
+
+
+@pytest.fixture(params=["productpage-v1-c7765c886-v99jb.json", "istio-ingressgateway-5bf6c9887-vvvmj.json"])
+def captured_admin(request, fixtures):
+    """A loopback stand-in for an Envoy admin that answers /config_dump with an istioctl capture."""
+    body = (fixtures / "upstream" / "istio" / request.param).read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            path = self.path.split("?")[0]
+            data = (
+                body if path == "/config_dump" else b"" if path == "/stats" else b'{"cluster_statuses": []}'
+            )
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+async def test_every_section_of_the_captures_renders_in_the_app(captured_admin):
+    app = MeshtuiApp(Options(admin=captured_admin, interval=5))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        app.query_one(TabbedContent).active = "tab-config"
+        pane = app.config
+        await until(lambda: pane.doc is not None, 10, "config fetched")
+        for section in SECTIONS:
+            pane.query_one("Tabs").active = f"section-{section}"
+            await until(lambda s=section: pane.section == s, 3, section)
+            await pilot.pause()
+            if section == "secrets":
+                assert pane.table.row_count == 0  # these captures carry no secrets
+            else:
+                assert pane.table.row_count > 0, section
+                assert pane.query_one(Tree).root.children  # the selected row as JSON
+        state = str(pane.query_one("#config-state").render())
+        assert "secrets: 0 of 0 rows" in state

@@ -11,7 +11,14 @@ from meshtui import __version__
 
 
 def _key_label(key: str) -> str:
-    return {"slash": "/", "question_mark": "?", "escape": "esc", "ctrl+c": "ctrl+c"}.get(key, key)
+    names = {
+        "slash": "/",
+        "question_mark": "?",
+        "escape": "esc",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+    }
+    return names.get(key, key)
 
 
 class HelpScreen(ModalScreen[None]):
