@@ -7,12 +7,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from textual.widgets import TabbedContent, Tree
 
 from conftest import select_pod, until
-from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.envoy.config_dump import SECTIONS
+from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.widgets.config import ALL_SECTIONS
 
 
@@ -82,7 +81,7 @@ def captured_admin(request, fixtures):
     body = (fixtures / "upstream" / "istio" / request.param).read_bytes()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             path = self.path.split("?")[0]
             data = (
                 body if path == "/config_dump" else b"" if path == "/stats" else b'{"cluster_statuses": []}'
