@@ -125,3 +125,16 @@ async def test_clusters_poll_only_while_shown(mesh):
         assert app.clusters.last is None and app.clusters.feed.paused  # hidden tab: no polls
         app.query_one(TabbedContent).active = "tab-clusters"
         await until(lambda: app.clusters.last and app.clusters.last.snapshot, 5, "clusters once shown")
+
+
+def test_headless_clusters_and_config_through_a_port_forward(mesh):
+    from conftest import pod_name
+
+    pod = pod_name(mesh, "webapp")
+    r = meshtui("clusters", pod, "-n", "istioinaction", "--kubeconfig", mesh.kubeconfig, "--json")
+    assert r.returncode == 0, r.stderr
+    assert any(c["name"] == CATALOG for c in json.loads(r.stdout))
+    r = meshtui("config", pod, "-n", "istioinaction", "--kubeconfig", mesh.kubeconfig, "--section", "routes")
+    assert r.returncode == 0 and CATALOG in r.stdout
+    r = meshtui("clusters", "gone-pod", "-n", "istioinaction", "--kubeconfig", mesh.kubeconfig)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1

@@ -73,3 +73,10 @@ def test_bad_config_input(tmp_path):
         assert r.returncode == 2 and r.stderr.count("\n") == 1
     r = meshtui("config", "--file", str(f), "--section", "everything")
     assert r.returncode == 2  # argparse: not a section
+
+
+def test_sampling_from_the_listeners(fixtures):
+    from meshtui.envoy.config_dump import sampling_of
+
+    doc = parse_config_dump((fixtures / "upstream" / "istio" / CAPTURES[0]).read_text())
+    assert sampling_of(doc) == [1.0]  # Istio's default 1% in that capture

@@ -223,6 +223,20 @@ def tracing_of(bootstrap: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def sampling_of(doc: dict[str, Any]) -> list[float]:
+    """The trace sampling percentages the listeners' HTTP connection managers apply
+    (where Istio writes `tracing.sampling` from the mesh or pod proxy config)."""
+    found = set()
+    for _state, listener, _version, _updated in _listener_entries(section(doc, "listeners")):
+        for chain in listener.get("filter_chains", []):
+            for f in chain.get("filters", []):
+                tracing = (f.get("typed_config") or {}).get("tracing") or {}
+                value = (tracing.get("random_sampling") or {}).get("value")
+                if value is not None:
+                    found.add(float(value))
+    return sorted(found)
+
+
 def _bootstrap_rows(raw: dict[str, Any]) -> Iterator[Row]:
     b = raw.get("bootstrap", {})
     node = b.get("node", {})

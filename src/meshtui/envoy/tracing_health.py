@@ -37,8 +37,10 @@ class TracingHealth:
     def failed_reports(self) -> int:
         return sum(n for code, n in self.by_code.items() if not code.startswith("2"))
 
-    def rows(self) -> list[dict[str, str]]:
-        """check / value / verdict, for the config pane's tracing section."""
+    def rows(self, sampling: list[float] | None = None) -> list[dict[str, str]]:
+        """check / value / verdict, for the config pane's tracing section.
+
+        `sampling`: the percentages the listeners apply, when the config dump shows them."""
         if not self.configured:
             return [
                 {"check": "tracer", "value": "none in the bootstrap", "verdict": "no traces from this proxy"}
@@ -55,6 +57,11 @@ class TracingHealth:
             },
             {"check": "endpoint version", "value": self.endpoint_version or "-", "verdict": "ok"},
             {"check": "128-bit trace ids", "value": "yes" if self.trace_id_128bit else "no", "verdict": "ok"},
+            {
+                "check": "sampling",
+                "value": ", ".join(f"{s:g}%" for s in sampling) if sampling else "not visible",
+                "verdict": "no requests are traced" if sampling == [0.0] else "ok",
+            },
             {
                 "check": "span reports by status",
                 "value": codes,

@@ -7,8 +7,10 @@ and on `r`, not every second.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static, Tab, Tabs, Tree
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
-from meshtui.envoy.config_dump import SECTIONS, ConfigDumpError, parse_config_dump, public, rows
+from meshtui.envoy.config_dump import SECTIONS, ConfigDumpError, parse_config_dump, public, rows, sampling_of
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth
 
@@ -32,22 +34,25 @@ COLUMNS = {
 }
 
 
-def json_tree(tree: Tree[Any], value: Any, label: str = "") -> None:
-    """Fill a Tree with a JSON value; objects and lists fold."""
+def json_tree(tree: Tree[Any], value: Any, label: str = "", search: str = "") -> None:
+    """Fill a Tree with a JSON value; objects and lists fold, and open where `search` is found."""
     tree.clear()
     tree.root.set_label(label)
 
     def add(node: Any, key: str, v: Any) -> None:
+        hit = bool(search) and search in json.dumps(v).lower()
         if isinstance(v, dict):
-            child = node.add(f"[b]{key}[/b] {{{len(v)}}}", expand=len(v) <= 8)
+            child = node.add(f"[b]{escape(key)}[/b] {{{len(v)}}}", expand=hit or (not search and len(v) <= 8))
             for k, sub in v.items():
                 add(child, str(k), sub)
         elif isinstance(v, list):
-            child = node.add(f"[b]{key}[/b] [{len(v)}]", expand=len(v) <= 4)
+            child = node.add(f"[b]{escape(key)}[/b] [{len(v)}]", expand=hit or (not search and len(v) <= 4))
             for i, sub in enumerate(v):
                 add(child, str(i), sub)
         else:
-            node.add_leaf(f"[b]{key}[/b]: {v!r}" if not isinstance(v, str) else f"[b]{key}[/b]: {v}")
+            text = escape(v if isinstance(v, str) else repr(v))
+            mark = "[reverse]" if hit else ""
+            node.add_leaf(f"[b]{escape(key)}[/b]: {mark}{text}{'[/reverse]' if mark else ''}")
 
     if isinstance(value, (dict, list)):
         items = value.items() if isinstance(value, dict) else enumerate(value)
@@ -147,7 +152,8 @@ class ConfigPane(Widget):
         if self.section == "tracing":
             if self.tracing is None:
                 return []
-            return [{**r, "_raw": r} for r in self.tracing.rows()]
+            sampling = sampling_of(self.doc) if self.doc is not None else None
+            return [{**r, "_raw": r} for r in self.tracing.rows(sampling)]
         if self.doc is None:
             return []
         try:
@@ -185,7 +191,7 @@ class ConfigPane(Widget):
             tree.clear()
             return
         row = self.shown[min(self.table.cursor_row, len(self.shown) - 1)]
-        json_tree(tree, row.get("_raw", public(row)))
+        json_tree(tree, row.get("_raw", public(row)), search=self.text_filter.lower())
 
     def _state(self, text: str, error: bool = False) -> None:
         state = self.query_one("#config-state", Static)
