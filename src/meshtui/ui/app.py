@@ -122,6 +122,10 @@ class MeshtuiApp(App[int]):
         # Everything imported and built so far lives as long as the app: keep it out of the
         # cyclic GC, whose full passes over it stalled keys by 50-65 ms (bench/keystroke.py).
         gc.freeze()
+        # Each refresh of a big sidecar makes ~10k objects that live one interval; with the
+        # default thresholds they get promoted and full passes follow every few seconds
+        # (60-80 ms each at 2,000 clusters, bench/clusters_keys.py). Collect young ones rarely.
+        gc.set_threshold(50_000, 20, 100)
         self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
         if self.options.admin:
             self.pods.display = False

@@ -234,9 +234,8 @@ class ClustersPane(Widget):
             self._host_rows, self._hosts_for = {}, None
             title.update("")
             return
-        if name != self._hosts_for:
-            hosts.clear()
-            self._host_rows, self._hosts_for = {}, name
+        # rows are diffed by address even across clusters: no clear, no re-layout per cursor move
+        self._hosts_for = name
         title.update(f"endpoints of [b]{cluster.name}[/b]  ({cluster.healthy}/{len(cluster.hosts)} healthy)")
         want = {
             h.address: (
