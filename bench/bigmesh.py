@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,24 @@ from meshtui.demo.mesh import kubeconfig_yaml
 from meshtui.demo.simpod import Container, SimPod
 
 CATALOG_PREFIX = "cluster.outbound|80||catalog"  # keeps ~500 stats: the filtered benchmark
+
+
+def serve_ok() -> ThreadingHTTPServer:
+    """A loopback upstream answering 200 "ok" to everything (stopped with .shutdown())."""
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def cluster_names(n_clusters: int) -> list[str]:
@@ -69,24 +88,8 @@ class BigMesh:
         return httpx.get(self.admin_url + "/stats", timeout=30).text
 
     def _serve_upstream(self) -> int:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        class Ok(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-        t = threading.Thread(target=server.serve_forever, daemon=True)
-        t.start()
-        self._threads.append(t)
-        self._upstream = server
-        return int(server.server_address[1])
+        self._upstream = serve_ok()
+        return int(self._upstream.server_address[1])
 
     def _load(self) -> None:
         """Requests through the outbound listener to a rotating handful of clusters (loopback only)."""

@@ -12,38 +12,24 @@ import asyncio
 import json
 import statistics
 import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import TabbedContent
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bigmesh import serve_ok
 from meshtui.demo.bootstrap import ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.ui.app import MeshtuiApp, Options
+from timing import timed_key
 
 N_CLUSTERS, N_ENDPOINTS = 2000, 3
 
 
-class _Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def big_envoy() -> tuple[EnvoyProcess, list[ThreadingHTTPServer]]:
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Ok) for _ in range(N_ENDPOINTS)]
-    for s in servers:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
+    servers = [serve_ok() for _ in range(N_ENDPOINTS)]
     ports = [int(s.server_address[1]) for s in servers]
     routes = [
         Route(f"svc-{i}.bench.svc.cluster.local", f"outbound|80||svc-{i}.bench.svc.cluster.local", ports[0])
@@ -59,36 +45,6 @@ def big_envoy() -> tuple[EnvoyProcess, list[ThreadingHTTPServer]]:
             for p in ports
         ]
     return EnvoyProcess("bench-clusters", boot).start(timeout=120), servers
-
-
-async def timed_key(app: MeshtuiApp, key: str, char: str | None, handled) -> float:  # type: ignore[no-untyped-def]
-    """ms from posting the key to the first screen update after `handled()` turned true."""
-    shown: list[float] = []
-    original = app._display
-
-    def display(screen, renderable):  # type: ignore[no-untyped-def]
-        original(screen, renderable)
-        if renderable is not None:
-            shown.append(time.perf_counter())
-
-    app._display = display  # type: ignore[method-assign]
-    try:
-        start = time.perf_counter()
-        # the way a terminal's key arrives: through the driver, then bindings and focus
-        event = events.Key(key, char)
-        event.set_sender(app)
-        app._driver.send_message(event)  # type: ignore[union-attr]
-        done_at = None
-        for _ in range(4000):
-            if done_at is None and handled():
-                done_at = time.perf_counter()
-            if done_at is not None and any(t >= done_at for t in shown):
-                break
-            await asyncio.sleep(0.0005)
-        assert done_at is not None, f"key {key} was not handled"
-        return (next(t for t in shown if t >= done_at) - start) * 1000
-    finally:
-        app._display = original  # type: ignore[method-assign]
 
 
 async def measure(admin_url: str) -> dict[str, object]:

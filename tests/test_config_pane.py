@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from textual.widgets import TabbedContent, Tree
 
-from conftest import select_pod, until
+from conftest import loopback_http, select_pod, until
 from meshtui.envoy.config_dump import SECTIONS
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.widgets.config import ALL_SECTIONS
@@ -94,15 +93,8 @@ def captured_admin(request, fixtures):
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with loopback_http(Handler) as url:
+        yield url
 
 
 async def test_every_section_of_the_captures_renders_in_the_app(captured_admin):

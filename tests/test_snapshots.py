@@ -7,14 +7,13 @@ server that answers like Envoy's admin with a real capture (so rates stay at zer
 from __future__ import annotations
 
 import re
-import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, loopback_http
 from meshtui.envoy.feed import DirectEndpoint
 from meshtui.kube.pods import PodEvent, PodInfo
 from meshtui.ui.app import MeshtuiApp, Options
@@ -98,15 +97,8 @@ class _FixedAdmin(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def fixed_admin() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FixedAdmin)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with loopback_http(_FixedAdmin) as url:
+        yield url
 
 
 def fixed_app(admin_url: str) -> MeshtuiApp:
