@@ -72,3 +72,12 @@ def test_first_frame_does_not_wait_for_the_kubernetes_client():
         text=True,
     )
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_demo_takes_the_tui_options_after_the_command():
+    from meshtui.cli import build_parser
+
+    args = build_parser().parse_args(["demo", "--read-only", "--interval", "0.5", "--filter", "cluster."])
+    assert (args.read_only, args.interval, args.filter) == (True, 0.5, "cluster.")
+    args = build_parser().parse_args(["--read-only", "demo"])
+    assert args.read_only and args.interval == 1.0

@@ -132,6 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
         "with a simulated Kubernetes API server and a load loop. No cluster needed.",
     )
     d.add_argument("--no-tui", action="store_true", help="keep the mesh up and print its kubeconfig path")
+    # the TUI's own options, accepted after `demo` too (SUPPRESS: no default overrides them)
+    d.add_argument(
+        "--interval",
+        type=_positive_interval,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help="stats refresh interval (default 1, at least 0.2)",
+    )
+    d.add_argument("--filter", metavar="P", default=argparse.SUPPRESS, help="start with this stats filter")
+    d.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="refuse every call that changes a proxy",
+    )
     d.add_argument("--rate", type=float, default=3.0, help="load loop requests per second (default 3)")
     d.add_argument(
         "--broken-tracing",
