@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from meshtui.envoy.clusters_feed import ClustersUpdate
 from meshtui.envoy.feed import StatsUpdate
 from meshtui.kube.pods import PodInfo
 from meshtui.kube.portforward import ForwardStatus
 
 
-class StatsUpdated(Message):
-    """A new poll of the selected sidecar (or an error). A newer one replaces a queued older one."""
+class _Poll(Message):
+    """A poll's result: a newer one replaces a queued older one of the same kind (toolong)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return type(message) is type(self)
+
+
+class StatsUpdated(_Poll):
+    """A new poll of the selected sidecar's stats (or an error)."""
 
     def __init__(self, update: StatsUpdate) -> None:
         super().__init__()
         self.update = update
 
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, StatsUpdated)
+
+class ClustersUpdated(_Poll):
+    """A new poll of the selected sidecar's clusters (or an error)."""
+
+    def __init__(self, update: ClustersUpdate) -> None:
+        super().__init__()
+        self.update = update
 
 
 class PodsChanged(Message):

@@ -20,6 +20,7 @@ from meshtui.envoy.clusters import ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.format import middle_truncate, rate
+from meshtui.ui.messages import ClustersUpdated
 from meshtui.ui.widgets.rows_view import RowsView
 
 CLUSTER_COLUMNS = (
@@ -35,15 +36,6 @@ CLUSTER_COLUMNS = (
 )
 HOST_COLUMNS = ("ADDRESS", "HEALTH", "WEIGHT", "LOCALITY", "RQ TOTAL", "RQ/S", "ERRORS", "RQ ACTIVE", "CX")
 SORTS = ("name", "rate", "errors")
-
-
-class ClustersUpdated(Message):
-    def __init__(self, update: ClustersUpdate) -> None:
-        super().__init__()
-        self.update = update
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ClustersUpdated)
 
 
 def _rate(value: float | None) -> str:
