@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from meshtui.envoy.config_dump import tracing_of
-from meshtui.envoy.tracing_health import TracingHealth, assess, collector_filter
 from meshtui.envoy.tracker import StatKinds
 
 
@@ -112,22 +110,6 @@ class EnvoyAdmin:
 
     async def config_dump(self, params: dict[str, str] | None = None) -> str:
         return (await self.get("/config_dump", params)).text
-
-    async def tracing_health(self) -> TracingHealth:
-        """The bootstrap's tracer and its collector cluster's counters, in two small reads."""
-        doc = (await self.get("/config_dump", {"mask": "bootstrap.tracing"})).json()
-        boot: dict[str, object] = next(
-            (c.get("bootstrap", {}) for c in doc.get("configs", []) if "bootstrap" in c), {}
-        )
-        collector = tracing_of(boot).get("collector_cluster", "")
-        counters: dict[str, int] = {}
-        if collector:
-            text = await self.stats_text(collector_filter(collector))
-            for line in text.splitlines():
-                name, _, value = line.partition(": ")
-                if value.isdigit():
-                    counters[name] = int(value)
-        return assess(boot, counters)
 
     async def stat_kinds(self, envoy_filter: str | None = None) -> StatKinds:
         """Which stats are counters and which gauges (Envoy's `/stats?type=`)."""

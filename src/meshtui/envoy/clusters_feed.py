@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from meshtui.envoy.admin import EnvoyAdmin
 from meshtui.envoy.clusters import ClustersSnapshot, ClustersTracker, parse_clusters
-from meshtui.envoy.live import LiveFeed
+from meshtui.envoy.live import AdminEndpoint, LiveFeed
 
 THREAD_PARSE_BYTES = 256 * 1024
 
@@ -22,8 +22,8 @@ class ClustersUpdate:
 
 
 class ClustersFeed(LiveFeed[ClustersUpdate]):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, endpoint: AdminEndpoint, interval: float = 1.0, timeout: float = 5.0) -> None:
+        super().__init__(endpoint, interval, timeout)
         self.tracker = ClustersTracker()
 
     def failed(self, message: str, failures: int) -> ClustersUpdate:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshtui.envoy.admin import EnvoyAdmin
 from meshtui.envoy.config_dump import tracing_of
 
 ZIPKIN_V2 = "/api/v2/spans"
@@ -103,3 +104,21 @@ def collector_filter(cluster: str) -> str:
     from meshtui.envoy.filter import re2_escape
 
     return "^cluster\\." + re2_escape(cluster) + "\\.upstream_rq_(total|\\d{3})$"
+
+
+async def read_tracing_health(admin: EnvoyAdmin, bootstrap: dict[str, Any] | None = None) -> TracingHealth:
+    """The tracer and its collector cluster's counters, read from one sidecar.
+
+    Pass the bootstrap when a full /config_dump is already in hand; otherwise only its
+    `tracing` is fetched (`?mask=bootstrap.tracing`)."""
+    if bootstrap is None:
+        doc = (await admin.get("/config_dump", {"mask": "bootstrap.tracing"})).json()
+        bootstrap = next((c.get("bootstrap", {}) for c in doc.get("configs", []) if "bootstrap" in c), {})
+    collector = tracing_of(bootstrap).get("collector_cluster", "")
+    counters: dict[str, int] = {}
+    if collector:
+        for line in (await admin.stats_text(collector_filter(collector))).splitlines():
+            name, _, value = line.partition(": ")
+            if value.isdigit():
+                counters[name] = int(value)
+    return assess(bootstrap, counters)

@@ -18,9 +18,17 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static, Tab, Tabs, Tree
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
-from meshtui.envoy.config_dump import SECTIONS, ConfigDumpError, parse_config_dump, public, rows, sampling_of
+from meshtui.envoy.config_dump import (
+    SECTIONS,
+    ConfigDumpError,
+    parse_config_dump,
+    public,
+    rows,
+    sampling_of,
+    section,
+)
 from meshtui.envoy.live import AdminEndpoint
-from meshtui.envoy.tracing_health import TracingHealth
+from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
 
 ALL_SECTIONS = (*SECTIONS, "tracing")
 MAX_COLUMN = 70
@@ -134,9 +142,9 @@ class ConfigPane(Widget):
         admin = None
         try:
             admin = EnvoyAdmin(await endpoint.url(), timeout=15)
-            body = await admin.config_dump({"include_eds": ""})
-            tracing = await admin.tracing_health()
-            doc = parse_config_dump(body)
+            doc = parse_config_dump(await admin.config_dump({"include_eds": ""}))
+            # the dump in hand has the bootstrap: only the collector's counters are read
+            tracing = await read_tracing_health(admin, section(doc, "bootstrap").get("bootstrap", {}))
         except (AdminError, ConfigDumpError, OSError) as exc:
             self._state(endpoint.explain(str(exc)), error=True)
             return
