@@ -23,6 +23,7 @@ from typing import Any
 
 from meshtui.demo import apps
 from meshtui.demo.apiserver import SimApiServer
+from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
 from meshtui.demo.simpod import Container, SimPod
@@ -49,6 +50,7 @@ class DemoMesh:
     api: SimApiServer = field(default_factory=SimApiServer)
     istiod: Istiod = field(default_factory=Istiod)
     pods: Pods | None = None
+    controller: Controller | None = None
     spans: collections.deque[Any] = field(default_factory=lambda: collections.deque(maxlen=5000))
     load_results: collections.Counter[int] = field(default_factory=collections.Counter)
     _load: asyncio.Task[None] | None = None
@@ -87,6 +89,8 @@ class DemoMesh:
             self.envoys[running.pod.workload] = running.envoy
             await self.api.add_pod(running.pod)
         self.istiod.xds.push_endpoints()  # the pods' endpoints became ready
+        self.controller = Controller(self.api, self.istiod, pods)
+        await self.controller.add_deployments()
         name, ns, ip = PODS["istiod"]
         await self.api.add_pod(
             SimPod(
@@ -131,6 +135,8 @@ class DemoMesh:
                 await self._load
         with contextlib.suppress(Exception):
             await self.api.stop()
+        if self.controller:
+            await self.controller.stop()
         if self.pods:
             await self.pods.stop_all()
         with contextlib.suppress(Exception):

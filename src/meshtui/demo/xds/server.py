@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -36,6 +37,7 @@ from meshtui.demo.xds.generate import generate
 from meshtui.demo.xds.metrics import IstiodMetrics
 from meshtui.demo.xds.model import PUSH_ORDER, SHORT, TYPE_ENDPOINT, TYPE_ROUTE, Config, Proxy, Service
 
+log = logging.getLogger("meshtui.demo.istiod")
 MESSAGES = {
     "type.googleapis.com/envoy.config.cluster.v3.Cluster": cluster_pb2.Cluster,
     "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment": endpoint_pb2.ClusterLoadAssignment,
@@ -135,6 +137,10 @@ class DiscoveryServer(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):
             if w is not None:
                 w.nack = req.error_detail.message
             code = GRPC_CODES.get(req.error_detail.code, f"Code({req.error_detail.code})")
+            # istiod logs it so (ads.go): the NACK's message is nowhere else on a real istiod
+            log.warning(
+                "ADS:%s: ACK ERROR %s %s:%s", short.upper(), con.node_id, code, req.error_detail.message
+            )
             self.metrics.counters.inc("pilot_total_xds_rejects", short)
             if short in self.metrics.rejects:
                 self.metrics.rejects[short].labels(con.node_id, code).inc()
