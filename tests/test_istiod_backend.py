@@ -220,3 +220,26 @@ def test_config_diff_per_type():
     assert diffs["Clusters"].lines[0] == "--- Istiod Clusters"
     assert any(line.startswith("+") and "99s" in line for line in diffs["Clusters"].lines)
     assert not any("version_info" in line for line in diffs["Clusters"].lines)
+
+
+# Real Prometheus's answers on the seed capture, kept as expected values. Produced with
+# Debian's prometheus 2.42.0+ds scraping ../shared/fixtures/seed/istiod-metrics.txt
+# (tests/prometheus_oracle.py starts it; tests/test_istiod_prometheus.py asks it live), by
+#   curl -s http://127.0.0.1:PORT/api/v1/query \
+#        --data-urlencode 'query=histogram_quantile(Q, sum by (le) (SERIES))'
+# for Q in 0.5 0.9 0.99 and each SERIES below; "value"[1] of the one result.
+PROMETHEUS_ANSWERS = {
+    "convergence": ("pilot_proxy_convergence_time_bucket", (0.05, 0.09000000000000001, 0.099)),
+    "queue_time": ("pilot_proxy_queue_time_bucket", (0.05, 0.09000000000000001, 0.099)),
+    "push_time": ("pilot_xds_push_time_bucket", (0.005, 0.009000000000000001, 0.0099)),
+    "config_size": (
+        "pilot_xds_config_size_bytes_bucket",
+        (7788.239631336405, 732117.6470588235, 973211.7647058823),
+    ),
+}
+
+
+@pytest.mark.parametrize("figure", sorted(PROMETHEUS_ANSWERS))
+def test_seed_percentiles_equal_recorded_prometheus_answers(seed, figure):
+    s = summarise(parse_metrics(seed), now=NOW)
+    assert getattr(s, figure).lifetime == PROMETHEUS_ANSWERS[figure][1]

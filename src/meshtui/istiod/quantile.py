@@ -61,7 +61,16 @@ def bucket_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float:
         start = bounds[b - 1]
         count -= counts[b - 1]
         rank -= counts[b - 1]
-    return start + (end - start) * (rank / count)
+    return start + (end - start) * _go_div(rank, count)
+
+
+def _go_div(a: float, b: float) -> float:
+    """Float division as Go does it: x/0 is ±Inf and 0/0 is NaN (q=0 on an empty first bucket)."""
+    if b != 0:
+        return a / b
+    if a == 0 or math.isnan(a):
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 def _search(counts: Sequence[float], rank: float) -> int:
