@@ -30,6 +30,10 @@ def metric_rows(cur: Scrape, prev: Scrape | None = None) -> dict[str, MetricRow]
     before: dict[str, float] = {}
     if prev is not None and dt > 0:
         for fam in prev.families.values():
+            if fam.kind == "histogram":  # compared by the same count as below: the last bucket's
+                for h in histograms_of(fam):
+                    before[series_key(fam.name, h.labels)] = h.buckets[-1][1] if h.buckets else h.count
+                continue
             for s in fam.samples:
                 before[series_key(s.name, s.labels)] = s.value
     rows: dict[str, MetricRow] = {}
@@ -38,7 +42,7 @@ def metric_rows(cur: Scrape, prev: Scrape | None = None) -> dict[str, MetricRow]
             for h in histograms_of(fam):
                 key = series_key(fam.name, h.labels)
                 count = h.buckets[-1][1] if h.buckets else h.count
-                was = before.get(series_key(fam.name + "_count", h.labels))
+                was = before.get(key)
                 rate = increase(count, was) / dt if was is not None and dt > 0 else None
                 q = (bucket_quantile(QUANTILES[0], h.buckets), bucket_quantile(QUANTILES[1], h.buckets))
                 rows[key] = MetricRow(
