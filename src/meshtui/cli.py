@@ -22,13 +22,16 @@ commands:
   meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
   meshtui config --section S (--file PATH | POD -n NS | --admin URL)
                                   listeners|routes|clusters|bootstrap|secrets
+  meshtui istiod (--file PATH | live) [--json]   istiod's pushes, convergence, proxies, certs
+  meshtui syncz (--file PATH | live) [--json]    every proxy's xDS sync status (istioctl ps)
 
 Headless commands exit 2 with one line on stderr when something is wrong.
 Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters", "config")
+HEADLESS = ("stats", "clusters", "config", "istiod", "syncz")
+ISTIO_NAMESPACE = "istio-system"
 
 
 def _positive_interval(text: str) -> float:
@@ -64,6 +67,30 @@ def _headless(
     return s
 
 
+def _istiod_headless(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, file_: str, json_: str
+) -> None:
+    """A command on istiod's monitoring port: --file PATH, or `live` through port-forwards."""
+    s = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
+    s.add_argument("live", nargs="?", choices=["live"], help="read every istiod replica now")
+    s.add_argument(
+        "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
+    )
+    s.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    _istio_namespace(s)
+    s.add_argument("--file", metavar="PATH", help=file_)
+    s.add_argument("--json", action="store_true", help=json_)
+
+
+def _istio_namespace(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--istio-namespace",
+        metavar="NS",
+        default=ISTIO_NAMESPACE,
+        help=f"where istiod runs (pods labelled app=istiod; default {ISTIO_NAMESPACE})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="meshtui",
@@ -93,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse every call that changes a proxy (log levels, reset counters)",
     )
+    _istio_namespace(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = _headless(
@@ -123,6 +151,21 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=["listeners", "routes", "clusters", "bootstrap", "secrets"],
         help="which part of the config to show",
+    )
+
+    _istiod_headless(
+        sub,
+        "istiod",
+        "print istiod's own health once: proxies, pushes, convergence, certificates",
+        "a saved istiod /metrics body (Prometheus text)",
+        "JSON: the summary summed over replicas, and per replica",
+    )
+    _istiod_headless(
+        sub,
+        "syncz",
+        "print every proxy's xDS sync status once (like istioctl proxy-status)",
+        "a saved /debug/syncz body, or istioctl's xDS ClientConfig answer",
+        "JSON list, one object per proxy with CDS/LDS/EDS/RDS/ECDS",
     )
 
     d = sub.add_parser(
