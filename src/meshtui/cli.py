@@ -22,13 +22,18 @@ commands:
   meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
   meshtui config --section S (--file PATH | POD -n NS | --admin URL)
                                   listeners|routes|clusters|bootstrap|secrets
+  meshtui traces (--file PATH | --service S [--lookback 15m] [--tag k=v])
+                                  trace summaries from Jaeger (or a saved /api/traces body)
+  meshtui trace (TRACE_ID | --request-id ID | --file PATH)
+                                  one trace as a waterfall: a line per span, offset, duration
 
 Headless commands exit 2 with one line on stderr when something is wrong.
 Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters", "config")
+HEADLESS = ("stats", "clusters", "config", "traces", "trace")
+HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
 
 
 def _positive_interval(text: str) -> float:
@@ -62,6 +67,53 @@ def _headless(
     s.add_argument("--admin", metavar="URL", help="an Envoy admin URL instead of a pod")
     s.add_argument("--json", action="store_true", help=json_)
     return s
+
+
+def _jaeger_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--jaeger-url",
+        metavar="URL",
+        default=default,
+        help="a Jaeger query URL reachable from here (base path /jaeger or / is found)",
+    )
+    p.add_argument(
+        "--jaeger-service",
+        metavar="NS/NAME",
+        default=default,
+        help="the Jaeger query service to port-forward to (default istio-system/tracing)",
+    )
+
+
+def _trace_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    t = sub.add_parser(
+        "traces",
+        help="print trace summaries from Jaeger (search), or from a saved /api/traces body",
+        description="Trace summaries: start, root service and operation, duration, spans, errors.",
+    )
+    _kube_options(t, namespace_help="(unused: Jaeger is found by --jaeger-service)")
+    _jaeger_options(t)
+    t.add_argument("--file", metavar="PATH", help="a saved /api/traces or /api/v3/traces body")
+    t.add_argument("--service", metavar="S", help="search this service's traces")
+    t.add_argument("--operation", metavar="OP", help="only this operation")
+    t.add_argument("--tag", action="append", metavar="K=V", help="span tag key=value (repeatable)")
+    t.add_argument("--min-duration", metavar="D", help="at least this long (100ms, 1.5s)")
+    t.add_argument("--max-duration", metavar="D", help="at most this long")
+    t.add_argument("--lookback", default="1h", metavar="L", help="how far back (5m, 1h, 2d; default 1h)")
+    t.add_argument("--limit", type=int, default=20, help="at most this many traces (default 20)")
+    t.add_argument("--json", action="store_true", help="JSON: each trace with its spans, parents, offsets")
+    w = sub.add_parser(
+        "trace",
+        help="print one trace as a waterfall (by id, by x-request-id, or from a saved body)",
+        description="One line per span, indented by depth, with its offset and duration.",
+    )
+    w.add_argument("trace_id", nargs="?", metavar="TRACE_ID", help="the trace id (x-b3-traceid)")
+    _kube_options(w, namespace_help="(unused: Jaeger is found by --jaeger-service)")
+    _jaeger_options(w)
+    w.add_argument("--file", metavar="PATH", help="a saved /api/traces/{id} or /api/v3 body")
+    w.add_argument("--request-id", metavar="ID", help="find the trace by its x-request-id")
+    w.add_argument("--lookback", default="1h", metavar="L", help="how far back --request-id looks")
+    w.add_argument("--json", action="store_true", help="JSON: the trace's spans, parents, offsets")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="which part of the config to show",
     )
 
+    _trace_commands(sub)
+
     d = sub.add_parser(
         "demo",
         help="start a local mesh of real Envoy processes and the TUI on it",
@@ -164,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from meshtui.headless import CommandError
 
-        module = importlib.import_module(f"meshtui.headless.{args.command}")
+        name = HEADLESS_MODULE.get(args.command, args.command)
+        module = importlib.import_module(f"meshtui.headless.{name}")
         try:
             return int(getattr(module, f"{args.command}_command")(args))
         except CommandError as exc:
