@@ -1,0 +1,16 @@
+"""The app's options, from the command line (and later a config file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Options:
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    admin: str | None = None
+    interval: float = 1.0
+    read_only: bool = False
+    stats_filter: str = ""
