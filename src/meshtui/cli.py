@@ -46,6 +46,16 @@ def _positive_interval(text: str) -> float:
     return value
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from exc
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("sampling is a percentage, 0 to 100")
+    return value
+
+
 def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
     p.add_argument(
         "--kubeconfig",
@@ -145,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse every call that changes a proxy (log levels, reset counters)",
     )
+    _jaeger_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = _headless(
@@ -208,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["webapp", "catalog", "istio-ingressgateway"],
         help="give this proxy the scenario's broken tracing bootstrap",
     )
+    d.add_argument(
+        "--sampling",
+        type=_percent,
+        default=10.0,
+        metavar="PERCENT",
+        help="percent of requests the demo's Envoys trace (default 10, as Istio's mesh config)",
+    )
     return p
 
 
@@ -239,12 +257,12 @@ def _demo(args: argparse.Namespace) -> int:
         from meshtui.demo import mesh
 
         extra = ["--broken-tracing", args.broken_tracing] if args.broken_tracing else []
-        return mesh.main(["--rate", str(args.rate), *extra])
+        return mesh.main(["--rate", str(args.rate), "--sampling", str(args.sampling), *extra])
     from meshtui.demo.run import DemoError, start_mesh
 
     print("meshtui demo: starting the mesh (real Envoys, simulated API server) ...", file=sys.stderr)
     try:
-        mesh_process = start_mesh(rate=args.rate, broken_tracing=args.broken_tracing)
+        mesh_process = start_mesh(rate=args.rate, broken_tracing=args.broken_tracing, sampling=args.sampling)
     except DemoError as exc:
         print(f"meshtui: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,8 @@ from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
+from meshtui.demo.tracestore import JAEGER_IMAGE, TraceStore, tracing_service
+from meshtui.demo.tracestore_api import QueryApi, collector_app
 
 NS = "istioinaction"
 CATALOG_FQDN = f"catalog.{NS}.svc.cluster.local"
@@ -38,6 +40,7 @@ PODS = {
     "catalog": ("catalog-6cf4b97d-5kkz8", NS, "10.10.0.17"),
     "istio-ingressgateway": ("istio-ingressgateway-5bf6c9887-vvvmj", "istio-system", "10.10.0.9"),
     "istiod": ("istiod-7d4f5d6c9-x8kqn", "istio-system", "10.10.0.8"),
+    "jaeger": ("jaeger-76cd7c7566-4x9kd", "istio-system", "10.10.0.10"),
 }
 
 
@@ -45,6 +48,8 @@ PODS = {
 class DemoMesh:
     rate: float = 3.0
     broken_tracing: str | None = None  # workload whose tracer posts to a wrong endpoint
+    sampling: float = 10.0  # percent of requests traced, as the scenario's mesh config
+    traces: TraceStore = field(default_factory=TraceStore)  # the demo's Jaeger
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="meshtui-demo-")))
     envoys: dict[str, EnvoyProcess] = field(default_factory=dict)
     runners: list[Any] = field(default_factory=list)
@@ -63,6 +68,7 @@ class DemoMesh:
     def _envoy(self, key: str, spec: ProxySpec) -> EnvoyProcess:
         sa = spec.workload if spec.kind == "sidecar" else f"{spec.workload}-service-account"
         spec.secrets = self.ca.issue(f"spiffe://cluster.local/ns/{spec.namespace}/sa/{sa}").envoy_secrets()
+        spec.sampling = self.sampling
         if self.broken_tracing == key:
             spec.zipkin_endpoint = "/zipkin/api/v1/spans"  # the scenario's broken bootstrap
         (self.workdir / key).mkdir(exist_ok=True)
@@ -79,7 +85,8 @@ class DemoMesh:
         return self
 
     async def _start(self) -> None:
-        zipkin = await self._app(apps.zipkin_app(self.spans))
+        zipkin = await self._app(collector_app(self.traces))
+        jaeger_query = await self._app(QueryApi(self.traces).app())
         catalog_port = await self._app(apps.catalog_app())
         catalog_url: dict[str, str] = {"url": ""}
         webapp_port = await self._app(apps.webapp_app(catalog_url))
@@ -165,7 +172,7 @@ class DemoMesh:
                 "istio-ingressgateway",
                 ip,
                 [Container("istio-proxy", PROXY_IMAGE, [8080, 15021])],
-                {15000: gateway.admin_port},
+                {15000: gateway.admin_port, 8080: gateway.listeners["0.0.0.0_8080"]},
                 labels={"istio": "ingressgateway"},
             )
         )
@@ -179,6 +186,13 @@ class DemoMesh:
                 [Container("discovery", "docker.io/istio/pilot:1.17.8", [15010, 15012, 15014, 15017])],
             )
         )
+        name, ns, ip = PODS["jaeger"]
+        ports = {16686: jaeger_query, 9411: zipkin}
+        await self.api.add_pod(
+            SimPod(name, ns, "jaeger", ip, [Container("jaeger", JAEGER_IMAGE, [*ports])], ports)
+        )
+        self.api.services[(ns, "tracing")] = tracing_service()
+        self.jaeger_url = f"http://127.0.0.1:{jaeger_query}/jaeger"
         cert = self.cert = make_server_cert(self.workdir)
         await self.api.start(ssl_context=cert.server_context())
         self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
@@ -199,6 +213,7 @@ class DemoMesh:
             "ca_file": str(self.cert.cert_file) if self.cert else "",
             "admin": {k: e.admin_url for k, e in self.envoys.items()},
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
+            "jaeger": getattr(self, "jaeger_url", ""),
             "pid": os.getpid(),
         }
 
@@ -239,8 +254,10 @@ def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None) -> str
     )
 
 
-async def serve(ready_file: Path | None, rate: float, broken_tracing: str | None) -> None:
-    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing)
+async def serve(
+    ready_file: Path | None, rate: float, broken_tracing: str | None, sampling: float = 10.0
+) -> None:
+    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing, sampling=sampling)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -272,12 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ready-file", type=Path)
     p.add_argument("--rate", type=float, default=3.0)
     p.add_argument("--broken-tracing", default=None)
+    p.add_argument("--sampling", type=float, default=10.0)
     args = p.parse_args(argv)
     if args.ready_file:
         from meshtui.demo.envoy_proc import _die_with_parent
 
         _die_with_parent()  # the TUI that started us is gone: so are we
-    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing))
+    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing, args.sampling))
     return 0
 
 

@@ -162,3 +162,24 @@ class TraceStore:
                 if s.service == service:
                     ops.add((s.operation, s.tag("span.kind") or ""))
         return sorted(ops)
+
+
+JAEGER_IMAGE = "docker.io/jaegertracing/jaeger:2.10.0"  # Istio's addon pins Jaeger 2.x
+
+
+def tracing_service() -> dict[str, Any]:
+    """Istio's addon service (samples/addons/jaeger.yaml): `tracing`, port 80 -> 16686."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "tracing", "namespace": "istio-system", "labels": {"app": "jaeger"}},
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": "10.96.112.45",
+            "selector": {"app": "jaeger"},
+            "ports": [
+                {"name": "http-query", "port": 80, "protocol": "TCP", "targetPort": 16686},
+                {"name": "grpc-query", "port": 16685, "protocol": "TCP", "targetPort": 16685},
+            ],
+        },
+    }
