@@ -28,6 +28,8 @@ from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
+from meshtui.demo.tracestore import JAEGER_IMAGE, TraceStore, tracing_service
+from meshtui.demo.tracestore_api import QueryApi, collector_app
 from meshtui.demo.xds.istiod import Istiod
 from meshtui.demo.xds.model import Service
 
@@ -36,6 +38,7 @@ PODS = {
     "catalog": ("catalog-6cf4b97d-5kkz8", NS, "10.10.0.17"),
     "istio-ingressgateway": ("istio-ingressgateway-5bf6c9887-vvvmj", "istio-system", "10.10.0.9"),
     "istiod": ("istiod-7d4f5d6c9-x8kqn", "istio-system", "10.10.0.8"),
+    "jaeger": ("jaeger-76cd7c7566-4x9kd", "istio-system", "10.10.0.10"),
 }
 SERVICES = [Service("catalog", NS, 80, 3000), Service("webapp", NS, 80, 8080)]
 
@@ -44,6 +47,8 @@ SERVICES = [Service("catalog", NS, 80, 3000), Service("webapp", NS, 80, 8080)]
 class DemoMesh:
     rate: float = 3.0
     broken_tracing: str | None = None  # workload whose tracer posts to a wrong endpoint
+    sampling: float = 10.0  # percent of requests traced, as the scenario's mesh config
+    traces: TraceStore = field(default_factory=TraceStore)  # the demo's Jaeger
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="meshtui-demo-")))
     envoys: dict[str, EnvoyProcess] = field(default_factory=dict)  # the first pod of each workload
     runners: list[Any] = field(default_factory=list)
@@ -51,7 +56,6 @@ class DemoMesh:
     istiod: Istiod = field(default_factory=Istiod)
     pods: Pods | None = None
     controller: Controller | None = None
-    spans: collections.deque[Any] = field(default_factory=lambda: collections.deque(maxlen=5000))
     load_results: collections.Counter[int] = field(default_factory=collections.Counter)
     _load: asyncio.Task[None] | None = None
     cert: ServerCert | None = None
@@ -71,13 +75,16 @@ class DemoMesh:
         return self
 
     async def _start(self) -> None:
-        zipkin = await self._app(apps.zipkin_app(self.spans))
+        zipkin = await self._app(collector_app(self.traces))
+        jaeger_query = await self._app(QueryApi(self.traces).app())
         await self.istiod.start()
         # the demo CA is istiod's CA (as in a default install): its root's expiry is citadel's gauge
         self.istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
         for svc in SERVICES:
             self.istiod.xds.services[svc.fqdn] = svc
-        pods = self.pods = Pods(self.workdir, self.istiod, self.api, self.ca, zipkin, self.broken_tracing)
+        pods = self.pods = Pods(
+            self.workdir, self.istiod, self.api, self.ca, zipkin, self.broken_tracing, self.sampling
+        )
         # the three Envoys start side by side; each gets its config from istiod over ADS
         started = await asyncio.gather(
             *(
@@ -102,6 +109,13 @@ class DemoMesh:
                 {15014: self.istiod.monitoring_port},
             )
         )
+        name, ns, ip = PODS["jaeger"]
+        ports = {16686: jaeger_query, 9411: zipkin}
+        await self.api.add_pod(
+            SimPod(name, ns, "jaeger", ip, [Container("jaeger", JAEGER_IMAGE, [*ports])], ports)
+        )
+        self.api.services[(ns, "tracing")] = tracing_service()
+        self.jaeger_url = f"http://127.0.0.1:{jaeger_query}/jaeger"
         cert = self.cert = make_server_cert(self.workdir)
         await self.api.start(ssl_context=cert.server_context())
         self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
@@ -125,6 +139,7 @@ class DemoMesh:
             "admin": {k: e.admin_url for k, e in self.envoys.items()},
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
             "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port}",
+            "jaeger": getattr(self, "jaeger_url", ""),
             "pid": os.getpid(),
         }
 
@@ -169,8 +184,10 @@ def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None) -> str
     )
 
 
-async def serve(ready_file: Path | None, rate: float, broken_tracing: str | None) -> None:
-    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing)
+async def serve(
+    ready_file: Path | None, rate: float, broken_tracing: str | None, sampling: float = 10.0
+) -> None:
+    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing, sampling=sampling)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -202,12 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ready-file", type=Path)
     p.add_argument("--rate", type=float, default=3.0)
     p.add_argument("--broken-tracing", default=None)
+    p.add_argument("--sampling", type=float, default=10.0)
     args = p.parse_args(argv)
     if args.ready_file:
         from meshtui.demo.envoy_proc import _die_with_parent
 
         _die_with_parent()  # the TUI that started us is gone: so are we
-    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing))
+    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing, args.sampling))
     return 0
 
 

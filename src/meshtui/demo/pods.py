@@ -102,9 +102,11 @@ class Pods:
         ca: DemoMeshCA,
         zipkin_port: int,
         broken_tracing: str | None = None,
+        sampling: float = 10.0,
     ) -> None:
         self.workdir, self.istiod, self.api, self.ca = workdir, istiod, api, ca
         self.zipkin_port, self.broken_tracing = zipkin_port, broken_tracing
+        self.sampling = sampling  # percent traced, as meshConfig defaultConfig.tracing.sampling
         self.running: dict[str, RunningPod] = {}  # by pod name
         self._ip = 30
 
@@ -131,6 +133,7 @@ class Pods:
                 inbound_port=w.inbound_port,
                 route_name=w.route_name,
                 zipkin_port=self.zipkin_port,
+                sampling=self.sampling,
             ),
             labels=labels,
             inbound_listener=free_port() if w.inbound_port else None,
@@ -169,6 +172,8 @@ class Pods:
         forwards = {15000: envoy.admin_port}
         if w.inbound_port and app_port:
             forwards[w.inbound_port] = app_port
+        if w.kind == "router" and proxy.outbound_listener:
+            forwards[8080] = proxy.outbound_listener  # the gateway's HTTP port, for force-trace
         sidecar = Container("istio-proxy", PROXY_IMAGE, [15090] if w.kind == "sidecar" else [8080, 15021])
         containers = [Container(w.name, w.image, [w.inbound_port])] if w.inbound_port and w.image else []
         pod = SimPod(

@@ -14,3 +14,5 @@ class Options:
     interval: float = 1.0
     read_only: bool = False
     stats_filter: str = ""
+    jaeger_url: str | None = None  # a Jaeger query URL reachable directly
+    jaeger_service: str | None = None  # NS/NAME of Jaeger's query service (istio-system/tracing)
