@@ -14,3 +14,5 @@ class Options:
     interval: float = 1.0
     read_only: bool = False
     stats_filter: str = ""
+    ssh: str | None = None  # [user@]host[:port]: reach the API server through this SSH host
+    ssh_accept_new: bool = False
