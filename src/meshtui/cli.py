@@ -14,6 +14,7 @@ from meshtui import __version__
 EPILOG = """\
 commands:
   meshtui                         the TUI on the current kubeconfig context
+  meshtui --ssh [USER@]HOST[:PORT]  the TUI on a remote host's cluster, through one SSH connection
   meshtui --admin URL             the TUI on one Envoy admin endpoint, no Kubernetes
   meshtui demo [--no-tui]         a local mesh of real Envoys, and the TUI on it
   meshtui stats --file PATH       parse a saved /stats body (text or ?format=json)
@@ -67,6 +68,17 @@ def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
     )
     p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
     p.add_argument("-n", "--namespace", metavar="NS", help=namespace_help)
+    p.add_argument(
+        "--ssh",
+        metavar="[USER@]HOST[:PORT]",
+        help="reach the API server through this SSH host (~/.ssh/config aliases work); "
+        "the kubeconfig is read there (--kubeconfig is then a remote path) unless KUBECONFIG is set",
+    )
+    p.add_argument(
+        "--ssh-accept-new",
+        action="store_true",
+        help="trust and remember an SSH host key never seen before (a changed key is still refused)",
+    )
 
 
 def _headless(
@@ -311,6 +323,7 @@ def _demo(args: argparse.Namespace) -> int:
     with mesh_process:
         from meshtui.ui.app import run_app
 
+        args.ssh = None  # the demo mesh is local
         args.kubeconfig, args.context, args.namespace, args.admin = (
             mesh_process.kubeconfig,
             None,

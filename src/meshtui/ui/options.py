@@ -16,3 +16,5 @@ class Options:
     stats_filter: str = ""
     jaeger_url: str | None = None  # a Jaeger query URL reachable directly
     jaeger_service: str | None = None  # NS/NAME of Jaeger's query service (istio-system/tracing)
+    ssh: str | None = None  # [user@]host[:port]: reach the API server through this SSH host
+    ssh_accept_new: bool = False
