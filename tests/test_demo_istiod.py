@@ -378,3 +378,41 @@ def test_stopping_the_demo_leaves_no_process(demo):
     assert len(started) >= 5  # three catalog pods, webapp, the gateway
     demo.stop()
     wait_for(lambda: not any(alive(p) for p in everything), 15, "every process of the demo stopped")
+
+
+def test_demo_prints_kubectl_commands_that_work_when_pasted():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meshtui", "demo", "--no-tui", "--rate", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        lines: list[str] = []
+        while not lines or lines[-1] != "Ctrl+C stops the mesh.":
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            assert line, f"the demo ended early: {lines}"
+            lines.append(line.strip())
+        commands = [ln for ln in lines if ln.startswith("kubectl --kubeconfig ")]
+        assert len(commands) >= 4
+        assert any("rollout restart deployment/webapp" in c for c in commands)
+        assert any("scale deployment/catalog --replicas=3" in c for c in commands)
+        env = {**os.environ, "PATH": f"{Path(KUBECTL).parent}:{os.environ['PATH']}"}
+        listed = subprocess.run(
+            ["bash", "-c", commands[0]], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert "deployment.apps/webapp" in listed.stdout and "pod/catalog-" in listed.stdout
+        fault = next(c for c in commands if "catalog-fault.yaml" in c)
+        applied = subprocess.run(["bash", "-c", fault], capture_output=True, text=True, timeout=60, env=env)
+        assert "virtualservice.networking.istio.io/catalog created" in applied.stdout, applied.stderr
+        everything = descendants(proc.pid)
+        assert len(envoys(everything)) == 3
+        proc.send_signal(2)
+        assert proc.wait(20) == 0
+        wait_for(lambda: not any(alive(p) for p in everything), 15, "every process of the demo stopped")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)

@@ -19,17 +19,19 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from meshtui.demo import apps
+from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
-from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
+from meshtui.demo.pods import GATEWAY_HOST, NS, Pods, free_port
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
-from meshtui.demo.xds.istiod import Istiod
 from meshtui.demo.xds.model import Service
+
+if TYPE_CHECKING:
+    from meshtui.demo.xds.istiod import Istiod
 
 PODS = {
     "webapp": ("webapp-7685bcb84-hxpqj", NS, "10.10.0.18"),
@@ -48,7 +50,7 @@ class DemoMesh:
     envoys: dict[str, EnvoyProcess] = field(default_factory=dict)  # the first pod of each workload
     runners: list[Any] = field(default_factory=list)
     api: SimApiServer = field(default_factory=SimApiServer)
-    istiod: Istiod = field(default_factory=Istiod)
+    istiod: Istiod | None = None
     pods: Pods | None = None
     controller: Controller | None = None
     spans: collections.deque[Any] = field(default_factory=lambda: collections.deque(maxlen=5000))
@@ -72,24 +74,30 @@ class DemoMesh:
 
     async def _start(self) -> None:
         zipkin = await self._app(apps.zipkin_app(self.spans))
-        await self.istiod.start()
+        grpc_port = free_port()
+        pods = self.pods = Pods(self.workdir, self.api, self.ca, zipkin, grpc_port, self.broken_tracing)
+        # The Envoys start first: their own start-up (over a second, three at once) covers
+        # loading istiod (grpc, the Envoy API), which must answer before they ask for config.
+        spawned = [
+            await pods.spawn(key, name=PODS[key][0], ip=PODS[key][2])
+            for key in ("webapp", "catalog", "istio-ingressgateway")
+        ]
+        from meshtui.demo.xds.istiod import Istiod
+
+        istiod = self.istiod = pods.istiod = Istiod()
         # the demo CA is istiod's CA (as in a default install): its root's expiry is citadel's gauge
-        self.istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
+        istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
         for svc in SERVICES:
-            self.istiod.xds.services[svc.fqdn] = svc
-        pods = self.pods = Pods(self.workdir, self.istiod, self.api, self.ca, zipkin, self.broken_tracing)
-        # the three Envoys start side by side; each gets its config from istiod over ADS
-        started = await asyncio.gather(
-            *(
-                pods.start(key, name=PODS[key][0], ip=PODS[key][2])
-                for key in ("webapp", "catalog", "istio-ingressgateway")
-            )
-        )
+            istiod.xds.services[svc.fqdn] = svc
+        for running in spawned:
+            pods.register(running)
+        await istiod.start(grpc_port)
+        started = await asyncio.gather(*(pods.ready(running) for running in spawned))
         for running in started:
             self.envoys[running.pod.workload] = running.envoy
             await self.api.add_pod(running.pod)
-        self.istiod.xds.push_endpoints()  # the pods' endpoints became ready
-        self.controller = Controller(self.api, self.istiod, pods)
+        istiod.xds.push_endpoints()  # the pods' endpoints became ready
+        self.controller = Controller(self.api, istiod, pods)
         await self.controller.add_deployments()
         name, ns, ip = PODS["istiod"]
         await self.api.add_pod(
@@ -105,7 +113,7 @@ class DemoMesh:
         cert = self.cert = make_server_cert(self.workdir)
         await self.api.start(ssl_context=cert.server_context())
         self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
-        await self.istiod.wait_synced()
+        await istiod.wait_synced()
         gateway = self.envoys["istio-ingressgateway"]
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
         self._load = asyncio.ensure_future(
@@ -124,7 +132,8 @@ class DemoMesh:
             "ca_file": str(self.cert.cert_file) if self.cert else "",
             "admin": {k: e.admin_url for k, e in self.envoys.items()},
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
-            "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port}",
+            "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port if self.istiod else 0}",
+            "try": examples.write(self.workdir, self.kubeconfig),
             "pid": os.getpid(),
         }
 
@@ -139,8 +148,9 @@ class DemoMesh:
             await self.controller.stop()
         if self.pods:
             await self.pods.stop_all()
-        with contextlib.suppress(Exception):
-            await self.istiod.stop()
+        if self.istiod:
+            with contextlib.suppress(Exception):
+                await self.istiod.stop()
         for runner in self.runners:
             with contextlib.suppress(Exception):
                 await runner.cleanup()
@@ -188,6 +198,10 @@ async def serve(ready_file: Path | None, rate: float, broken_tracing: str | None
             print(f"meshtui --kubeconfig {info['kubeconfig']}", flush=True)
             for key, url in info["admin"].items():
                 print(f"  {key:<22} envoy admin {url}", flush=True)
+            print(f"  {'istiod':<22} monitoring  {info['istiod']}", flush=True)
+            print("Try, while the load loop runs:", flush=True)
+            for command in info["try"]:
+                print(f"  {command}", flush=True)
             print("Ctrl+C stops the mesh.", flush=True)
         await stop.wait()
     finally:
