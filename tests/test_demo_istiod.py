@@ -241,6 +241,52 @@ def test_invalid_virtual_service_is_refused_and_nothing_changes(demo):
     }
 
 
+SUBSETS = """apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: catalog, namespace: istioinaction}
+spec:
+  host: catalog.istioinaction.svc.cluster.local
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 7}}
+    outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: catalog, namespace: istioinaction}
+spec:
+  hosts: [catalog]
+  http:
+  - route:
+    - {destination: {host: catalog, subset: v1}, weight: 100}
+    - {destination: {host: catalog, subset: v2}, weight: 0}
+    timeout: 3s
+"""
+
+
+def test_destination_rule_subsets_and_weights_steer_the_calls(demo):
+    webapp = demo.info["admin"]["webapp"]
+    v1 = "outbound|80|v1|catalog.istioinaction.svc.cluster.local"
+    r = kubectl(demo, "apply", "-f", "-", stdin=SUBSETS)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: len(synced(demo)) == 3, 10, "acked")
+    wait_for(lambda: stat(webapp, f"cluster.{v1}.upstream_rq_total") >= 3, 20, "calls go to subset v1")
+    dump = httpx.get(webapp + "/config_dump", params={"resource": "dynamic_active_clusters"}).json()
+    clusters = {c["cluster"]["name"]: c["cluster"] for c in dump["configs"]}
+    assert clusters[v1]["circuit_breakers"]["thresholds"][0]["max_connections"] == 7
+    assert clusters[v1]["outlier_detection"]["consecutive_5xx"] == 5
+    route = httpx.get(webapp + "/config_dump", params={"resource": "dynamic_route_configs"}).json()
+    outbound = next(c["route_config"] for c in route["configs"] if c["route_config"]["name"] == "80")
+    action = outbound["virtual_hosts"][0]["routes"][0]["route"]
+    assert action["weighted_clusters"]["clusters"] == [{"name": v1, "weight": 100}]
+    assert action["timeout"] == "3s"
+    for kind in ("vs", "dr"):
+        assert kubectl(demo, "delete", kind, "catalog", "-n", NS).returncode == 0
+    wait_for(lambda: len(synced(demo)) == 3, 10, "acked after delete")
+
+
 NACK_FILTER = """apiVersion: networking.istio.io/v1alpha3
 kind: EnvoyFilter
 metadata: {name: broken-timeout, namespace: istioinaction}

@@ -25,7 +25,7 @@ from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
-from meshtui.demo.pods import GATEWAY_HOST, NS, Pods, free_port
+from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
 from meshtui.demo.xds.model import Service
@@ -74,24 +74,24 @@ class DemoMesh:
 
     async def _start(self) -> None:
         zipkin = await self._app(apps.zipkin_app(self.spans))
-        grpc_port = free_port()
-        pods = self.pods = Pods(self.workdir, self.api, self.ca, zipkin, grpc_port, self.broken_tracing)
-        # The Envoys start first: their own start-up (over a second, three at once) covers
-        # loading istiod (grpc, the Envoy API), which must answer before they ask for config.
-        spawned = [
-            await pods.spawn(key, name=PODS[key][0], ip=PODS[key][2])
-            for key in ("webapp", "catalog", "istio-ingressgateway")
-        ]
         from meshtui.demo.xds.istiod import Istiod
 
-        istiod = self.istiod = pods.istiod = Istiod()
+        # istiod answers before the Envoys start, as istio-agent's xDS proxy does on a pod
+        istiod = self.istiod = Istiod()
         # the demo CA is istiod's CA (as in a default install): its root's expiry is citadel's gauge
         istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
         for svc in SERVICES:
             istiod.xds.services[svc.fqdn] = svc
-        for running in spawned:
-            pods.register(running)
-        await istiod.start(grpc_port)
+        await istiod.start()
+        pods = self.pods = Pods(
+            self.workdir, self.api, self.ca, zipkin, istiod.grpc_port, self.broken_tracing
+        )
+        pods.istiod = istiod
+        # the three Envoys start side by side
+        spawned = [
+            await pods.spawn(key, name=PODS[key][0], ip=PODS[key][2])
+            for key in ("webapp", "catalog", "istio-ingressgateway")
+        ]
         started = await asyncio.gather(*(pods.ready(running) for running in spawned))
         for running in started:
             self.envoys[running.pod.workload] = running.envoy

@@ -27,7 +27,7 @@ from meshtui.demo.tls import DemoMeshCA
 from meshtui.demo.xds.bootstrap_ads import ads_bootstrap
 from meshtui.demo.xds.model import Outbound, Proxy
 
-if TYPE_CHECKING:  # the istiod module (grpc, the Envoy API) loads while the first Envoys start
+if TYPE_CHECKING:  # loaded by the mesh (grpc, the Envoy API) only when it starts
     from meshtui.demo.xds.istiod import Istiod
 
 NS = "istioinaction"
@@ -107,7 +107,7 @@ class Pods:
         broken_tracing: str | None = None,
     ) -> None:
         self.workdir, self.api, self.ca, self.grpc_port = workdir, api, ca, grpc_port
-        self.istiod: Istiod | None = None  # set once loaded; pods spawned before wait for it
+        self.istiod: Istiod | None = None  # set before the first pod starts
         self.zipkin_port, self.broken_tracing = zipkin_port, broken_tracing
         self.running: dict[str, RunningPod] = {}  # by pod name
         self._ip = 30
@@ -122,7 +122,7 @@ class Pods:
         return await self.ready(await self.spawn(workload, name, ip))
 
     async def spawn(self, workload: str, name: str | None = None, ip: str | None = None) -> RunningPod:
-        """The pod's app and Envoy process, started; `ready` registers it with istiod and waits."""
+        """The pod's app and Envoy process, registered with istiod and started; `ready` waits."""
         w = WORKLOADS[workload]
         name = name or self._new_name(w)
         if ip is None:
@@ -164,9 +164,12 @@ class Pods:
             wanted.append("virtualInbound")
         if proxy.outbound_listener:
             wanted.append("0.0.0.0_8080" if w.kind == "router" else "0.0.0.0_80")
+        self.register(proxy)
         try:
             envoy.spawn()
         except BaseException:
+            if self.istiod is not None:
+                self.istiod.xds.proxies.pop(proxy.id, None)
             if runner:
                 await runner.cleanup()
             raise
@@ -190,16 +193,14 @@ class Pods:
         running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted)
         return running
 
-    def register(self, running: RunningPod) -> None:
+    def register(self, proxy: Proxy) -> None:
         """istiod learns the proxy (and signs its certificate) before the Envoy asks for config."""
         assert self.istiod is not None
-        self.istiod.xds.proxies[running.proxy.id] = running.proxy
+        self.istiod.xds.proxies[proxy.id] = proxy
         self.istiod.metrics.counters.inc("citadel_server_csr_count")
         self.istiod.metrics.counters.inc("citadel_server_success_cert_issuance_count")
 
     async def ready(self, running: RunningPod) -> RunningPod:
-        if running.proxy.id not in (self.istiod.xds.proxies if self.istiod else {}):
-            self.register(running)
         try:
             await running.envoy.wait_ready(running.listeners)
             running.pod.forwards[15000] = running.envoy.admin_port
