@@ -324,6 +324,11 @@ def _demo(args: argparse.Namespace) -> int:
         from meshtui.ui.app import run_app
 
         args.ssh = None  # the demo mesh is local
+        print(
+            f"meshtui demo: mesh is up; in another terminal, try: {mesh_process.info['try'][0]}",
+            file=sys.stderr,
+        )
+
         args.kubeconfig, args.context, args.namespace, args.admin = (
             mesh_process.kubeconfig,
             None,
