@@ -89,6 +89,7 @@ class IstiodFeed:
         self.paused = False
         self._wake = asyncio.Event()
         self._clients: dict[str, MonitoringClient] = {}
+        self.urls: dict[str, str] = {}  # replica -> its monitoring URL, from the last poll
         self._previous: dict[str, Scrape] = {}
         self._trends: tuple[deque[float], ...] = tuple(deque(maxlen=TREND_POINTS) for _ in range(3))
         self._last_rejects: float | None = None
@@ -136,6 +137,7 @@ class IstiodFeed:
             return IstiodUpdate(
                 error=f"istiod unreachable: {str(exc).splitlines()[0][:160] if str(exc) else exc}"
             )
+        self.urls = dict(replicas)
         for url in set(self._clients) - {u for _, u in replicas}:
             await self._clients.pop(url).aclose()
         polls = await asyncio.gather(*(self._fetch(n, u) for n, u in replicas))

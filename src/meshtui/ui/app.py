@@ -214,7 +214,7 @@ class MeshtuiApp(App[int]):
         """A last message from a worker can arrive after the widgets are gone."""
         if not self.is_running or not self.screen_stack:
             return True
-        return not (self.screen.query(StatusLine) and self.screen.query(PodsPane))
+        return not (bool(self.screen.query(StatusLine)) and bool(self.screen.query(PodsPane)))
 
     @on(PodSelected)
     def _pod_selected(self, message: PodSelected) -> None:
@@ -384,6 +384,7 @@ def run_app(args: Any) -> int:
         interval=args.interval,
         read_only=args.read_only,
         stats_filter=args.filter,
+        istio_namespace=getattr(args, "istio_namespace", "istio-system"),
     )
     app = MeshtuiApp(options)
     result = app.run()

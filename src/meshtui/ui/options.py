@@ -14,3 +14,4 @@ class Options:
     interval: float = 1.0
     read_only: bool = False
     stats_filter: str = ""
+    istio_namespace: str = "istio-system"  # where istiod runs (pods labelled app=istiod)
