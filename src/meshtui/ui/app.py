@@ -85,6 +85,7 @@ class MeshtuiApp(App[int]):
         self._endpoint_for = endpoint_for
         self._access = access  # tests hand the mesh-wide places their cluster directly
         self.manager: Any = None  # ForwardManager once the kubeconfig is loaded
+        self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
         self._focus_before_command: Widget | None = None
 
     def compose(self) -> ComposeResult:
@@ -189,16 +190,35 @@ class MeshtuiApp(App[int]):
         from meshtui.kube.portforward import ForwardManager
 
         try:
-            target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
+            if self.options.ssh:
+                target = await self._ssh_target()
+            else:
+                target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
         except config.KubeError as exc:
             self.post_message(KubeProblem(str(exc)))
             self.pods._set_state(str(exc), error=True)
             return
-        self.status.set(context=target.context, namespace=self.options.namespace or "")
+        via = f" via {target.via}" if target.via else ""
+        self.status.set(context=target.context + via, namespace=self.options.namespace or "")
         self.manager = ForwardManager(target, on_change=lambda _: self._forwards_changed())
         namespace = self.options.namespace
         self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
         self._connect_places(MeshAccess(target, self.manager))
+
+    async def _ssh_target(self) -> Any:
+        """The kubeconfig target through one SSH connection (kube/ssh.py); drops show in the status."""
+        from meshtui.kube import ssh
+
+        def changed(status: ssh.SshStatus) -> None:
+            if self.is_running:
+                self.post_message(KubeProblem(None if status.state == ssh.SshState.UP else status.line))
+
+        assert self.options.ssh is not None
+        self.tunnel = ssh.SshTunnel(
+            self.options.ssh, accept_new=self.options.ssh_accept_new, on_change=changed
+        )
+        await self.tunnel.start()
+        return await ssh.open_target(self.tunnel, self.options.kubeconfig, self.options.context)
 
     def _connect_places(self, access: MeshAccess | None) -> None:
         for widget in self._place_widgets().values():
@@ -372,6 +392,8 @@ class MeshtuiApp(App[int]):
             self.log(f"reverted log levels on {label}")
         if self.manager is not None:
             await self.manager.close()
+        if self.tunnel is not None:
+            await self.tunnel.close()
         self.exit(0)
 
 
@@ -385,6 +407,10 @@ def run_app(args: Any) -> int:
         read_only=args.read_only,
         stats_filter=args.filter,
         istio_namespace=getattr(args, "istio_namespace", "istio-system"),
+        jaeger_url=getattr(args, "jaeger_url", None),
+        jaeger_service=getattr(args, "jaeger_service", None),
+        ssh=getattr(args, "ssh", None),
+        ssh_accept_new=getattr(args, "ssh_accept_new", False),
     )
     app = MeshtuiApp(options)
     result = app.run()
