@@ -47,7 +47,8 @@ def summary_text(total: Summary, replicas: Sequence[ReplicaState]) -> Text:
     label = Style(bold=True)
     proxies = ", ".join(f"{v:g} on {k}" for k, v in total.connected.items()) or "none"
     up = f" · up {total.uptime / 3600:.1f} h" if total.uptime else ""
-    t.append("istiod ", label).append(f"{total.version or '?'} · {len(replicas)} replica(s){up}\n")
+    version = f"{total.version} · " if total.version else ""
+    t.append("istiod ", label).append(f"{version}{len(replicas)} replica(s){up}\n")
     t.append("proxies ", label).append(f"{total.connected_total:g} ({proxies})   ")
     t.append("services ", label).append(f"{fmt_number(total.services)}   ")
     t.append("virtual services ", label).append(f"{fmt_number(total.virtual_services)}\n")
