@@ -105,3 +105,18 @@ async def test_the_demo_istiod_moves_nacks_diffs_and_opens_pods(mesh):
     finally:
         kubectl(mesh, "delete", "envoyfilter", "pane-broken-timeout", "-n", NS)
         kubectl(mesh, "delete", "vs", "catalog-timeout", "-n", NS)
+
+
+def test_headless_live_reads_the_demo_istiod(mesh, capsys):
+    import json
+
+    from meshtui.cli import main
+
+    assert main(["istiod", "live", "--kubeconfig", mesh.kubeconfig, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["connected_proxies_total"] >= 3 and doc["replicas"][0]["replica"].startswith("istiod-")
+    assert doc["root_cert_expiry"]["utc"].endswith("Z")
+    assert main(["syncz", "live", "--kubeconfig", mesh.kubeconfig, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["pod"].split("-")[0] for r in rows} >= {"webapp", "catalog", "istio"}
+    assert all(set(r) >= {"CDS", "LDS", "EDS", "RDS", "ECDS"} for r in rows)
