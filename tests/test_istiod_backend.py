@@ -274,3 +274,26 @@ def test_a_gauge_and_a_counter_that_differ_by_total(seed):
     scrape = parse_metrics(seed)
     assert scrape.families["go_memstats_alloc_bytes"].kind == "gauge"
     assert scrape.families["go_memstats_alloc_bytes_total"].kind == "counter"
+
+
+async def test_feed_reads_every_replica_and_sums_them():
+    from istiod_fake import fake_istiod
+    from meshtui.istiod.live import IstiodFeed
+    from meshtui.istiod.source import DirectIstiod
+
+    with fake_istiod() as a, fake_istiod() as b:
+        b.metrics = b.metrics.replace('pilot_xds{version="1.17.8"} 3', 'pilot_xds{version="1.17.8"} 2')
+        b.syncz = "[]"
+        feed = IstiodFeed(DirectIstiod({"istiod-a": a.url, "istiod-b": b.url}), interval=0.2)
+        first = await feed.poll_once()
+        a.bump("pilot_xds_pushes", 10)
+        second = await feed.poll_once()
+        for client in feed._clients.values():
+            await client.aclose()
+    assert first.error == "" and [r.name for r in first.replicas] == ["istiod-a", "istiod-b"]
+    assert first.total is not None and first.total.connected_total == 5
+    assert [r.summary.connected_total for r in first.replicas if r.summary] == [3, 2]
+    assert len(first.proxies) == 34 and {p.istiod for p in first.proxies} == {"istiod-a"}
+    assert second.total is not None and second.total.pushes_rate and second.total.pushes_rate > 0
+    assert second.trends.pushes_per_s and second.trends.pushes_per_s[-1] > 0
+    assert feed.urls == {"istiod-a": a.url, "istiod-b": b.url}
