@@ -104,6 +104,8 @@ def _istiod_headless(
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
     s.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    s.add_argument("--ssh", metavar="[USER@]HOST[:PORT]", help="reach the API server through this SSH host")
+    s.add_argument("--ssh-accept-new", action="store_true", help="trust an SSH host key never seen before")
     _istio_namespace(s)
     s.add_argument("--file", metavar="PATH", help=file_)
     s.add_argument("--json", action="store_true", help=json_)

@@ -406,6 +406,7 @@ def run_app(args: Any) -> int:
         interval=args.interval,
         read_only=args.read_only,
         stats_filter=args.filter,
+        istio_namespace=getattr(args, "istio_namespace", "istio-system"),
         jaeger_url=getattr(args, "jaeger_url", None),
         jaeger_service=getattr(args, "jaeger_service", None),
         ssh=getattr(args, "ssh", None),

@@ -14,6 +14,7 @@ class Options:
     interval: float = 1.0
     read_only: bool = False
     stats_filter: str = ""
+    istio_namespace: str = "istio-system"  # where istiod runs (pods labelled app=istiod)
     jaeger_url: str | None = None  # a Jaeger query URL reachable directly
     jaeger_service: str | None = None  # NS/NAME of Jaeger's query service (istio-system/tracing)
     ssh: str | None = None  # [user@]host[:port]: reach the API server through this SSH host
