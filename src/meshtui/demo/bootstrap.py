@@ -150,6 +150,8 @@ def _listener(name: str, stat_prefix: str, route_config: dict[str, Any], spec: P
     return {
         "name": name,
         "address": _address(0),
+        # as Istio sets it: Envoy's tracer makes outbound spans CLIENT and inbound ones SERVER
+        "traffic_direction": "INBOUND" if name == "virtualInbound" else "OUTBOUND",
         "filter_chains": [
             {
                 "filters": [

@@ -85,7 +85,8 @@ def service_of_cluster(cluster: str) -> str | None:
 
 
 def missing_hops(trace: Trace) -> list[MissingHop]:
-    """Client spans calling an in-mesh service with no span of that service below them."""
+    """Spans calling an in-mesh service (`upstream_cluster` outbound|...) with no span of
+    that service below them: that service's sidecar sent nothing."""
     children: dict[str, set[str]] = {}
     for s in trace.spans:
         for r in s.references:
@@ -94,7 +95,7 @@ def missing_hops(trace: Trace) -> list[MissingHop]:
     for s in trace.spans:
         cluster = s.tag("upstream_cluster") or ""
         target = service_of_cluster(cluster)
-        if s.tag("span.kind") != "client" or not target or target == s.service:
+        if not target or target == s.service:
             continue
         if target not in children.get(s.span_id.lower().lstrip("0"), set()):
             out.append(MissingHop(s.service, cluster, target))

@@ -105,6 +105,7 @@ class TracesPane(Widget):
         self.summary: TraceSummary | None = None
         self._connected = False
         self._opening = False  # the connect worker is at work
+        self.forced: Any = None  # the last force-traced request (ForcedRequest)
         self._query: TraceQuery | None = None
 
     def compose(self) -> ComposeResult:
@@ -163,6 +164,10 @@ class TracesPane(Widget):
         request_id: str | None = None,
     ) -> None:
         """From another pane: search a service (and tags, e.g. upstream_cluster), or open one trace."""
+        # keys work at once (k9s style): focus the list or the waterfall, not an input
+        body = self.query_one("#traces-body", ContentSwitcher)
+        target = self.query_one(Waterfall) if body.current == "traces-trace" else self.query_one(DataTable)
+        self.call_after_refresh(target.focus)  # after the app's own focus of the place
         form = self.query_one(SearchForm)
         if service is not None:
             form.fill(service, tags)
@@ -257,6 +262,7 @@ class TracesPane(Widget):
             if forward is not None:
                 await self.access.manager.release(forward)
         rid, trace = sent.request_id, None
+        self.forced = sent
         try:
             async for step in wait_for_trace(client, rid):
                 trace = step.trace
