@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
@@ -36,6 +37,7 @@ from meshtui.ui.widgets.traces_form import LookupForm, SearchForm
 from meshtui.ui.widgets.waterfall import Waterfall
 
 AUTO_REFRESH_S = 5.0
+DETAIL_DELAY_S = 0.06
 BACKEND_ERRORS = (JaegerError, JaegerFormatError, QueryError)
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{16}([0-9a-fA-F]{16})?$")
 
@@ -106,6 +108,7 @@ class TracesPane(Widget):
         self._connected = False
         self._opening = False  # the connect worker is at work
         self.forced: Any = None  # the last force-traced request (ForcedRequest)
+        self._detail_timer: Timer | None = None
         self._query: TraceQuery | None = None
 
     def compose(self) -> ComposeResult:
@@ -236,7 +239,7 @@ class TracesPane(Widget):
         if trace is None:
             self.post_message(Progress(f"Jaeger has no {what}", error=True))
             return
-        self.post_message(opened(trace))
+        self.post_message(await asyncio.to_thread(opened, trace))
 
     @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
     async def _force(self, target: str, host: str) -> None:
@@ -289,9 +292,8 @@ class TracesPane(Widget):
                 f"no spans from {hop.service} ({hop.caller} called {hop.cluster})"
                 + (f": {why}" if why else "")
             )
-        self.post_message(
-            opened(trace, f"forced x-request-id {rid}" + ("; " + "; ".join(notes) if notes else ""))
-        )
+        note = f"forced x-request-id {rid}" + ("; " + "; ".join(notes) if notes else "")
+        self.post_message(await asyncio.to_thread(opened, trace, note))
 
     # -- messages ----------------------------------------------------------------------
 
@@ -344,6 +346,13 @@ class TracesPane(Widget):
 
     @on(RowsView.Highlighted, "#traces-waterfall")
     def _span_highlighted(self, message: RowsView.Highlighted) -> None:
+        # the detail follows once the cursor rests: its re-layout stays out of each key
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY_S, self._show_detail)
+
+    def _show_detail(self) -> None:
+        self._detail_timer = None
         waterfall = self.query_one(Waterfall)
         self.query_one(SpanDetail).show(waterfall.trace_tree, waterfall.node)
 
@@ -351,7 +360,12 @@ class TracesPane(Widget):
     def _result_selected(self, message: DataTable.RowSelected) -> None:
         found = self.found.get(str(message.row_key.value))
         if found is not None:
-            self.post_message(opened(found.trace))
+            self._open(found.trace)
+
+    @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
+    async def _open(self, trace: Trace, note: str = "") -> None:
+        # the span tree of a big trace is built in a thread: keys stay answered meanwhile
+        self.post_message(await asyncio.to_thread(opened, trace, note))
 
     @on(Input.Submitted)
     def _submitted(self, message: Input.Submitted) -> None:

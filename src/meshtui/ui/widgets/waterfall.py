@@ -10,6 +10,8 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.geometry import Region
+from textual.strip import Strip
 
 from meshtui.jaeger.text import fmt_us
 from meshtui.jaeger.tree import SpanNode, TraceTree
@@ -45,6 +47,10 @@ class Waterfall(RowsView):
         self.trace_tree: TraceTree | None = None
         self.collapsed: set[str] = set()
         self._styles: dict[str, Style] = {}
+        # painted rows by key: a cursor move repaints from here (the cursor style is applied
+        # on top), so keys stay cheap however long the trace; a fold or a resize clears it
+        self._strips: dict[str, Strip] = {}
+        self._strip_width = 0
 
     def show(self, tree: TraceTree) -> None:
         self.trace_tree = tree
@@ -52,6 +58,7 @@ class Waterfall(RowsView):
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
         self._styles = {}
+        self._strips.clear()
         self.set_rows(self._visible(), keep=tree.nodes[0].key if tree.nodes else None)
         self.post_message(self.Highlighted(self, self.current))
 
@@ -77,7 +84,23 @@ class Waterfall(RowsView):
         return rows
 
     def _relayout(self, keep: str | None = None) -> None:
+        self._strips.clear()  # fold markers changed
         self.set_rows(self._visible(), keep=keep)
+
+    def _move_to(self, index: int) -> None:
+        """As RowsView's, but without scrolling only the two cursor lines are repainted."""
+        if not self.rows:
+            return
+        before, top = self.cursor, int(self.scroll_y)
+        self.cursor = max(0, min(index, len(self.rows) - 1))
+        self._scroll_to_cursor()
+        if int(self.scroll_y) == top:
+            width = self.size.width
+            self.refresh(Region(0, before - top + 1, width, 1), Region(0, self.cursor - top + 1, width, 1))
+        else:
+            self.refresh()
+        if self.cursor != before:
+            self.post_message(self.Highlighted(self, self.current))
 
     # -- actions -----------------------------------------------------------------------
 
@@ -139,6 +162,23 @@ class Waterfall(RowsView):
         if style is None:
             style = self._styles[name] = self.get_component_rich_style(name)
         return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = int(self.scroll_y) + y - 1
+        if y == 0 or index >= len(self.rows):
+            return super().render_line(y)
+        if width != self._strip_width:
+            self._strips.clear()
+            self._strip_width = width
+        key = self.rows[index]
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = Strip(self.row_segments(key, width), width)
+            strip = self._strips[key] = strip.adjust_cell_length(width, self.rich_style).simplify()
+        if index == self.cursor:
+            strip = strip.apply_style(self.get_component_rich_style("rows-view--cursor"))
+        return strip
 
     def header_text(self, width: int) -> str:
         if self.trace_tree is None:
