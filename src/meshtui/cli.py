@@ -93,10 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interval",
         type=_positive_interval,
-        default=1.0,
+        default=None,  # then the config file's, then 1
         metavar="SECONDS",
         help="stats refresh interval (default 1, at least 0.2)",
     )
+    p.add_argument("--theme", metavar="NAME", help="a Textual theme (textual-dark, nord, gruvbox, ...)")
     p.add_argument(
         "--filter", metavar="P", default="", help="start with this stats filter (a name prefix, or re:REGEX)"
     )

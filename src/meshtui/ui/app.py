@@ -19,6 +19,7 @@ from textual.widgets import ContentSwitcher, Footer, TabbedContent, TabPane
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
+from meshtui.ui.keymap import name_bindings, preference_problems
 from meshtui.ui.messages import (
     ForwardsChanged,
     KubeProblem,
@@ -78,7 +79,9 @@ class MeshtuiApp(App[int]):
         endpoint_for: Callable[[PodInfo], AdminEndpoint] | None = None,
         access: MeshAccess | None = None,
     ) -> None:
+        name_bindings()  # ids for the config file's [keys] (before any widget copies its bindings)
         super().__init__()
+        self.set_keymap(options.keys)
         self.options = options
         self.clock = clock
         self._pod_events = pod_events
@@ -162,6 +165,7 @@ class MeshtuiApp(App[int]):
         # (60-80 ms each at 2,000 clusters, bench/clusters_keys.py). Collect young ones rarely.
         gc.set_threshold(50_000, 20, 100)
         self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
+        self._apply_preferences()
         if self._access is not None:
             self._connect_places(self._access)
         if self.options.admin:
@@ -181,6 +185,15 @@ class MeshtuiApp(App[int]):
         else:
             self.pods.table.focus()
             self._connect()
+
+    def _apply_preferences(self) -> None:
+        """--theme / the config file; what cannot be honoured is said in one line, not fatal."""
+        problems = [self.options.config_problem] if self.options.config_problem else []
+        problems += preference_problems(self.options.keys, self.options.theme, set(self.available_themes))
+        if self.options.theme in self.available_themes:
+            self.theme = self.options.theme
+        for problem in problems:
+            self.notify(problem, severity="error", timeout=12)
 
     @work(exclusive=True, group="kube", exit_on_error=False)
     async def _connect(self) -> None:
@@ -398,17 +411,14 @@ class MeshtuiApp(App[int]):
 
 
 def run_app(args: Any) -> int:
-    options = Options(
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        namespace=args.namespace,
-        admin=args.admin,
-        interval=args.interval,
-        read_only=args.read_only,
-        stats_filter=args.filter,
-        ssh=getattr(args, "ssh", None),
-        ssh_accept_new=getattr(args, "ssh_accept_new", False),
-    )
-    app = MeshtuiApp(options)
+    import sys
+
+    from meshtui import settings
+    from meshtui.ui.options import options_from
+
+    loaded, problem = settings.load()
+    if problem:
+        print(f"meshtui: {problem}", file=sys.stderr)  # shown in the app too, once it is up
+    app = MeshtuiApp(options_from(args, loaded, problem))
     result = app.run()
     return result if result is not None else (app.return_code or 0)
