@@ -19,6 +19,7 @@ from textual.widgets import ContentSwitcher, Footer, TabbedContent, TabPane
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
+from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
 from meshtui.ui.keymap import name_bindings, preference_problems
 from meshtui.ui.messages import (
     ForwardsChanged,
@@ -56,7 +57,7 @@ def styles_path() -> Path:
     raise FileNotFoundError("meshtui.tcss not found next to the package nor in the checkout")
 
 
-class MeshtuiApp(App[int]):
+class MeshtuiApp(ExportActions, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
     BINDINGS = [
@@ -64,6 +65,7 @@ class MeshtuiApp(App[int]):
         Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
         Binding("ctrl+p", "command_palette", show=False),
         Binding("colon", "command", "Go to", tooltip="Go to a view by name, as in k9s (:istiod, :pods)"),
+        *EXPORT_BINDINGS,
         *(
             Binding(str(i), f"place('{p.id}')", p.title, show=False, tooltip=f"Go to {p.title}")
             for i, p in enumerate(PLACES, start=1)
