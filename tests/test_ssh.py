@@ -119,6 +119,9 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
         assert f"via ssh {ALIAS}" in str(app.status.render_text())
         await until(lambda: app.stats.table.snapshot and app.stats.table.snapshot.rates, 10, "live rates")
 
+        seen: list[str] = []  # every state the status line was told about
+        shown = app.tunnel.on_change
+        app.tunnel.on_change = lambda status: (seen.append(status.line), shown(status))
         assert home.cut_connections() >= 1
         cut = time.monotonic()
         before = app.stats.last
@@ -129,6 +132,8 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
             "stats again after the cut",
         )
         assert app.tunnel.status.state == SshState.UP
+        assert seen[0] == f"ssh {ALIAS} reconnecting (connection lost)" and seen[-1] == f"ssh {ALIAS} up"
+        await until(lambda: not app.status.problem, 5, "the status line clear again")
         assert app.stats.endpoint_label == f"{name}:15000"
         assert "Traceback" not in str(app.screen)
         await app.action_quit()
