@@ -223,6 +223,7 @@ class MeshtuiApp(ExportActions, App[int]):
     async def _ssh_target(self) -> Any:
         """The kubeconfig target through one SSH connection (kube/ssh.py); drops show in the status."""
         from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
 
         def changed(status: ssh.SshStatus) -> None:
             if self.is_running:
@@ -233,7 +234,7 @@ class MeshtuiApp(ExportActions, App[int]):
             self.options.ssh, accept_new=self.options.ssh_accept_new, on_change=changed
         )
         await self.tunnel.start()
-        return await ssh.open_target(self.tunnel, self.options.kubeconfig, self.options.context)
+        return await open_target(self.tunnel, self.options.kubeconfig, self.options.context)
 
     def _connect_places(self, access: MeshAccess | None) -> None:
         for widget in self._place_widgets().values():
