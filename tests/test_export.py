@@ -71,3 +71,18 @@ async def test_export_text_json_svg_and_copy(mesh, tmp_path):
         assert any(name in json.dumps(r) for r in doc["rows"])
         path = await _saved(app, pilot, "e", path)
         assert name in path.read_text()
+
+
+def test_local_clipboard_fallback(tmp_path):
+    from meshtui import clipboard
+
+    tool = tmp_path / "xclip"
+    out = tmp_path / "clip.txt"
+    tool.write_text(f"#!/bin/sh\ncat > {out}\n")
+    tool.chmod(0o755)
+    env = {"PATH": str(tmp_path), "DISPLAY": ":0"}
+    assert clipboard.copy_locally("cluster.x.upstream_rq_total 7", env) == "xclip"
+    assert out.read_text() == "cluster.x.upstream_rq_total 7"
+    # over SSH the local tools would fill the remote host's clipboard: OSC 52 only
+    assert clipboard.local_tool({**env, "SSH_CONNECTION": "10.0.0.1 5 10.0.0.2 22"}) is None
+    assert clipboard.local_tool({"PATH": str(tmp_path)}) is None  # no display: nothing to reach

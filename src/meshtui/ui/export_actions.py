@@ -3,13 +3,14 @@ the selected row to the clipboard (OSC 52, which travels through SSH and tmux)."
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 
-from meshtui import export
+from meshtui import clipboard, export
 from meshtui.ui import exporting
 
 EXPORT_BINDINGS = [
@@ -65,3 +66,4 @@ class ExportActions(App[Any]):
         # sets its clipboard, also over SSH and through tmux (set-clipboard on)
         self.copy_to_clipboard(text)
         self.notify(f"copied: {text[:60]}", timeout=4)
+        self.run_worker(asyncio.to_thread(clipboard.copy_locally, text), exit_on_error=False)
