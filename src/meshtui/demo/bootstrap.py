@@ -76,6 +76,7 @@ class ProxySpec:
     route_name: str = "80"  # Istio names outbound route configs by port
     zipkin_port: int | None = None
     zipkin_endpoint: str = "/api/v2/spans"
+    sampling: float = 100.0  # percent of requests traced (meshConfig defaultConfig.tracing.sampling)
     secrets: list[dict[str, Any]] = field(default_factory=list)  # SDS's `default` and `ROOTCA`
 
 
@@ -131,7 +132,7 @@ def _hcm(stat_prefix: str, route_config: dict[str, Any], spec: ProxySpec) -> dic
         ],
     }
     if spec.zipkin_port:
-        hcm["tracing"] = {"random_sampling": {"value": 100.0}, "provider": _zipkin(spec)}
+        hcm["tracing"] = {"random_sampling": {"value": spec.sampling}, "provider": _zipkin(spec)}
     return hcm
 
 

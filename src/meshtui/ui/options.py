@@ -1,4 +1,4 @@
-"""The app's options, from the command line (and later a config file)."""
+"""The app's options: the command line over the config file (meshtui/settings.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class Options:
     interval: float = 1.0
     read_only: bool = False
     stats_filter: str = ""
+    jaeger_url: str | None = None  # a Jaeger query URL reachable directly
+    jaeger_service: str | None = None  # NS/NAME of Jaeger's query service (istio-system/tracing)
     ssh: str | None = None  # [user@]host[:port]: reach the API server through this SSH host
     ssh_accept_new: bool = False
     theme: str | None = None  # one of Textual's themes
@@ -36,6 +38,8 @@ def options_from(args: Any, settings: Settings, problem: str | None = None) -> O
         interval=interval if interval is not None else (settings.interval or 1.0),
         read_only=bool(getattr(args, "read_only", False) or settings.read_only),
         stats_filter=getattr(args, "filter", ""),
+        jaeger_url=getattr(args, "jaeger_url", None),
+        jaeger_service=getattr(args, "jaeger_service", None),
         ssh=getattr(args, "ssh", None),
         ssh_accept_new=getattr(args, "ssh_accept_new", False),
         theme=getattr(args, "theme", None) or settings.theme,
