@@ -171,3 +171,34 @@ def _colors(text: str) -> list[tuple[int, int, int]]:
                     out.append(_SYSTEM[8 + p[i] % 10])
                 i += 1
     return out
+
+
+def test_every_tab_is_reachable_and_readable_at_80x24(tmux, mesh, tmp_path):
+    start(tmux, mesh, tmp_path)
+    catalog = pod_name(mesh, "catalog")
+    tmux.wait(catalog, 30, "the pods list in tmux")
+    rows = [line for line in tmux.screen().splitlines() if re.search(r"\d+/\d+\s+Running", line)]
+    tmux.keys(*["Up"] * 8)
+    tmux.keys(*["Down"] * next(i for i, line in enumerate(rows) if catalog in line), "Enter")
+    tmux.wait(f"from {catalog}:15000", 20, "catalog's stats")
+    # Tab to the tab strip (no mouse), then Right through Clusters, Config and Proxy
+    for _ in range(8):
+        before = tmux.screen().splitlines()[-1]
+        tmux.keys("Tab")
+        wait_for(lambda b=before: tmux.screen().splitlines()[-1] != b, 3, "the focus to move")
+        tmux.keys("Right")
+        try:
+            wait_for(lambda: "SERVICE FQDN" in tmux.screen(), 1.5, "the clusters tab")
+            break
+        except AssertionError:
+            continue
+    screen = tmux.wait("endpoints of", 10, "the clusters tab with endpoints")
+    assert re.search(r"inbound\|\d+\|\|", screen) and "HEALTHY" in screen
+    tmux.keys("Right")
+    screen = tmux.wait("listeners  routes", 10, "the config tab")
+    assert "rows" in screen
+    tmux.keys("Right")
+    screen = tmux.wait(f"loggers on {catalog}:15000", 10, "the proxy tab")
+    assert "LOGGER" in screen and "LEVEL" in screen
+    assert len(screen.splitlines()) <= 24 and all(len(line) <= 80 for line in screen.splitlines())
+    assert "Traceback" not in screen
