@@ -57,6 +57,7 @@ def test_flags_win_over_the_file(tmp_path):
     opts = options_from(args, loaded)
     assert (opts.interval, opts.theme, opts.namespace) == (0.5, "dracula", "default")
     assert options_from(build_parser().parse_args([]), Settings()).interval == 1.0
+    assert options_from(build_parser().parse_args(["demo", "--theme", "gruvbox"]), loaded).theme == "gruvbox"
 
 
 def test_bad_toml_names_the_file_and_line(tmp_path):

@@ -261,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stats refresh interval (default 1, at least 0.2)",
     )
     d.add_argument("--filter", metavar="P", default=argparse.SUPPRESS, help="start with this stats filter")
+    d.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS, help="a Textual theme")
     d.add_argument(
         "--read-only",
         action="store_true",
