@@ -18,6 +18,7 @@ interval = 2.5
 theme = "nord"
 namespace = "istioinaction"
 read_only = true
+export_dir = "~/exports"
 
 [keys]
 help = "f1"
@@ -41,7 +42,7 @@ def test_xdg_config_home_is_honoured(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     loaded, problem = settings.load()
     assert problem is None
-    assert loaded == Settings(2.5, "nord", "istioinaction", True, {"help": "f1"})
+    assert loaded == Settings(2.5, "nord", "istioinaction", True, {"help": "f1"}, "~/exports")
 
 
 def test_no_file_is_the_defaults(tmp_path):
@@ -52,7 +53,7 @@ def test_flags_win_over_the_file(tmp_path):
     loaded = settings.parse(GOOD, "c.toml")
     opts = options_from(build_parser().parse_args([]), loaded)
     assert (opts.interval, opts.theme, opts.namespace, opts.read_only) == (2.5, "nord", "istioinaction", True)
-    assert opts.keys == {"help": "f1"}
+    assert opts.keys == {"help": "f1"} and opts.export_dir == "~/exports"
     args = build_parser().parse_args(["--interval", "0.5", "--theme", "dracula", "-n", "default"])
     opts = options_from(args, loaded)
     assert (opts.interval, opts.theme, opts.namespace) == (0.5, "dracula", "default")

@@ -4,6 +4,7 @@
     theme = "nord"          # one of Textual's themes
     namespace = "istioinaction"
     read_only = true
+    export_dir = "~/meshtui-exports"  # where e / E / S save (default: the current directory)
     [keys]                  # binding id = key(s), comma-separated (see README)
     help = "f1"
     quit = "ctrl+q"
@@ -36,6 +37,7 @@ class Settings:
     namespace: str | None = None
     read_only: bool | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    export_dir: str | None = None
 
 
 class SettingsError(Exception):
@@ -79,7 +81,7 @@ def parse(text: str, name: str) -> Settings:
     def bad(key: str, why: str) -> SettingsError:
         return SettingsError(f"config {name} line {_line_of(text, key)}: {key} {why}")
 
-    known = {"interval", "theme", "namespace", "read_only", "keys"}
+    known = {"interval", "theme", "namespace", "read_only", "keys", "export_dir"}
     for key in doc:
         if key not in known:
             names = ", ".join(sorted(known))
@@ -92,7 +94,7 @@ def parse(text: str, name: str) -> Settings:
             raise bad("interval", "must be a number of seconds")
         if interval < MIN_INTERVAL:
             raise bad("interval", f"must be at least {MIN_INTERVAL} s")
-    for key in ("theme", "namespace"):
+    for key in ("theme", "namespace", "export_dir"):
         if key in doc and (not isinstance(doc[key], str) or not doc[key]):
             raise bad(key, "must be a non-empty string")
     if "read_only" in doc and not isinstance(doc["read_only"], bool):
@@ -109,6 +111,7 @@ def parse(text: str, name: str) -> Settings:
         namespace=doc.get("namespace"),
         read_only=doc.get("read_only"),
         keys={str(k): str(v) for k, v in keys.items()},
+        export_dir=doc.get("export_dir"),
     )
 
 

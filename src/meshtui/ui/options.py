@@ -45,4 +45,5 @@ def options_from(args: Any, settings: Settings, problem: str | None = None) -> O
         theme=getattr(args, "theme", None) or settings.theme,
         keys=dict(settings.keys),
         config_problem=problem,
+        export_dir=settings.export_dir,
     )
