@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import tempfile
 import time
 import urllib.parse
@@ -36,6 +37,10 @@ from typing import Any
 import asyncssh
 
 from meshtui.kube.config import KubeError, KubeTarget
+
+# asyncssh logs connection events; with no handler Python's last-resort handler would print
+# its warnings onto the TUI's screen (and a log is no place for host names and users anyway)
+logging.getLogger("asyncssh").addHandler(logging.NullHandler())
 
 
 class SshError(KubeError):
