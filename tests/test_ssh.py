@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import asyncssh
 import pytest
+import yaml
 
 from conftest import pod_name, select_pod, until
 from meshtui.kube.ssh import SshError, SshState, SshTunnel, parse_destination
@@ -119,6 +121,9 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
         assert f"via ssh {ALIAS}" in str(app.status.render_text())
         await until(lambda: app.stats.table.snapshot and app.stats.table.snapshot.rates, 10, "live rates")
 
+        seen: list[str] = []  # every state the status line was told about
+        shown = app.tunnel.on_change
+        app.tunnel.on_change = lambda status: (seen.append(status.line), shown(status))
         assert home.cut_connections() >= 1
         cut = time.monotonic()
         before = app.stats.last
@@ -129,7 +134,37 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
             "stats again after the cut",
         )
         assert app.tunnel.status.state == SshState.UP
+        assert seen[0] == f"ssh {ALIAS} reconnecting (connection lost)" and seen[-1] == f"ssh {ALIAS} up"
+        await until(lambda: not app.status.problem, 5, "the status line clear again")
         assert app.stats.endpoint_label == f"{name}:15000"
         assert "Traceback" not in str(app.screen)
         await app.action_quit()
     assert app.tunnel.status.state == SshState.CLOSED
+
+
+async def test_remote_kubeconfig_with_file_references_is_inlined_and_private(home, mesh, tmp_path):
+    from meshtui.kube import remote_kubeconfig
+
+    home.trust()
+    remote = tmp_path / "remote-kube"
+    remote.mkdir()
+    (remote / "ca.crt").write_bytes(Path(mesh.info["ca_file"]).read_bytes())
+    doc = yaml.safe_load(Path(mesh.kubeconfig).read_text())
+    for cluster in doc["clusters"]:
+        cluster["cluster"].pop("certificate-authority-data", None)
+        cluster["cluster"]["certificate-authority"] = "ca.crt"  # relative to the kubeconfig's dir
+    (remote / "config").write_text(yaml.safe_dump(doc))
+    tunnel = await SshTunnel(ALIAS).start()
+    try:
+        local = Path(await remote_kubeconfig.fetch(tunnel, str(remote / "config")))
+        assert local.stat().st_mode & 0o777 == 0o600
+        copied = yaml.safe_load(local.read_text())["clusters"][0]["cluster"]
+        assert "certificate-authority" not in copied and copied["certificate-authority-data"]
+        target = await remote_kubeconfig.open_target(tunnel, str(remote / "config"), None)
+        pods = await asyncio.to_thread(lambda: target.core().list_pod_for_all_namespaces(_request_timeout=10))
+        assert any(p.metadata.name.startswith("webapp-") for p in pods.items)  # TLS verified via the CA file
+        with pytest.raises(SshError, match="no /nonexistent/config on"):
+            await remote_kubeconfig.fetch(tunnel, "/nonexistent/config")
+    finally:
+        await tunnel.close()
+    assert not local.exists()  # the private copy goes with the tunnel

@@ -184,10 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interval",
         type=_positive_interval,
-        default=1.0,
+        default=None,  # then the config file's, then 1
         metavar="SECONDS",
         help="stats refresh interval (default 1, at least 0.2)",
     )
+    p.add_argument("--theme", metavar="NAME", help="a Textual theme (textual-dark, nord, gruvbox, ...)")
     p.add_argument(
         "--filter", metavar="P", default="", help="start with this stats filter (a name prefix, or re:REGEX)"
     )
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stats refresh interval (default 1, at least 0.2)",
     )
     d.add_argument("--filter", metavar="P", default=argparse.SUPPRESS, help="start with this stats filter")
+    d.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS, help="a Textual theme")
     d.add_argument(
         "--read-only",
         action="store_true",

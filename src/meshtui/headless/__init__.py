@@ -64,10 +64,11 @@ async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
     tunnel = None
     if getattr(args, "ssh", None):
         from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
 
         tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
         try:
-            target = await ssh.open_target(tunnel, args.kubeconfig, args.context)
+            target = await open_target(tunnel, args.kubeconfig, args.context)
         except BaseException:
             await tunnel.close()
             raise

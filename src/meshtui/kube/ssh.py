@@ -13,6 +13,8 @@ changed key refused with one line; `accept_new` is OpenSSH's `StrictHostKeyCheck
 accept-new` (an unknown key is added, a changed one still refused). ~/.ssh/config is read by
 asyncssh (Host aliases, HostName, User, Port, IdentityFile), keys come from the agent too.
 
+The remote kubeconfig is read over SFTP by kube/remote_kubeconfig.py.
+
 A dropped connection is re-opened with backoff (0.25 s doubling to 5 s); the state goes to
 `on_change` for the status line, and the clients above reconnect through the same ports.
 """
@@ -22,8 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
-import posixpath
+import logging
 import tempfile
 import time
 import urllib.parse
@@ -36,6 +37,10 @@ from typing import Any
 import asyncssh
 
 from meshtui.kube.config import KubeError, KubeTarget
+
+# asyncssh logs connection events; with no handler Python's last-resort handler would print
+# its warnings onto the TUI's screen (and a log is no place for host names and users anyway)
+logging.getLogger("asyncssh").addHandler(logging.NullHandler())
 
 
 class SshError(KubeError):
@@ -168,32 +173,11 @@ class SshTunnel:
             cfg.tls_server_name = url.hostname
         return dataclasses.replace(target, server=cfg.host, via=f"ssh {self.destination}")
 
-    async def remote_kubeconfig(self, path: str | None) -> str:
-        """Copy the remote kubeconfig (files it names inlined) to a private local temp file."""
-        remote = path or "~/.kube/config"
-        doc = _load_yaml(await self.read_file(remote), remote, self.destination)
-        base = posixpath.dirname(remote[2:] if remote.startswith("~/") else remote)
-        for section, fields in (
-            ("clusters", (("cluster", "certificate-authority"),)),
-            ("users", (("user", "client-certificate"), ("user", "client-key"))),
-        ):
-            for entry in doc.get(section) or []:
-                for inner, field in fields:
-                    body = (entry or {}).get(inner) or {}
-                    ref = body.get(field)
-                    if isinstance(ref, str) and ref:
-                        data = await self.read_file(posixpath.join(base, ref))
-                        body[f"{field}-data"] = _b64(data)
-                        del body[field]
+    def private_dir(self) -> Path:
+        """A 0700 temporary directory removed on close (the remote kubeconfig's copy)."""
         if self._tmpdir is None:
-            self._tmpdir = tempfile.TemporaryDirectory(prefix="meshtui-ssh-")  # mode 0700
-        local = Path(self._tmpdir.name) / "kubeconfig"
-        fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds credentials
-        with os.fdopen(fd, "w") as f:
-            import yaml
-
-            yaml.safe_dump(doc, f)
-        return str(local)
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="meshtui-ssh-")
+        return Path(self._tmpdir.name)
 
     async def close(self) -> None:
         self._set(SshState.CLOSED, "")
@@ -365,35 +349,3 @@ class SshTunnel:
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "reason", "") or getattr(exc, "strerror", "") or str(exc) or type(exc).__name__
     return str(text).strip().splitlines()[0][:160]
-
-
-def _b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode()
-
-
-def _load_yaml(data: bytes, path: str, destination: str) -> dict[str, Any]:
-    import yaml
-
-    try:
-        doc = yaml.safe_load(data)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise SshError(f"kubeconfig {path} on {destination}{line}: not valid YAML") from exc
-    if not isinstance(doc, dict):
-        raise SshError(f"kubeconfig {path} on {destination}: not a kubeconfig")
-    return doc
-
-
-async def open_target(tunnel: SshTunnel, kubeconfig: str | None, context: str | None) -> KubeTarget:
-    """The kubeconfig target over `tunnel`: a local kubeconfig when KUBECONFIG names one, else
-    the remote host's (~/.kube/config there, or `kubeconfig` as a path on the remote host)."""
-    from meshtui.kube import config
-
-    local = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    if not (local and Path(local).is_file()):
-        local = await tunnel.remote_kubeconfig(kubeconfig)
-    target = await asyncio.to_thread(config.load, local, context)
-    return await tunnel.route(target)
