@@ -96,7 +96,9 @@ class _FixedAdmin(BaseHTTPRequestHandler):
 
 
 @pytest.fixture()
-def fixed_admin() -> Iterator[str]:
+def fixed_admin(monkeypatch) -> Iterator[str]:
+    # a loaded machine must not put "slow poll 300 ms" into the snapshot
+    monkeypatch.setattr("meshtui.ui.app.SLOW_POLL_MS", 10**9)
     with loopback_http(_FixedAdmin) as url:
         yield url
 

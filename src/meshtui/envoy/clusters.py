@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 
@@ -229,6 +229,10 @@ class ClustersSnapshot:
 
     def by_name(self, name: str) -> ClusterStatus | None:
         return self.index.get(name)
+
+    def without_changes(self) -> ClustersSnapshot:
+        """The same clusters with no rates: what a stale view shows."""
+        return replace(self, rq_rate={}, error_rate={}, host_rq_rate={})
 
 
 class ClustersTracker:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.filter import StatFilter
 from meshtui.envoy.live import AdminEndpoint, DirectEndpoint, LiveFeed
 from meshtui.envoy.tracker import StatsSnapshot, StatsTracker
+from meshtui.freshness import Freshness
 
 __all__ = ["AdminEndpoint", "DirectEndpoint", "StatsFeed", "StatsUpdate"]
 
@@ -27,6 +28,7 @@ class StatsUpdate:
     fetch_ms: float = 0.0
     envoy_filtered: bool = True  # False when Envoy refused the regex and we filter locally
     failures: int = 0
+    freshness: Freshness = field(default_factory=Freshness)
 
 
 class StatsFeed(LiveFeed[StatsUpdate]):
@@ -50,6 +52,13 @@ class StatsFeed(LiveFeed[StatsUpdate]):
             self.filter = f
             self._typed_at = time.monotonic()
             self._wake.set()
+
+    def restart_rates(self) -> None:
+        # the next body is diffed against nothing: no deltas or rates across the gap;
+        # which names are counters is kept (the same Envoy, or one of the same build)
+        kinds = self.tracker.kinds
+        self.tracker.reset()
+        self.tracker.kinds = kinds
 
     def hold_until(self) -> float:
         return self._typed_at + TYPING_PAUSE_S

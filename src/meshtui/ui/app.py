@@ -17,8 +17,16 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
+from meshtui.freshness import Freshness
 from meshtui.kube.pods import PodInfo
-from meshtui.ui.messages import ForwardsChanged, KubeProblem, PodsChanged, PodSelected, StatsUpdated
+from meshtui.ui.messages import (
+    ClustersUpdated,
+    ForwardsChanged,
+    KubeProblem,
+    PodsChanged,
+    PodSelected,
+    StatsUpdated,
+)
 from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
 from meshtui.ui.widgets.clusters import ClustersPane
 from meshtui.ui.widgets.config import ConfigPane
@@ -91,28 +99,33 @@ class MeshtuiApp(App[int]):
         yield Footer()
 
     @property
+    def _base(self) -> Any:
+        """The main screen, also while help or a confirmation is on top of it."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
+    @property
     def stats(self) -> StatsPane:
-        return self.query_one(StatsPane)
+        return self._base.query_one(StatsPane)
 
     @property
     def clusters(self) -> ClustersPane:
-        return self.query_one(ClustersPane)
+        return self._base.query_one(ClustersPane)
 
     @property
     def config(self) -> ConfigPane:
-        return self.query_one(ConfigPane)
+        return self._base.query_one(ConfigPane)
 
     @property
     def proxy(self) -> ProxyPane:
-        return self.query_one(ProxyPane)
+        return self._base.query_one(ProxyPane)
 
     @property
     def pods(self) -> PodsPane:
-        return self.query_one(PodsPane)
+        return self._base.query_one(PodsPane)
 
     @property
     def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
+        return self._base.query_one(StatusLine)
 
     def on_resize(self, event: events.Resize) -> None:
         # below 120 columns the pods go on top, so the stats keep the full width
@@ -235,15 +248,35 @@ class MeshtuiApp(App[int]):
     @on(StatsUpdated)
     def _stats_updated(self, message: StatsUpdated) -> None:
         u = message.update
+        if not self.screen_stack:
+            return  # a last poll arriving while the app shuts down
+        self._sidecar_answered(u.endpoint, u.freshness)
         if self.stats.paused:
             text = "stats PAUSED (p resumes)"
-        elif u.error:
-            text = f"stats retrying ({u.failures})"
+        elif u.freshness.stale:
+            text = f"stats stale since {u.freshness.since_text()}, retrying ({u.failures})"
         else:
             text = f"stats live every {self.options.interval:g}s"
             if u.fetch_ms >= SLOW_POLL_MS:  # only worth space when the sidecar or forward is slow
                 text += f", slow poll {u.fetch_ms:.0f} ms"
         self.status.set(refresh_state=text)
+
+    @on(ClustersUpdated)
+    def _clusters_updated(self, message: ClustersUpdated) -> None:
+        if self.screen_stack:
+            self._sidecar_answered(message.update.endpoint, message.update.freshness)
+
+    def _sidecar_answered(self, endpoint: str, freshness: Freshness) -> None:
+        """Mark the selected pod's sidecar down in the pod list while its Envoy does not answer:
+        the API server may still say Running (the container is up, its Envoy is not)."""
+        if self.options.admin:
+            return
+        pod = self.pods.selected
+        if pod is None:
+            return
+        if endpoint not in (self.stats.endpoint_label, self.clusters.endpoint_label):
+            return
+        self.pods.mark_sidecar(pod, freshness.reason if freshness.stale else None)
 
     # -- actions -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated
+from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.rows_view import RowsView
 
 CLUSTER_COLUMNS = (
@@ -180,8 +181,15 @@ class ClustersPane(Widget):
         if self.feed is None or update.endpoint != self.endpoint_label:
             return
         self.last = update
+        show_freshness(update.freshness, self.table, self.hosts)
         if update.error:
-            self._state(update.error, error=True)
+            # the last clusters stay, dimmed, without rates: nothing here is live
+            snap = self.table.snapshot
+            if snap is not None and (snap.rq_rate or snap.error_rate or snap.host_rq_rate):
+                self.table.snapshot = snap.without_changes()  # rows keep their order
+                self.table.refresh()
+                self._show_hosts(self.table.snapshot)
+            self._state(stale_line(update.freshness, update.error), error=True)
             return
         assert update.snapshot is not None
         self._show(update.snapshot)

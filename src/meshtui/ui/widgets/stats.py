@@ -21,6 +21,7 @@ from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
 from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.messages import StatsUpdated
+from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
 
 HISTORY = 60
@@ -130,11 +131,16 @@ class StatsPane(Widget):
         if self.feed is None or update.endpoint != self.endpoint_label:
             return  # a late message from a feed we already left
         self.last = update
+        stale = show_freshness(update.freshness, self.table, self.query_one("#stat-detail"))
         if update.error:
-            self._state(update.error, error=True)
+            # the last figures stay, dimmed, with no rate or change: nothing here is live
+            if self.table.snapshot is not None and (self.table.snapshot.rates or self.table.snapshot.deltas):
+                self.table.show(self.table.snapshot.without_changes())
+            self._state(stale_line(update.freshness, update.error), error=True)
+            self._show_detail()
             return
         snap = update.snapshot
-        assert snap is not None
+        assert snap is not None and not stale
         self.table.show(snap)
         shown = len(self.table.rows)
         if not snap.names:
@@ -213,9 +219,12 @@ class StatsPane(Widget):
                 lines.append(
                     "[b]reset[/b]: went down since the last poll (Envoy restarted or counters reset)"
                 )
+            elif self.last is not None and self.last.freshness.stale:
+                lines.append(f"change -   rate -   (not polled since {self.last.freshness.since_text()})")
             elif kind == "counter":
                 change = delta(snap.deltas.get(name, 0)) or "0"
-                lines.append(f"change {change}   rate {rate(snap.rates.get(name, 0.0))}")
+                shown = rate(snap.rates.get(name, 0.0)) if snap.elapsed is not None else "- (next poll)"
+                lines.append(f"change {change}   rate {shown}")
             else:
                 lines.append(f"change {delta(snap.deltas.get(name, 0)) or '0'}")
             spark = "sparkline: rate per second" if kind == "counter" else "sparkline: value"
