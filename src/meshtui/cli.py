@@ -14,6 +14,7 @@ from meshtui import __version__
 EPILOG = """\
 commands:
   meshtui                         the TUI on the current kubeconfig context
+  meshtui --ssh [USER@]HOST[:PORT]  the TUI on a remote host's cluster, through one SSH connection
   meshtui --admin URL             the TUI on one Envoy admin endpoint, no Kubernetes
   meshtui demo [--no-tui]         a local mesh of real Envoys, and the TUI on it
   meshtui stats --file PATH       parse a saved /stats body (text or ?format=json)
@@ -22,13 +23,21 @@ commands:
   meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
   meshtui config --section S (--file PATH | POD -n NS | --admin URL)
                                   listeners|routes|clusters|bootstrap|secrets
+  meshtui istiod (--file PATH | live) [--json]   istiod's pushes, convergence, proxies, certs
+  meshtui syncz (--file PATH | live) [--json]    every proxy's xDS sync status (istioctl ps)
+  meshtui traces (--file PATH | --service S [--lookback 15m] [--tag k=v])
+                                  trace summaries from Jaeger (or a saved /api/traces body)
+  meshtui trace (TRACE_ID | --request-id ID | --file PATH)
+                                  one trace as a waterfall: a line per span, offset, duration
 
 Headless commands exit 2 with one line on stderr when something is wrong.
 Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters", "config")
+HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace")
+HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
+ISTIO_NAMESPACE = "istio-system"
 
 
 def _positive_interval(text: str) -> float:
@@ -41,6 +50,16 @@ def _positive_interval(text: str) -> float:
     return value
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from exc
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("sampling is a percentage, 0 to 100")
+    return value
+
+
 def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
     p.add_argument(
         "--kubeconfig",
@@ -49,6 +68,17 @@ def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
     )
     p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
     p.add_argument("-n", "--namespace", metavar="NS", help=namespace_help)
+    p.add_argument(
+        "--ssh",
+        metavar="[USER@]HOST[:PORT]",
+        help="reach the API server through this SSH host (~/.ssh/config aliases work); "
+        "the kubeconfig is read there (--kubeconfig is then a remote path) unless KUBECONFIG is set",
+    )
+    p.add_argument(
+        "--ssh-accept-new",
+        action="store_true",
+        help="trust and remember an SSH host key never seen before (a changed key is still refused)",
+    )
 
 
 def _headless(
@@ -62,6 +92,79 @@ def _headless(
     s.add_argument("--admin", metavar="URL", help="an Envoy admin URL instead of a pod")
     s.add_argument("--json", action="store_true", help=json_)
     return s
+
+
+def _istiod_headless(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, file_: str, json_: str
+) -> None:
+    """A command on istiod's monitoring port: --file PATH, or `live` through port-forwards."""
+    s = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
+    s.add_argument("live", nargs="?", choices=["live"], help="read every istiod replica now")
+    s.add_argument(
+        "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
+    )
+    s.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    s.add_argument("--ssh", metavar="[USER@]HOST[:PORT]", help="reach the API server through this SSH host")
+    s.add_argument("--ssh-accept-new", action="store_true", help="trust an SSH host key never seen before")
+    _istio_namespace(s)
+    s.add_argument("--file", metavar="PATH", help=file_)
+    s.add_argument("--json", action="store_true", help=json_)
+
+
+def _istio_namespace(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--istio-namespace",
+        metavar="NS",
+        default=ISTIO_NAMESPACE,
+        help=f"where istiod runs (pods labelled app=istiod; default {ISTIO_NAMESPACE})",
+    )
+
+
+def _jaeger_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--jaeger-url",
+        metavar="URL",
+        default=default,
+        help="a Jaeger query URL reachable from here (base path /jaeger or / is found)",
+    )
+    p.add_argument(
+        "--jaeger-service",
+        metavar="NS/NAME",
+        default=default,
+        help="the Jaeger query service to port-forward to (default istio-system/tracing)",
+    )
+
+
+def _trace_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    t = sub.add_parser(
+        "traces",
+        help="print trace summaries from Jaeger (search), or from a saved /api/traces body",
+        description="Trace summaries: start, root service and operation, duration, spans, errors.",
+    )
+    _kube_options(t, namespace_help="(unused: Jaeger is found by --jaeger-service)")
+    _jaeger_options(t)
+    t.add_argument("--file", metavar="PATH", help="a saved /api/traces or /api/v3/traces body")
+    t.add_argument("--service", metavar="S", help="search this service's traces")
+    t.add_argument("--operation", metavar="OP", help="only this operation")
+    t.add_argument("--tag", action="append", metavar="K=V", help="span tag key=value (repeatable)")
+    t.add_argument("--min-duration", metavar="D", help="at least this long (100ms, 1.5s)")
+    t.add_argument("--max-duration", metavar="D", help="at most this long")
+    t.add_argument("--lookback", default="1h", metavar="L", help="how far back (5m, 1h, 2d; default 1h)")
+    t.add_argument("--limit", type=int, default=20, help="at most this many traces (default 20)")
+    t.add_argument("--json", action="store_true", help="JSON: each trace with its spans, parents, offsets")
+    w = sub.add_parser(
+        "trace",
+        help="print one trace as a waterfall (by id, by x-request-id, or from a saved body)",
+        description="One line per span, indented by depth, with its offset and duration.",
+    )
+    w.add_argument("trace_id", nargs="?", metavar="TRACE_ID", help="the trace id (x-b3-traceid)")
+    _kube_options(w, namespace_help="(unused: Jaeger is found by --jaeger-service)")
+    _jaeger_options(w)
+    w.add_argument("--file", metavar="PATH", help="a saved /api/traces/{id} or /api/v3 body")
+    w.add_argument("--request-id", metavar="ID", help="find the trace by its x-request-id")
+    w.add_argument("--lookback", default="1h", metavar="L", help="how far back --request-id looks")
+    w.add_argument("--json", action="store_true", help="JSON: the trace's spans, parents, offsets")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,10 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interval",
         type=_positive_interval,
-        default=1.0,
+        default=None,  # then the config file's, then 1
         metavar="SECONDS",
         help="stats refresh interval (default 1, at least 0.2)",
     )
+    p.add_argument("--theme", metavar="NAME", help="a Textual theme (textual-dark, nord, gruvbox, ...)")
     p.add_argument(
         "--filter", metavar="P", default="", help="start with this stats filter (a name prefix, or re:REGEX)"
     )
@@ -93,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse every call that changes a proxy (log levels, reset counters)",
     )
+    _istio_namespace(p)
+    _jaeger_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = _headless(
@@ -125,6 +231,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="which part of the config to show",
     )
 
+    _istiod_headless(
+        sub,
+        "istiod",
+        "print istiod's own health once: proxies, pushes, convergence, certificates",
+        "a saved istiod /metrics body (Prometheus text)",
+        "JSON: the summary summed over replicas, and per replica",
+    )
+    _istiod_headless(
+        sub,
+        "syncz",
+        "print every proxy's xDS sync status once (like istioctl proxy-status)",
+        "a saved /debug/syncz body, or istioctl's xDS ClientConfig answer",
+        "JSON list, one object per proxy with CDS/LDS/EDS/RDS/ECDS",
+    )
+    _trace_commands(sub)
+
     d = sub.add_parser(
         "demo",
         help="start a local mesh of real Envoy processes and the TUI on it",
@@ -141,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stats refresh interval (default 1, at least 0.2)",
     )
     d.add_argument("--filter", metavar="P", default=argparse.SUPPRESS, help="start with this stats filter")
+    d.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS, help="a Textual theme")
     d.add_argument(
         "--read-only",
         action="store_true",
@@ -154,6 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["webapp", "catalog", "istio-ingressgateway"],
         help="give this proxy the scenario's broken tracing bootstrap",
     )
+    d.add_argument(
+        "--sampling",
+        type=_percent,
+        default=10.0,
+        metavar="PERCENT",
+        help="percent of requests the demo's Envoys trace (default 10, as Istio's mesh config)",
+    )
     return p
 
 
@@ -164,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from meshtui.headless import CommandError
 
-        module = importlib.import_module(f"meshtui.headless.{args.command}")
+        name = HEADLESS_MODULE.get(args.command, args.command)
+        module = importlib.import_module(f"meshtui.headless.{name}")
         try:
             return int(getattr(module, f"{args.command}_command")(args))
         except CommandError as exc:
@@ -184,17 +315,23 @@ def _demo(args: argparse.Namespace) -> int:
         from meshtui.demo import mesh
 
         extra = ["--broken-tracing", args.broken_tracing] if args.broken_tracing else []
-        return mesh.main(["--rate", str(args.rate), *extra])
+        return mesh.main(["--rate", str(args.rate), "--sampling", str(args.sampling), *extra])
     from meshtui.demo.run import DemoError, start_mesh
 
     print("meshtui demo: starting the mesh (real Envoys, simulated API server) ...", file=sys.stderr)
     try:
-        mesh_process = start_mesh(rate=args.rate, broken_tracing=args.broken_tracing)
+        mesh_process = start_mesh(rate=args.rate, broken_tracing=args.broken_tracing, sampling=args.sampling)
     except DemoError as exc:
         print(f"meshtui: {exc}", file=sys.stderr)
         return 2
     with mesh_process:
         from meshtui.ui.app import run_app
+
+        args.ssh = None  # the demo mesh is local
+        print(
+            f"meshtui demo: mesh is up; in another terminal, try: {mesh_process.info['try'][0]}",
+            file=sys.stderr,
+        )
 
         args.kubeconfig, args.context, args.namespace, args.admin = (
             mesh_process.kubeconfig,

@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
 PORTFORWARD_PROTOCOL = "v4.channel.k8s.io"
@@ -48,6 +49,7 @@ class SimApiServer:
         self.token = token or secrets.token_hex(16)
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
         self.pods: dict[tuple[str, str], SimPod] = {}
+        self.services: dict[tuple[str, str], dict[str, Any]] = {}  # v1 Service JSON, read-only
         self.events: list[tuple[int, str, dict[str, Any]]] = []
         self.rv = 1000
         self._changed = asyncio.Condition()
@@ -58,6 +60,7 @@ class SimApiServer:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.scheme = "http"
+        self.kinds = KindsApi(self)
 
     # -- state -----------------------------------------------------------------------
 
@@ -124,11 +127,12 @@ class SimApiServer:
         r = app.router
         r.add_get("/version", self._version)
         r.add_get("/api", self._api_versions)
-        r.add_get("/apis", self._api_groups)
+        self.kinds.install(app)  # /apis: Istio config and Deployments
         r.add_get("/api/v1", self._api_resources)
         r.add_get("/api/v1/pods", self._pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._pods)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}", self._pod)
+        r.add_get("/api/v1/namespaces/{ns}/services/{name}", self._service)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
         r.add_post("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
         r.add_post("/_sim/drop-forwards", self._sim_drop)
@@ -204,9 +208,6 @@ class SimApiServer:
                 ],
             }
         )
-
-    async def _api_groups(self, request: web.Request) -> web.Response:
-        return web.json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
 
     async def _api_resources(self, request: web.Request) -> web.Response:
         verbs = ["get", "list", "watch"]
@@ -347,6 +348,12 @@ class SimApiServer:
         if pod is None:
             return _status(404, "NotFound", f'pods "{request.match_info["name"]}" not found')
         return web.json_response(pod.to_json())
+
+    async def _service(self, request: web.Request) -> web.Response:
+        svc = self.services.get((request.match_info["ns"], request.match_info["name"]))
+        if svc is None:
+            return _status(404, "NotFound", f'services "{request.match_info["name"]}" not found')
+        return web.json_response(svc)
 
     async def _portforward(self, request: web.Request) -> web.StreamResponse:
         ns, name = request.match_info["ns"], request.match_info["name"]

@@ -76,6 +76,7 @@ class ProxySpec:
     route_name: str = "80"  # Istio names outbound route configs by port
     zipkin_port: int | None = None
     zipkin_endpoint: str = "/api/v2/spans"
+    sampling: float = 100.0  # percent of requests traced (meshConfig defaultConfig.tracing.sampling)
     secrets: list[dict[str, Any]] = field(default_factory=list)  # SDS's `default` and `ROOTCA`
 
 
@@ -130,8 +131,18 @@ def _hcm(stat_prefix: str, route_config: dict[str, Any], spec: ProxySpec) -> dic
             }
         ],
     }
+    if spec.kind == "router":
+        # as Istio's gateways: the client address decides "internal" (x-envoy-force-trace is
+        # honoured only then), and loopback and RFC 1918 ranges are internal
+        hcm["use_remote_address"] = True
+        hcm["internal_address_config"] = {
+            "cidr_ranges": [
+                {"address_prefix": a, "prefix_len": n}
+                for a, n in (("127.0.0.0", 8), ("10.0.0.0", 8), ("172.16.0.0", 12), ("192.168.0.0", 16))
+            ]
+        }
     if spec.zipkin_port:
-        hcm["tracing"] = {"random_sampling": {"value": 100.0}, "provider": _zipkin(spec)}
+        hcm["tracing"] = {"random_sampling": {"value": spec.sampling}, "provider": _zipkin(spec)}
     return hcm
 
 
@@ -139,6 +150,8 @@ def _listener(name: str, stat_prefix: str, route_config: dict[str, Any], spec: P
     return {
         "name": name,
         "address": _address(0),
+        # as Istio sets it: Envoy's tracer makes outbound spans CLIENT and inbound ones SERVER
+        "traffic_direction": "INBOUND" if name == "virtualInbound" else "OUTBOUND",
         "filter_chains": [
             {
                 "filters": [

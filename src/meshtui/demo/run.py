@@ -48,7 +48,9 @@ class MeshProcess:
         self.stop()
 
 
-def start_mesh(rate: float = 3.0, broken_tracing: str | None = None, timeout: float = 60.0) -> MeshProcess:
+def start_mesh(
+    rate: float = 3.0, broken_tracing: str | None = None, timeout: float = 60.0, sampling: float = 10.0
+) -> MeshProcess:
     workdir = Path(tempfile.mkdtemp(prefix="meshtui-run-"))
     ready = workdir / "ready.json"
     log = open(workdir / "mesh.log", "wb")  # noqa: SIM115 - handed to the child
@@ -60,6 +62,8 @@ def start_mesh(rate: float = 3.0, broken_tracing: str | None = None, timeout: fl
         str(ready),
         "--rate",
         str(rate),
+        "--sampling",
+        str(sampling),
     ]
     if broken_tracing:
         cmd += ["--broken-tracing", broken_tracing]

@@ -6,34 +6,45 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.containers import Container, Horizontal
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, TabbedContent, TabPane
 
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.freshness import Freshness
+from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
+from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
+from meshtui.ui.keymap import name_bindings, preference_problems
 from meshtui.ui.messages import (
     ClustersUpdated,
     ForwardsChanged,
     KubeProblem,
+    OpenPlace,
     PodsChanged,
     PodSelected,
+    ShowPod,
     StatsUpdated,
 )
+from meshtui.ui.options import Options
+from meshtui.ui.places import PLACES, PROXIES
 from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
 from meshtui.ui.widgets.clusters import ClustersPane
+from meshtui.ui.widgets.command_bar import CommandBar
 from meshtui.ui.widgets.config import ConfigPane
+from meshtui.ui.widgets.places_bar import PlacesBar
 from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.proxy import ProxyPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
+
+__all__ = ["MeshtuiApp", "Options", "run_app"]
 
 SLOW_POLL_MS = 250
 NARROW = 120
@@ -48,24 +59,19 @@ def styles_path() -> Path:
     raise FileNotFoundError("meshtui.tcss not found next to the package nor in the checkout")
 
 
-@dataclass
-class Options:
-    kubeconfig: str | None = None
-    context: str | None = None
-    namespace: str | None = None
-    admin: str | None = None
-    interval: float = 1.0
-    read_only: bool = False
-    stats_filter: str = ""
-
-
-class MeshtuiApp(App[int]):
+class MeshtuiApp(ExportActions, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Show every key that works here"),
         Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
         Binding("ctrl+p", "command_palette", show=False),
+        Binding("colon", "command", "Go to", tooltip="Go to a view by name, as in k9s (:istiod, :pods)"),
+        *EXPORT_BINDINGS,
+        *(
+            Binding(str(i), f"place('{p.id}')", p.title, show=False, tooltip=f"Go to {p.title}")
+            for i, p in enumerate(PLACES, start=1)
+        ),
     ]
 
     def __init__(
@@ -75,26 +81,39 @@ class MeshtuiApp(App[int]):
         clock: Callable[[], float] = time.time,
         pod_events: PodEvents | None = None,
         endpoint_for: Callable[[PodInfo], AdminEndpoint] | None = None,
+        access: MeshAccess | None = None,
     ) -> None:
+        name_bindings()  # ids for the config file's [keys] (before any widget copies its bindings)
         super().__init__()
+        self.set_keymap(options.keys)
         self.options = options
         self.clock = clock
         self._pod_events = pod_events
         self._endpoint_for = endpoint_for
+        self._access = access  # tests hand the mesh-wide places their cluster directly
         self.manager: Any = None  # ForwardManager once the kubeconfig is loaded
+        self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
+        self._focus_before_command: Widget | None = None
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield PodsPane(clock=self.clock, id="pods")
-            with TabbedContent(id="views"):
-                with TabPane("Stats", id="tab-stats"):
-                    yield StatsPane(self.options.interval, self.options.stats_filter, id="stats")
-                with TabPane("Clusters", id="tab-clusters"):
-                    yield ClustersPane(self.options.interval, id="clusters")
-                with TabPane("Config", id="tab-config"):
-                    yield ConfigPane(id="config")
-                with TabPane("Proxy", id="tab-proxy"):
-                    yield ProxyPane(self.options.read_only, id="proxy")
+        yield PlacesBar(PLACES, id="places-bar")
+        with ContentSwitcher(initial="main", id="places"):
+            with Horizontal(id="main"):
+                yield PodsPane(clock=self.clock, id="pods")
+                with TabbedContent(id="views"):
+                    with TabPane("Stats", id="tab-stats"):
+                        yield StatsPane(self.options.interval, self.options.stats_filter, id="stats")
+                    with TabPane("Clusters", id="tab-clusters"):
+                        yield ClustersPane(self.options.interval, id="clusters")
+                    with TabPane("Config", id="tab-config"):
+                        yield ConfigPane(id="config")
+                    with TabPane("Proxy", id="tab-proxy"):
+                        yield ProxyPane(self.options.read_only, id="proxy")
+            for place in PLACES:
+                if place.make is not None:
+                    with Container(id=f"place-{place.id}", classes="place"):
+                        yield place.make(self.options)
+        yield CommandBar(id="command")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -127,6 +146,21 @@ class MeshtuiApp(App[int]):
     def status(self) -> StatusLine:
         return self._base.query_one(StatusLine)
 
+    @property
+    def place(self) -> str:
+        """The id of the place on screen."""
+        return self.query_one(PlacesBar).current
+
+    def place_widget(self, place_id: str) -> Widget | None:
+        """The widget of a mesh-wide place (None for the per-pod layout)."""
+        for place in PLACES:
+            if place.id == place_id and place.make is not None:
+                return self._place_widgets()[place_id]
+        return None
+
+    def _place_widgets(self) -> dict[str, Widget]:
+        return {p.id: self.query_one(f"#place-{p.id}").children[0] for p in PLACES if p.make is not None}
+
     def on_resize(self, event: events.Resize) -> None:
         # below 120 columns the pods go on top, so the stats keep the full width
         self.query_one("#main").set_class(event.size.width < NARROW, "narrow")
@@ -140,6 +174,9 @@ class MeshtuiApp(App[int]):
         # (60-80 ms each at 2,000 clusters, bench/clusters_keys.py). Collect young ones rarely.
         gc.set_threshold(50_000, 20, 100)
         self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
+        self._apply_preferences()
+        if self._access is not None:
+            self._connect_places(self._access)
         if self.options.admin:
             self.pods.display = False
             self.status.set(context="--admin", namespace="-")
@@ -148,6 +185,7 @@ class MeshtuiApp(App[int]):
             self.config.attach(DirectEndpoint(self.options.admin))
             admin_url = self.options.admin
             self.proxy.attach(lambda: DirectEndpoint(admin_url))
+            self._connect_places(None)
             self.stats.table.focus()
         elif self._pod_events is not None:
             self.status.set(context="test", namespace=self.options.namespace or "")
@@ -157,6 +195,15 @@ class MeshtuiApp(App[int]):
             self.pods.table.focus()
             self._connect()
 
+    def _apply_preferences(self) -> None:
+        """--theme / the config file; what cannot be honoured is said in one line, not fatal."""
+        problems = [self.options.config_problem] if self.options.config_problem else []
+        problems += preference_problems(self.options.keys, self.options.theme, set(self.available_themes))
+        if self.options.theme in self.available_themes:
+            self.theme = self.options.theme
+        for problem in problems:
+            self.notify(problem, severity="error", timeout=12)
+
     @work(exclusive=True, group="kube", exit_on_error=False)
     async def _connect(self) -> None:
         # the kubernetes client is imported here, after the first frame
@@ -165,15 +212,40 @@ class MeshtuiApp(App[int]):
         from meshtui.kube.portforward import ForwardManager
 
         try:
-            target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
+            if self.options.ssh:
+                target = await self._ssh_target()
+            else:
+                target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
         except config.KubeError as exc:
             self.post_message(KubeProblem(str(exc)))
             self.pods._set_state(str(exc), error=True)
             return
-        self.status.set(context=target.context, namespace=self.options.namespace or "")
+        via = f" via {target.via}" if target.via else ""
+        self.status.set(context=target.context + via, namespace=self.options.namespace or "")
         self.manager = ForwardManager(target, on_change=lambda _: self._forwards_changed())
         namespace = self.options.namespace
         self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
+        self._connect_places(MeshAccess(target, self.manager))
+
+    async def _ssh_target(self) -> Any:
+        """The kubeconfig target through one SSH connection (kube/ssh.py); drops show in the status."""
+        from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
+
+        def changed(status: ssh.SshStatus) -> None:
+            if self.is_running:
+                self.post_message(KubeProblem(None if status.state == ssh.SshState.UP else status.line))
+
+        assert self.options.ssh is not None
+        self.tunnel = ssh.SshTunnel(
+            self.options.ssh, accept_new=self.options.ssh_accept_new, on_change=changed
+        )
+        await self.tunnel.start()
+        return await open_target(self.tunnel, self.options.kubeconfig, self.options.context)
+
+    def _connect_places(self, access: MeshAccess | None) -> None:
+        for widget in self._place_widgets().values():
+            widget.connect(access)  # type: ignore[attr-defined]
 
     def _forwards_changed(self) -> None:
         if self.manager is not None and self.is_running:
@@ -181,8 +253,16 @@ class MeshtuiApp(App[int]):
 
     # -- messages ----------------------------------------------------------------------
 
+    def _shutting_down(self) -> bool:
+        """A last message from a worker can arrive after the widgets are gone."""
+        if not self.is_running or not self.screen_stack:
+            return True
+        return not (bool(self.screen.query(StatusLine)) and bool(self.screen.query(PodsPane)))
+
     @on(PodSelected)
     def _pod_selected(self, message: PodSelected) -> None:
+        if self._shutting_down():
+            return
         pod = message.pod
         if not pod.sidecar:
             why = f"{pod.name} has no istio-proxy sidecar: no Envoy to show"
@@ -207,10 +287,35 @@ class MeshtuiApp(App[int]):
     def _tab_changed(self, active: str) -> None:
         # a hidden view does not poll; watching the reactive (not the Tabs message)
         # also catches a tab set from code before the tabs were fully up
-        self.stats.set_active(active == "tab-stats")
-        self.clusters.set_active(active == "tab-clusters")
-        self.config.set_active(active == "tab-config")
-        self.proxy.set_active(active == "tab-proxy")
+        shown = self.place == PROXIES
+        self.stats.set_active(shown and active == "tab-stats")
+        self.clusters.set_active(shown and active == "tab-clusters")
+        self.config.set_active(shown and active == "tab-config")
+        self.proxy.set_active(shown and active == "tab-proxy")
+
+    def go_to(self, place_id: str, arguments: dict[str, object] | None = None) -> None:
+        """Show a place; only what is on screen polls."""
+        if place_id not in {p.id for p in PLACES}:
+            return
+        self.query_one(PlacesBar).show(place_id)
+        self.query_one("#places", ContentSwitcher).current = (
+            "main" if place_id == PROXIES else f"place-{place_id}"
+        )
+        for pid, other in self._place_widgets().items():
+            other.set_active(pid == place_id)  # type: ignore[attr-defined]
+        self._tab_changed(self.query_one(TabbedContent).active)
+        widget = self.place_widget(place_id)
+        if widget is None:
+            self.pods.table.focus()
+            return
+        opened = getattr(widget, "on_place_opened", None)
+        if opened is not None:
+            opened(**(arguments or {}))
+        if self.focused is None or widget not in self.focused.ancestors_with_self:
+            # focus the first focusable thing inside the place, so its keys work at once
+            target = next((w for w in [widget, *widget.query("*")] if w.focusable), None)
+            if target is not None:
+                target.focus()
 
     @on(ClustersPane.ShowStats)
     def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:
@@ -218,9 +323,37 @@ class MeshtuiApp(App[int]):
         self.stats.show_filter(f"cluster.{message.cluster}.")
         self.stats.table.focus()
 
+    @on(PlacesBar.Clicked)
+    def _place_clicked(self, message: PlacesBar.Clicked) -> None:
+        self.go_to(message.place_id)
+
+    @on(CommandBar.Go)
+    def _command_go(self, message: CommandBar.Go) -> None:
+        self._focus_before_command = None
+        self.go_to(message.place_id)
+
+    @on(CommandBar.Closed)
+    def _command_closed(self) -> None:
+        before, self._focus_before_command = self._focus_before_command, None
+        if before is not None and before.is_attached:
+            before.focus()
+
+    @on(OpenPlace)
+    def _open_place(self, message: OpenPlace) -> None:
+        self.go_to(message.place_id, message.arguments)
+
+    @on(ShowPod)
+    def _show_pod(self, message: ShowPod) -> None:
+        self.go_to(PROXIES)
+        self.query_one(TabbedContent).active = message.tab
+        if not self.pods.select_key(message.pod_namespace, message.pod_name):
+            self.notify(
+                f"{message.pod_namespace}/{message.pod_name} is not in the pods list", severity="warning"
+            )
+
     @on(PodsChanged)
     def _pods_changed(self, message: PodsChanged) -> None:
-        if self.manager is None:
+        if self.manager is None or self._shutting_down():
             return
         for pod in message.gone:
             self.run_worker(self.manager.pod_deleted(pod.namespace, pod.name), exit_on_error=False)
@@ -237,19 +370,21 @@ class MeshtuiApp(App[int]):
 
     @on(ForwardsChanged)
     def _forwards(self, message: ForwardsChanged) -> None:
-        if self.screen.query(StatusLine):  # not while shutting down
+        if not self._shutting_down():
             self.status.set(forwards=message.statuses)
 
     @on(KubeProblem)
     def _kube_problem(self, message: KubeProblem) -> None:
+        if self._shutting_down():
+            return
         if message.message != self.status.problem:
             self.status.set(problem=message.message)
 
     @on(StatsUpdated)
     def _stats_updated(self, message: StatsUpdated) -> None:
+        if self._shutting_down():
+            return
         u = message.update
-        if not self.screen_stack:
-            return  # a last poll arriving while the app shuts down
         self._sidecar_answered(u.endpoint, u.freshness)
         if self.stats.paused:
             text = "stats PAUSED (p resumes)"
@@ -263,7 +398,7 @@ class MeshtuiApp(App[int]):
 
     @on(ClustersUpdated)
     def _clusters_updated(self, message: ClustersUpdated) -> None:
-        if self.screen_stack:
+        if not self._shutting_down():
             self._sidecar_answered(message.update.endpoint, message.update.freshness)
 
     def _sidecar_answered(self, endpoint: str, freshness: Freshness) -> None:
@@ -280,6 +415,13 @@ class MeshtuiApp(App[int]):
 
     # -- actions -----------------------------------------------------------------------
 
+    def action_place(self, place_id: str) -> None:
+        self.go_to(place_id)
+
+    def action_command(self) -> None:
+        self._focus_before_command = self.focused
+        self.query_one(CommandBar).open()
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -291,19 +433,20 @@ class MeshtuiApp(App[int]):
             self.log(f"reverted log levels on {label}")
         if self.manager is not None:
             await self.manager.close()
+        if self.tunnel is not None:
+            await self.tunnel.close()
         self.exit(0)
 
 
 def run_app(args: Any) -> int:
-    options = Options(
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        namespace=args.namespace,
-        admin=args.admin,
-        interval=args.interval,
-        read_only=args.read_only,
-        stats_filter=args.filter,
-    )
-    app = MeshtuiApp(options)
+    import sys
+
+    from meshtui import settings
+    from meshtui.ui.options import options_from
+
+    loaded, problem = settings.load()
+    if problem:
+        print(f"meshtui: {problem}", file=sys.stderr)  # shown in the app too, once it is up
+    app = MeshtuiApp(options_from(args, loaded, problem))
     result = app.run()
     return result if result is not None else (app.return_code or 0)

@@ -66,3 +66,23 @@ class KubeProblem(Message):
     def __init__(self, message: str | None) -> None:
         super().__init__()
         self.message = message
+
+
+class ShowPod(Message):
+    """From a mesh-wide pane: go to the Proxies place, select this pod, show this tab."""
+
+    def __init__(self, namespace: str, name: str, tab: str = "tab-stats") -> None:
+        super().__init__()
+        # `namespace` is a Message class attribute (the handler prefix): not ours to reuse
+        self.pod_namespace = namespace
+        self.pod_name = name
+        self.tab = tab
+
+
+class OpenPlace(Message):
+    """Go to a place; `arguments` go to its widget's `on_place_opened(**arguments)` if it has one."""
+
+    def __init__(self, place_id: str, arguments: dict[str, object] | None = None) -> None:
+        super().__init__()
+        self.place_id = place_id
+        self.arguments = arguments or {}

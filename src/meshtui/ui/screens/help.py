@@ -17,6 +17,7 @@ def _key_label(key: str) -> str:
         "escape": "esc",
         "left_square_bracket": "[",
         "right_square_bracket": "]",
+        "colon": ":",
     }
     return names.get(key, key)
 

@@ -200,6 +200,19 @@ class PodsPane(Widget):
             self.table.move_cursor(row=self.table.get_row_index(key))
         self.post_message(PodSelected(pod, followed_from))
 
+    def select_key(self, namespace: str, name: str) -> bool:
+        """Select a pod by name (from another place); False when it is not listed."""
+        pod = self.index.pods.get((namespace, name))
+        if pod is None:
+            return False
+        if f"{namespace}/{name}" not in self._shown and (self.text_filter or self.sidecars_only):
+            # a filter hides it: widen the list rather than select a row nobody sees
+            self.text_filter, self.sidecars_only = "", False
+            self.query_one("#pods-filter", Input).value = ""
+            self._sync(self.index.snapshot())
+        self._select(pod)
+        return True
+
     @on(DataTable.RowSelected, "#pods-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         pod = self._shown.get(str(event.row_key.value))

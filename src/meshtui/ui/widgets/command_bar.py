@@ -1,0 +1,53 @@
+"""k9s's `:` command mode: type a view's name (`istiod`, `traces`, `pods`), enter goes there."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input
+
+from meshtui.ui.places import resolve, words
+
+
+class CommandBar(Input):
+    DEFAULT_CSS = """
+    CommandBar { dock: bottom; height: 3; display: none; }
+    CommandBar.open { display: block; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close", tooltip="Close the command line")]
+
+    class Go(Message):
+        def __init__(self, place_id: str) -> None:
+            super().__init__()
+            self.place_id = place_id
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            placeholder=f"go to: {', '.join(words())}   (→ completes, enter goes, esc closes)",
+            suggester=SuggestFromList(words(), case_sensitive=False),
+            id=id,
+        )
+
+    def open(self) -> None:
+        self.value = ""
+        self.add_class("open")
+        self.focus()
+
+    class Closed(Message):
+        """Closed without going anywhere: the app gives focus back."""
+
+    def action_close(self) -> None:
+        self.remove_class("open")
+        self.post_message(self.Closed())
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        place = resolve(event.value)
+        if place is None:
+            self.notify(f"no view called {event.value.strip()!r}: try {', '.join(words())}", severity="error")
+            return
+        self.remove_class("open")
+        self.post_message(self.Go(place.id))

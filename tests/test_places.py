@@ -1,0 +1,106 @@
+"""Mesh-wide places: the bar at the top, number keys, k9s's `:` command, ShowPod."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static
+
+from conftest import loopback_http, until
+from meshtui.ui import app as app_module
+from meshtui.ui import places
+from meshtui.ui.messages import OpenPlace, ShowPod
+from meshtui.ui.places import Place, resolve
+from meshtui.ui.widgets.places_bar import PlacesBar
+from test_snapshots import PODS, _FixedAdmin, fixed_app
+
+
+@pytest.fixture()
+def fixed_admin():
+    with loopback_http(_FixedAdmin) as url:
+        yield url
+
+
+class FakePlace(Static):
+    """A mesh-wide pane that records what the app tells it."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("a fake mesh-wide view", id=id)
+        self.connected: list[object] = []
+        self.active: list[bool] = []
+        self.opened: list[dict] = []
+        self.can_focus = True
+
+    def connect(self, access: object) -> None:
+        self.connected.append(access)
+
+    def set_active(self, active: bool) -> None:
+        self.active.append(active)
+
+    def on_place_opened(self, **arguments: object) -> None:
+        self.opened.append(arguments)
+
+
+@pytest.fixture()
+def with_fake_place(monkeypatch):
+    registered = (*places.PLACES, Place("fake", "Fake plane", ("fake", "fk"), lambda o: FakePlace(id="fake")))
+    monkeypatch.setattr(places, "PLACES", registered)
+    monkeypatch.setattr(app_module, "PLACES", registered)
+    return registered
+
+
+def test_resolve_aliases_titles_and_prefixes(with_fake_place):
+    assert resolve(":pods").id == "proxies"
+    assert resolve("po").id == "proxies"
+    assert resolve("Fake plane").id == "fake"
+    assert resolve("fa").id == "fake"  # an unambiguous prefix
+    assert resolve("nothing-like-it") is None
+    assert resolve("  ") is None
+
+
+async def test_command_mode_switches_places_and_only_the_shown_one_is_active(fixed_admin, with_fake_place):
+    app = fixed_app(fixed_admin)
+    async with app.run_test(size=(120, 40)) as pilot:
+        fake = app.query_one(FakePlace)
+        await until(lambda: app.pods._shown, 5, "pods")
+        bar = app.query_one(PlacesBar)
+        assert "Proxies" in str(bar.render()) and "Fake plane" in str(bar.render())
+        assert app.place == "proxies" and not app.query_one("#place-fake").display
+        await pilot.press("colon", *"fake", "enter")
+        await until(lambda: app.place == "fake", 3, "the fake place")
+        assert app.query_one("#place-fake").display and not app.query_one("#main").display
+        assert fake.active[-1] is True
+        assert app.focused is fake  # its keys work at once
+        # an unknown word keeps the command line open and says so
+        await pilot.press("colon", *"nope", "enter")
+        assert app.place == "fake"
+        await pilot.press("escape")
+        assert app.focused is fake  # focus goes back where it was
+        await pilot.press("colon", *"pods", "enter")
+        await until(lambda: app.place == "proxies", 3, "back to proxies")
+        assert fake.active[-1] is False
+
+
+async def test_open_place_passes_arguments_and_show_pod_selects(fixed_admin, with_fake_place):
+    app = fixed_app(fixed_admin)
+    async with app.run_test(size=(120, 40)) as pilot:
+        fake = app.query_one(FakePlace)
+        await until(lambda: app.pods.selected, 5, "first selection")
+        app.post_message(OpenPlace("fake", {"service": "catalog"}))
+        await until(lambda: fake.opened, 3, "opened")
+        assert fake.opened == [{"service": "catalog"}] and app.place == "fake"
+        target = PODS[1]
+        app.post_message(ShowPod(target.namespace, target.name, tab="tab-clusters"))
+        await until(lambda: app.place == "proxies", 3, "proxies")
+        await until(lambda: app.pods.selected.name == target.name, 3, "pod selected")
+        assert app.query_one("#views").active == "tab-clusters"
+        await pilot.pause()
+
+
+async def test_places_are_told_there_is_no_cluster_under_admin(fixed_admin, with_fake_place):
+    from meshtui.ui.app import MeshtuiApp, Options
+
+    app = MeshtuiApp(Options(admin=fixed_admin, interval=3600))
+    async with app.run_test(size=(120, 40)):
+        fake = app.query_one(FakePlace)
+        await until(lambda: fake.connected, 3, "connect")
+        assert fake.connected == [None]
