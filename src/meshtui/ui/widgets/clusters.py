@@ -65,14 +65,18 @@ class ClustersTable(RowsView):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.snapshot: ClustersSnapshot | None = None
+        self.sort = "name"
 
     def _widths(self, width: int) -> list[int]:
         fixed = sum(w for w in self.WIDTHS if w) + len(self.WIDTHS)
         return [w or max(width - fixed, 20) for w in self.WIDTHS]
 
     def header_text(self, width: int) -> str:
+        # the sorted column carries the arrow: the sort is on screen, not only in a toast
+        marked = {"name": (0, " ▲"), "rate": (5, " ▼"), "errors": (6, " ▼")}[self.sort]
+        labels = [c + (marked[1] if i == marked[0] else "") for i, c in enumerate(CLUSTER_COLUMNS)]
         return " ".join(
-            _fit(c, w, i) for i, (c, w) in enumerate(zip(CLUSTER_COLUMNS, self._widths(width), strict=True))
+            _fit(c, w, i) for i, (c, w) in enumerate(zip(labels, self._widths(width), strict=True))
         )
 
     def row_segments(self, key: str, width: int) -> list[Segment]:
@@ -297,7 +301,15 @@ class ClustersPane(Widget):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         if self.last and self.last.snapshot:
             self._show(self.last.snapshot)
-        self.notify(f"clusters sorted by {self.sort}", timeout=2)
+        self._show_sort()
+
+    def _show_sort(self) -> None:
+        self.table.sort = self.sort
+        self.table.refresh()
+
+    def key_escape(self) -> None:
+        if self.query_one("#clusters-filter", Input).has_focus:
+            self.table.focus()
 
     def action_show_stats(self) -> None:
         if self.current:

@@ -226,6 +226,14 @@ class ConfigPane(Widget):
     def action_focus_filter(self) -> None:
         self.query_one("#config-filter", Input).focus()
 
+    @on(Input.Submitted, "#config-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def key_escape(self) -> None:
+        if self.query_one("#config-filter", Input).has_focus:
+            self.table.focus()
+
     def action_refresh_now(self) -> None:
         self._stale = True
         self._fetch()

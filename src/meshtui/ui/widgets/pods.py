@@ -192,13 +192,13 @@ class PodsPane(Widget):
 
     # -- selection ---------------------------------------------------------------------
 
-    def _select(self, pod: PodInfo, followed_from: str | None = None) -> None:
+    def _select(self, pod: PodInfo, followed_from: str | None = None, *, by_user: bool = False) -> None:
         self.selected = pod
         self._sync(self.index.snapshot())  # the ▶ moves to this pod
         key = f"{pod.namespace}/{pod.name}"
         if key in self._shown:
             self.table.move_cursor(row=self.table.get_row_index(key))
-        self.post_message(PodSelected(pod, followed_from))
+        self.post_message(PodSelected(pod, followed_from, by_user=by_user))
 
     def select_key(self, namespace: str, name: str) -> bool:
         """Select a pod by name (from another place); False when it is not listed."""
@@ -216,8 +216,8 @@ class PodsPane(Widget):
     @on(DataTable.RowSelected, "#pods-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         pod = self._shown.get(str(event.row_key.value))
-        if pod is not None and (self.selected is None or pod.key != self.selected.key):
-            self._select(pod)
+        if pod is not None:
+            self._select(pod, by_user=True)
 
     def action_select(self) -> None:
         table = self.table
@@ -225,7 +225,7 @@ class PodsPane(Widget):
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
             pod = self._shown.get(str(key.value))
             if pod is not None:
-                self._select(pod)
+                self._select(pod, by_user=True)
 
     def action_toggle_sidecars(self) -> None:
         self.sidecars_only = not self.sidecars_only

@@ -20,7 +20,7 @@ from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
 from meshtui.ui.format import delta, number, rate, sparkline
-from meshtui.ui.messages import StatsUpdated
+from meshtui.ui.messages import RefreshStateChanged, StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
 
@@ -65,6 +65,7 @@ class StatsPane(Widget):
         self.hidden = False
         self.user_paused = False
         self._state_text = ""
+        self._filter_error: str | None = None  # an invalid re: filter, shown until fixed
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
@@ -110,6 +111,7 @@ class StatsPane(Widget):
         self.hidden = not active
         if self.feed:
             self.feed.set_paused(self.hidden or self.user_paused)
+        self.post_message(RefreshStateChanged())
 
     def detach(self, message: str) -> None:
         self.workers.cancel_group(self, "stats-feed")
@@ -141,6 +143,10 @@ class StatsPane(Widget):
             return
         snap = update.snapshot
         assert snap is not None and not stale
+        if self._filter_error is not None:
+            self.table.snapshot = snap  # kept for when the filter is fixed; the error stays
+            self._state(self._filter_error, error=True)
+            return
         self.table.show(snap)
         shown = len(self.table.rows)
         if not snap.names:
@@ -259,8 +265,12 @@ class StatsPane(Widget):
         try:
             _ = f.compiled
         except FilterError as exc:
-            self._state(str(exc), error=True)
+            # no rows until it is fixed: showing them all would read as "everything matches"
+            self._filter_error = str(exc)
+            self.table.set_rows([])
+            self._state(self._filter_error, error=True)
             return
+        self._filter_error = None
         self.table.set_filter(f)
         if self.feed:
             self.feed.set_filter(f)
@@ -290,6 +300,7 @@ class StatsPane(Widget):
         if self.feed:
             self.feed.set_paused(self.user_paused or self.hidden)
         self._show_mode()
+        self.post_message(RefreshStateChanged())
 
     def action_refresh_now(self) -> None:
         if self.feed:
