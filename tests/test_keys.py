@@ -94,7 +94,7 @@ async def test_sort_is_on_screen(mesh):
         await pilot.press("o")
         assert "RQ/S ▼" in clusters.table.header_text(140)
         await pilot.press("o")
-        assert "ERR/S ▼" in clusters.table.header_text(140)
+        assert "ERR/S 10s ▼" in clusters.table.header_text(140) and "ERR %" in clusters.table.header_text(140)
         app.query_one(TabbedContent).active = "tab-stats"
         app.stats.table.focus()
         await pilot.press("o")

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from meshtui.envoy.clusters import ClustersSnapshot, ClusterStatus
+from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.format import middle_truncate, rate
@@ -31,7 +31,8 @@ CLUSTER_COLUMNS = (
     "DIRECTION",
     "HEALTHY",
     "RQ/S",
-    "ERR/S",
+    f"ERR/S {ERROR_WINDOW_S:g}s",  # errors are smoothed over this window (envoy/clusters.py)
+    "ERR %",
     "RQ TOTAL",
     "CX",
 )
@@ -43,6 +44,12 @@ def _rate(value: float | None) -> str:
     return rate(value) if value else ""
 
 
+def _pct(value: float | None) -> str:
+    if not value:
+        return ""
+    return f"{value:.0f}%" if value >= 10 else f"{value:.1f}%"
+
+
 def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
     return (
         c.istio.service or c.name,
@@ -52,6 +59,7 @@ def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
         f"{c.healthy}/{len(c.hosts)}",
         _rate(snap.rq_rate.get(c.name)),
         _rate(snap.error_rate.get(c.name)),
+        _pct(snap.error_pct.get(c.name)),
         str(c.total("rq_total")),
         str(c.total("cx_active")),
     )
@@ -60,7 +68,7 @@ def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
 class ClustersTable(RowsView):
     """Clusters as a Line-API view: 2,000 clusters refresh and filter without per-row widgets."""
 
-    WIDTHS = (None, 5, 6, 9, 7, 9, 9, 8, 4)  # None: the FQDN takes what is left
+    WIDTHS = (None, 5, 6, 9, 7, 9, 11, 6, 8, 4)  # None: the FQDN takes what is left
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -89,7 +97,7 @@ class ClustersTable(RowsView):
             style = Style()
             if i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
                 style = self.get_component_rich_style("rows-view--bad", partial=True)  # unhealthy endpoints
-            elif i == 6 and cell:
+            elif i in (6, 7) and cell:
                 style = self.get_component_rich_style("rows-view--bad", partial=True)  # errors moving
             elif i == 5 and cell:
                 style = self.get_component_rich_style("rows-view--good", partial=True)
@@ -189,7 +197,7 @@ class ClustersPane(Widget):
         if update.error:
             # the last clusters stay, dimmed, without rates: nothing here is live
             snap = self.table.snapshot
-            if snap is not None and (snap.rq_rate or snap.error_rate or snap.host_rq_rate):
+            if snap is not None and (snap.rq_rate or snap.error_rate or snap.host_rq_rate or snap.error_pct):
                 self.table.snapshot = snap.without_changes()  # rows keep their order
                 self.table.refresh()
                 self._show_hosts(self.table.snapshot)
@@ -213,7 +221,10 @@ class ClustersPane(Widget):
         if self.sort == "rate":
             shown.sort(key=lambda c: (-snap.rq_rate.get(c.name, 0.0), c.name))
         elif self.sort == "errors":
-            shown.sort(key=lambda c: (-snap.error_rate.get(c.name, 0.0), -c.total("rq_error"), c.name))
+            # the windowed rate, rounded: rows do not trade places on one poll's noise
+            shown.sort(
+                key=lambda c: (-round(snap.error_rate.get(c.name, 0.0), 1), -c.total("rq_error"), c.name)
+            )
         else:
             shown.sort(key=lambda c: (c.istio.service or c.name, c.istio.port, c.istio.subset, c.name))
         return shown
