@@ -9,6 +9,7 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from textual.widgets import Input, Static
 from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
+from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.messages import RefreshStateChanged, StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
@@ -66,6 +68,7 @@ class StatsPane(Widget):
         self.user_paused = False
         self._state_text = ""
         self._filter_error: str | None = None  # an invalid re: filter, shown until fixed
+        self._why_missing = ""  # a filter that matched nothing: the stats_matcher that explains it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
@@ -149,12 +152,16 @@ class StatsPane(Widget):
             return
         self.table.show(snap)
         shown = len(self.table.rows)
+        self._why_missing = ""
         if not snap.names:
-            self._state(
-                f"no stats match {self.table.filter.text!r} on {update.endpoint}"
-                if not self.table.filter.empty
-                else f"{update.endpoint} has no stats"
-            )
+            text = self.table.filter.text
+            if self.table.filter.empty:
+                self._state(f"{update.endpoint} has no stats")
+            elif update.matcher is not None and update.matcher.mode != "all":
+                self._why_missing = why_missing(text, update.matcher)
+                self._state(f"no stats match {text!r} on {update.endpoint}: see why below", error=True)
+            else:
+                self._state(f"no stats match {text!r} on {update.endpoint}")
         elif shown == 0:
             self._state(f"no stats match {self.table.filter.text!r}")
         else:
@@ -196,7 +203,7 @@ class StatsPane(Widget):
     def _show_detail(self) -> None:
         snap, name = self.table.snapshot, self.table.current
         if snap is None or name is None or name not in snap.values:
-            self._detail("")
+            self._detail(self._why_missing)
             return
         raw = snap.values[name]
         kind = snap.kind(name)
@@ -309,6 +316,26 @@ class StatsPane(Widget):
     @property
     def paused(self) -> bool:
         return self.user_paused
+
+
+def why_missing(text: str, matcher: StatsMatcher) -> str:
+    """The detail area's explanation: the active list, and the annotation to copy."""
+    prefix = StatFilter(text).pattern
+    certain = not text.startswith("re:") and matcher.excludes(prefix)
+    head = "are never created" if certain else "may never be created"
+    kept = {
+        "inclusion": f"keeps only (inclusion list): {matcher.listing()}",
+        "exclusion": f"drops (exclusion list): {matcher.listing()}",
+        "reject_all": "rejects every stat (reject_all)",
+    }[matcher.mode]
+    return "\n".join(
+        [
+            f"[b]Stats like {escape(text)!s} {head} on this proxy:[/b]",
+            f"its bootstrap's stats_config.stats_matcher {escape(kept)}",
+            "To include them, add this to the pod's annotations and restart it:",
+            f"[b]{escape(annotation_for(text))}[/b]",
+        ]
+    )
 
 
 __all__ = ["StatsPane", "StatsUpdated"]
