@@ -79,7 +79,7 @@ class DemoMesh:
         # istiod answers before the Envoys start, as istio-agent's xDS proxy does on a pod
         istiod = self.istiod = Istiod()
         # the demo CA is istiod's CA (as in a default install): its root's expiry is citadel's gauge
-        istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
+        istiod.metrics.root_cert_expiry.set(self.ca.root_expiry)
         for svc in SERVICES:
             istiod.xds.services[svc.fqdn] = svc
         await istiod.start()
