@@ -211,6 +211,37 @@ def test_virtual_service_applied_with_kubectl_reaches_every_envoy(demo):
     )
 
 
+def test_kubectl_watch_and_edit_virtual_services(demo):
+    watcher = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", demo.kubeconfig, "get", "vs", "-A", "-w"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        applied = kubectl(demo, "apply", "-f", "-", stdin=VS_FAULT.replace("value: 100", "value: 50"))
+        assert applied.returncode == 0, applied.stderr
+        editor = {"KUBE_EDITOR": "sed -i s/value:\\ 50/value:\\ 20/"}
+        edited = subprocess.run(
+            [KUBECTL, "--kubeconfig", demo.kubeconfig, "edit", "vs", "catalog", "-n", NS],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **editor},
+        )
+        assert "virtualservice.networking.istio.io/catalog edited" in edited.stdout, edited.stderr
+        path = "jsonpath={.spec.http[0].fault.abort.percentage.value}"
+        assert kubectl(demo, "get", "vs", "catalog", "-n", NS, "-o", path).stdout == "20"
+        assert kubectl(demo, "delete", "vs", "catalog", "-n", NS).returncode == 0
+        wait_for(lambda: len(synced(demo)) == 3, 10, "acked")
+    finally:
+        watcher.terminate()
+        out = watcher.communicate(timeout=10)[0]
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0] == ["NAMESPACE", "NAME", "GATEWAYS", "HOSTS", "AGE"]
+    assert len([r for r in rows[1:] if r[:2] == ["istioinaction", "catalog"]]) >= 3  # added, edited, deleted
+
+
 def test_invalid_virtual_service_is_refused_and_nothing_changes(demo):
     admins = demo.info["admin"]
     versions = {
