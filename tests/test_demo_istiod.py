@@ -109,10 +109,11 @@ def test_every_proxy_takes_its_config_from_istiod(demo, fixtures):
             f"~{pod['name']}.{pod['namespace']}~{pod['namespace']}.svc.cluster.local"
         )
         assert {"ISTIO_VERSION", "CLUSTER_ID", "NAMESPACE", "LABELS"} <= set(boot["node"]["metadata"])
-        assert {c["name"] for c in boot["static_resources"]["clusters"]} == {"xds-grpc", "zipkin"}
         assert not boot["static_resources"].get("listeners")
         clusters = by["ClustersConfigDump"]
-        assert all(c["cluster"]["name"] in ("xds-grpc", "zipkin") for c in clusters["static_clusters"])
+        assert all(
+            c["cluster"]["name"] in ("xds-grpc", "sds-grpc", "zipkin") for c in clusters["static_clusters"]
+        )
         sent_clusters = next(c for c in sent if c["@type"].endswith("ClustersConfigDump"))
         active = {c["cluster"]["name"]: c["version_info"] for c in clusters["dynamic_active_clusters"]}
         assert active == {
@@ -127,8 +128,16 @@ def test_every_proxy_takes_its_config_from_istiod(demo, fixtures):
         ]
         assert listeners == {x["name"]: x["active_state"]["version_info"] for x in sent_listeners}
         assert by["RoutesConfigDump"]["dynamic_route_configs"]
+        assert {c["name"] for c in boot["static_resources"]["clusters"]} == {"xds-grpc", "sds-grpc", "zipkin"}
+        secrets = {s["name"] for s in by["SecretsConfigDump"]["dynamic_active_secrets"]}
+        assert secrets == {"default", "ROOTCA"}  # by SDS, as istio-agent hands them over
         assert stat(admin, "cluster.xds-grpc.upstream_cx_active") == 1
         assert stat(admin, "cluster.xds-grpc.upstream_rq_total") >= 1
+    # webapp -> catalog is mutual TLS with the SDS certificates
+    webapp = demo.info["admin"]["webapp"]
+    wait_for(
+        lambda: stat(webapp, f"cluster.{CATALOG}.ssl.handshake") >= 1, 10, "an mTLS handshake to catalog"
+    )
     assert metric(demo, "pilot_xds", version="1.17.8") == 3
     assert istiod(demo, "/version").text.startswith("1.17.8-")
     assert istiod(demo, "/ready").status_code == 200
