@@ -80,4 +80,4 @@ def test_demo_takes_the_tui_options_after_the_command():
     args = build_parser().parse_args(["demo", "--read-only", "--interval", "0.5", "--filter", "cluster."])
     assert (args.read_only, args.interval, args.filter) == (True, 0.5, "cluster.")
     args = build_parser().parse_args(["--read-only", "demo"])
-    assert args.read_only and args.interval == 1.0
+    assert args.read_only and args.interval is None  # the config file's, else 1 s (ui/options.py)

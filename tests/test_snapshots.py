@@ -95,6 +95,12 @@ class _FixedAdmin(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(autouse=True)
+def _no_slow_poll_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "slow poll N ms" depends on how busy the machine is: not part of what a snapshot checks
+    monkeypatch.setattr("meshtui.ui.app.SLOW_POLL_MS", float("inf"))
+
+
 @pytest.fixture()
 def fixed_admin() -> Iterator[str]:
     with loopback_http(_FixedAdmin) as url:

@@ -14,6 +14,7 @@ from meshtui import __version__
 EPILOG = """\
 commands:
   meshtui                         the TUI on the current kubeconfig context
+  meshtui --ssh [USER@]HOST[:PORT]  the TUI on a remote host's cluster, through one SSH connection
   meshtui --admin URL             the TUI on one Envoy admin endpoint, no Kubernetes
   meshtui demo [--no-tui]         a local mesh of real Envoys, and the TUI on it
   meshtui stats --file PATH       parse a saved /stats body (text or ?format=json)
@@ -22,6 +23,8 @@ commands:
   meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
   meshtui config --section S (--file PATH | POD -n NS | --admin URL)
                                   listeners|routes|clusters|bootstrap|secrets
+  meshtui istiod (--file PATH | live) [--json]   istiod's pushes, convergence, proxies, certs
+  meshtui syncz (--file PATH | live) [--json]    every proxy's xDS sync status (istioctl ps)
   meshtui traces (--file PATH | --service S [--lookback 15m] [--tag k=v])
                                   trace summaries from Jaeger (or a saved /api/traces body)
   meshtui trace (TRACE_ID | --request-id ID | --file PATH)
@@ -32,8 +35,9 @@ Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters", "config", "traces", "trace")
+HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace")
 HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
+ISTIO_NAMESPACE = "istio-system"
 
 
 def _positive_interval(text: str) -> float:
@@ -64,6 +68,17 @@ def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
     )
     p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
     p.add_argument("-n", "--namespace", metavar="NS", help=namespace_help)
+    p.add_argument(
+        "--ssh",
+        metavar="[USER@]HOST[:PORT]",
+        help="reach the API server through this SSH host (~/.ssh/config aliases work); "
+        "the kubeconfig is read there (--kubeconfig is then a remote path) unless KUBECONFIG is set",
+    )
+    p.add_argument(
+        "--ssh-accept-new",
+        action="store_true",
+        help="trust and remember an SSH host key never seen before (a changed key is still refused)",
+    )
 
 
 def _headless(
@@ -77,6 +92,32 @@ def _headless(
     s.add_argument("--admin", metavar="URL", help="an Envoy admin URL instead of a pod")
     s.add_argument("--json", action="store_true", help=json_)
     return s
+
+
+def _istiod_headless(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, file_: str, json_: str
+) -> None:
+    """A command on istiod's monitoring port: --file PATH, or `live` through port-forwards."""
+    s = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
+    s.add_argument("live", nargs="?", choices=["live"], help="read every istiod replica now")
+    s.add_argument(
+        "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
+    )
+    s.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    s.add_argument("--ssh", metavar="[USER@]HOST[:PORT]", help="reach the API server through this SSH host")
+    s.add_argument("--ssh-accept-new", action="store_true", help="trust an SSH host key never seen before")
+    _istio_namespace(s)
+    s.add_argument("--file", metavar="PATH", help=file_)
+    s.add_argument("--json", action="store_true", help=json_)
+
+
+def _istio_namespace(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--istio-namespace",
+        metavar="NS",
+        default=ISTIO_NAMESPACE,
+        help=f"where istiod runs (pods labelled app=istiod; default {ISTIO_NAMESPACE})",
+    )
 
 
 def _jaeger_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -143,10 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interval",
         type=_positive_interval,
-        default=1.0,
+        default=None,  # then the config file's, then 1
         metavar="SECONDS",
         help="stats refresh interval (default 1, at least 0.2)",
     )
+    p.add_argument("--theme", metavar="NAME", help="a Textual theme (textual-dark, nord, gruvbox, ...)")
     p.add_argument(
         "--filter", metavar="P", default="", help="start with this stats filter (a name prefix, or re:REGEX)"
     )
@@ -155,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse every call that changes a proxy (log levels, reset counters)",
     )
+    _istio_namespace(p)
     _jaeger_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -188,6 +231,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="which part of the config to show",
     )
 
+    _istiod_headless(
+        sub,
+        "istiod",
+        "print istiod's own health once: proxies, pushes, convergence, certificates",
+        "a saved istiod /metrics body (Prometheus text)",
+        "JSON: the summary summed over replicas, and per replica",
+    )
+    _istiod_headless(
+        sub,
+        "syncz",
+        "print every proxy's xDS sync status once (like istioctl proxy-status)",
+        "a saved /debug/syncz body, or istioctl's xDS ClientConfig answer",
+        "JSON list, one object per proxy with CDS/LDS/EDS/RDS/ECDS",
+    )
     _trace_commands(sub)
 
     d = sub.add_parser(
@@ -206,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stats refresh interval (default 1, at least 0.2)",
     )
     d.add_argument("--filter", metavar="P", default=argparse.SUPPRESS, help="start with this stats filter")
+    d.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS, help="a Textual theme")
     d.add_argument(
         "--read-only",
         action="store_true",
@@ -268,6 +326,12 @@ def _demo(args: argparse.Namespace) -> int:
         return 2
     with mesh_process:
         from meshtui.ui.app import run_app
+
+        args.ssh = None  # the demo mesh is local
+        print(
+            f"meshtui demo: mesh is up; in another terminal, try: {mesh_process.info['try'][0]}",
+            file=sys.stderr,
+        )
 
         args.kubeconfig, args.context, args.namespace, args.admin = (
             mesh_process.kubeconfig,

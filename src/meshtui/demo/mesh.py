@@ -19,21 +19,21 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from meshtui.demo import apps
+from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
-from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
+from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
+from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
 from meshtui.demo.tracestore import JAEGER_IMAGE, TraceStore, tracing_service
 from meshtui.demo.tracestore_api import QueryApi, collector_app
+from meshtui.demo.xds.model import Service
 
-NS = "istioinaction"
-CATALOG_FQDN = f"catalog.{NS}.svc.cluster.local"
-WEBAPP_FQDN = f"webapp.{NS}.svc.cluster.local"
-GATEWAY_HOST = "webapp.istioinaction.io"
+if TYPE_CHECKING:
+    from meshtui.demo.xds.istiod import Istiod
 
 PODS = {
     "webapp": ("webapp-7685bcb84-hxpqj", NS, "10.10.0.18"),
@@ -42,6 +42,7 @@ PODS = {
     "istiod": ("istiod-7d4f5d6c9-x8kqn", "istio-system", "10.10.0.8"),
     "jaeger": ("jaeger-76cd7c7566-4x9kd", "istio-system", "10.10.0.10"),
 }
+SERVICES = [Service("catalog", NS, 80, 3000), Service("webapp", NS, 80, 8080)]
 
 
 @dataclass
@@ -51,10 +52,12 @@ class DemoMesh:
     sampling: float = 10.0  # percent of requests traced, as the scenario's mesh config
     traces: TraceStore = field(default_factory=TraceStore)  # the demo's Jaeger
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="meshtui-demo-")))
-    envoys: dict[str, EnvoyProcess] = field(default_factory=dict)
+    envoys: dict[str, EnvoyProcess] = field(default_factory=dict)  # the first pod of each workload
     runners: list[Any] = field(default_factory=list)
     api: SimApiServer = field(default_factory=SimApiServer)
-    spans: collections.deque[Any] = field(default_factory=lambda: collections.deque(maxlen=5000))
+    istiod: Istiod | None = None
+    pods: Pods | None = None
+    controller: Controller | None = None
     load_results: collections.Counter[int] = field(default_factory=collections.Counter)
     _load: asyncio.Task[None] | None = None
     cert: ServerCert | None = None
@@ -64,17 +67,6 @@ class DemoMesh:
         runner, port = await apps.serve(app)
         self.runners.append(runner)
         return port
-
-    def _envoy(self, key: str, spec: ProxySpec) -> EnvoyProcess:
-        sa = spec.workload if spec.kind == "sidecar" else f"{spec.workload}-service-account"
-        spec.secrets = self.ca.issue(f"spiffe://cluster.local/ns/{spec.namespace}/sa/{sa}").envoy_secrets()
-        spec.sampling = self.sampling
-        if self.broken_tracing == key:
-            spec.zipkin_endpoint = "/zipkin/api/v1/spans"  # the scenario's broken bootstrap
-        (self.workdir / key).mkdir(exist_ok=True)
-        proc = EnvoyProcess(key, build(spec, rds_dir=self.workdir / key), self.workdir / key)
-        self.envoys[key] = proc
-        return proc.start()
 
     async def start(self) -> DemoMesh:
         try:
@@ -87,95 +79,31 @@ class DemoMesh:
     async def _start(self) -> None:
         zipkin = await self._app(collector_app(self.traces))
         jaeger_query = await self._app(QueryApi(self.traces).app())
-        catalog_port = await self._app(apps.catalog_app())
-        catalog_url: dict[str, str] = {"url": ""}
-        webapp_port = await self._app(apps.webapp_app(catalog_url))
+        from meshtui.demo.xds.istiod import Istiod
 
-        name, ns, ip = PODS["catalog"]
-        catalog = self._envoy(
-            "catalog",
-            ProxySpec(
-                pod=name,
-                namespace=ns,
-                pod_ip=ip,
-                workload="catalog",
-                inbound_port=3000,
-                app_port=catalog_port,
-                zipkin_port=zipkin,
-            ),
+        # istiod answers before the Envoys start, as istio-agent's xDS proxy does on a pod
+        istiod = self.istiod = Istiod()
+        # the demo CA is istiod's CA (as in a default install): its root's expiry is citadel's gauge
+        istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
+        for svc in SERVICES:
+            istiod.xds.services[svc.fqdn] = svc
+        await istiod.start()
+        pods = self.pods = Pods(
+            self.workdir, self.api, self.ca, zipkin, istiod.grpc_port, self.broken_tracing, self.sampling
         )
-        name, ns, ip = PODS["webapp"]
-        webapp = self._envoy(
-            "webapp",
-            ProxySpec(
-                pod=name,
-                namespace=ns,
-                pod_ip=ip,
-                workload="webapp",
-                inbound_port=8080,
-                app_port=webapp_port,
-                zipkin_port=zipkin,
-                routes=[
-                    Route(
-                        CATALOG_FQDN,
-                        f"outbound|80||{CATALOG_FQDN}",
-                        catalog.listeners["virtualInbound"],
-                    )
-                ],
-            ),
-        )
-        catalog_url["url"] = f"http://127.0.0.1:{webapp.listeners['0.0.0.0_80']}"
-        name, ns, ip = PODS["istio-ingressgateway"]
-        gateway = self._envoy(
-            "istio-ingressgateway",
-            ProxySpec(
-                pod=name,
-                namespace=ns,
-                pod_ip=ip,
-                workload="istio-ingressgateway",
-                kind="router",
-                route_name="http.8080",
-                zipkin_port=zipkin,
-                routes=[
-                    Route(
-                        GATEWAY_HOST,
-                        f"outbound|80||{WEBAPP_FQDN}",
-                        webapp.listeners["virtualInbound"],
-                    )
-                ],
-            ),
-        )
-
-        sidecar = Container("istio-proxy", PROXY_IMAGE, [15090])
-        inject = {"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'}
-        for key, app_container, fwd in (
-            (
-                "webapp",
-                Container("webapp", "istioinaction/webapp:latest", [8080]),
-                {15000: webapp.admin_port, 8080: webapp_port},
-            ),
-            (
-                "catalog",
-                Container("catalog", "istioinaction/catalog:latest", [3000]),
-                {15000: catalog.admin_port, 3000: catalog_port},
-            ),
-        ):
-            name, ns, ip = PODS[key]
-            await self.api.add_pod(
-                SimPod(name, ns, key, ip, [app_container, sidecar], fwd, annotations=inject)
-            )
-        name, ns, ip = PODS["istio-ingressgateway"]
-        await self.api.add_pod(
-            SimPod(
-                name,
-                ns,
-                "istio-ingressgateway",
-                ip,
-                [Container("istio-proxy", PROXY_IMAGE, [8080, 15021])],
-                {15000: gateway.admin_port, 8080: gateway.listeners["0.0.0.0_8080"]},
-                labels={"istio": "ingressgateway"},
-            )
-        )
+        pods.istiod = istiod
+        # the three Envoys start side by side
+        spawned = [
+            await pods.spawn(key, name=PODS[key][0], ip=PODS[key][2])
+            for key in ("webapp", "catalog", "istio-ingressgateway")
+        ]
+        started = await asyncio.gather(*(pods.ready(running) for running in spawned))
+        for running in started:
+            self.envoys[running.pod.workload] = running.envoy
+            await self.api.add_pod(running.pod)
+        istiod.xds.push_endpoints()  # the pods' endpoints became ready
+        self.controller = Controller(self.api, istiod, pods)
+        await self.controller.add_deployments()
         name, ns, ip = PODS["istiod"]
         await self.api.add_pod(
             SimPod(
@@ -184,6 +112,7 @@ class DemoMesh:
                 "istiod",
                 ip,
                 [Container("discovery", "docker.io/istio/pilot:1.17.8", [15010, 15012, 15014, 15017])],
+                {15014: istiod.monitoring_port},
             )
         )
         name, ns, ip = PODS["jaeger"]
@@ -196,6 +125,8 @@ class DemoMesh:
         cert = self.cert = make_server_cert(self.workdir)
         await self.api.start(ssl_context=cert.server_context())
         self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
+        await istiod.wait_synced()
+        gateway = self.envoys["istio-ingressgateway"]
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
         self._load = asyncio.ensure_future(
             apps.load_loop(gw_url, GATEWAY_HOST, self.rate, results=self.load_results)
@@ -213,7 +144,9 @@ class DemoMesh:
             "ca_file": str(self.cert.cert_file) if self.cert else "",
             "admin": {k: e.admin_url for k, e in self.envoys.items()},
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
+            "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port if self.istiod else 0}",
             "jaeger": getattr(self, "jaeger_url", ""),
+            "try": examples.write(self.workdir, self.kubeconfig),
             "pid": os.getpid(),
         }
 
@@ -224,11 +157,16 @@ class DemoMesh:
                 await self._load
         with contextlib.suppress(Exception):
             await self.api.stop()
+        if self.controller:
+            await self.controller.stop()
+        if self.pods:
+            await self.pods.stop_all()
+        if self.istiod:
+            with contextlib.suppress(Exception):
+                await self.istiod.stop()
         for runner in self.runners:
             with contextlib.suppress(Exception):
                 await runner.cleanup()
-        for envoy in self.envoys.values():
-            envoy.stop()
 
 
 def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None) -> str:
@@ -275,6 +213,10 @@ async def serve(
             print(f"meshtui --kubeconfig {info['kubeconfig']}", flush=True)
             for key, url in info["admin"].items():
                 print(f"  {key:<22} envoy admin {url}", flush=True)
+            print(f"  {'istiod':<22} monitoring  {info['istiod']}", flush=True)
+            print("Try, while the load loop runs:", flush=True)
+            for command in info["try"]:
+                print(f"  {command}", flush=True)
             print("Ctrl+C stops the mesh.", flush=True)
         await stop.wait()
     finally:

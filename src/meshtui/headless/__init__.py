@@ -61,7 +61,20 @@ async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
 
     if not args.namespace:
         raise CommandError(f"{args.command} POD needs -n/--namespace")
-    manager = ForwardManager(config.load(args.kubeconfig, args.context))
+    tunnel = None
+    if getattr(args, "ssh", None):
+        from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
+
+        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
+        try:
+            target = await open_target(tunnel, args.kubeconfig, args.context)
+        except BaseException:
+            await tunnel.close()
+            raise
+    else:
+        target = config.load(args.kubeconfig, args.context)
+    manager = ForwardManager(target)
     try:
         fwd = await manager.acquire(args.namespace, args.pod, ENVOY_ADMIN_PORT)
         if not await fwd.probe():
@@ -75,6 +88,8 @@ async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
             await admin.aclose()
     finally:
         await manager.close()
+        if tunnel is not None:
+            await tunnel.close()
 
 
 def live(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:

@@ -22,6 +22,7 @@ class KubeTarget:
     context: str
     server: str
     configuration: client.Configuration
+    via: str = ""  # "ssh HOST" when the API server is reached through an SSH connection
 
     def api_client(self) -> client.ApiClient:
         return client.ApiClient(self.configuration)
@@ -36,6 +37,10 @@ class KubeTarget:
             if setting.get("in") == "header" and setting.get("key", "").lower() == "authorization":
                 return str(setting["value"]) or None
         return None
+
+    def tls_server_name(self) -> str | None:
+        """The name to verify the server certificate for, when not the URL's host (tunnels)."""
+        return getattr(self.configuration, "tls_server_name", None) or None
 
     def ssl_context(self) -> ssl.SSLContext | None:
         cfg = self.configuration

@@ -170,6 +170,11 @@ class PortForward:
         auth = self.target.auth_header()
         if auth:
             headers["Authorization"] = auth
+        extra: dict[str, Any] = {}
+        server_name = getattr(self.target, "tls_server_name", lambda: None)()
+        if server_name and self._ws_url().startswith("wss:"):
+            # through an SSH tunnel the URL says 127.0.0.1:<local>: verify the kubeconfig's name
+            extra["server_hostname"] = server_name
         try:
             ws = await asyncio.wait_for(
                 connect(
@@ -182,6 +187,7 @@ class PortForward:
                     ping_interval=20,
                     ping_timeout=20,
                     compression=None,
+                    **extra,
                 ),
                 self.connect_timeout,
             )

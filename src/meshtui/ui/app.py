@@ -19,6 +19,8 @@ from textual.widgets import ContentSwitcher, Footer, TabbedContent, TabPane
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
+from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
+from meshtui.ui.keymap import name_bindings, preference_problems
 from meshtui.ui.messages import (
     ForwardsChanged,
     KubeProblem,
@@ -55,7 +57,7 @@ def styles_path() -> Path:
     raise FileNotFoundError("meshtui.tcss not found next to the package nor in the checkout")
 
 
-class MeshtuiApp(App[int]):
+class MeshtuiApp(ExportActions, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
     BINDINGS = [
@@ -63,6 +65,7 @@ class MeshtuiApp(App[int]):
         Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
         Binding("ctrl+p", "command_palette", show=False),
         Binding("colon", "command", "Go to", tooltip="Go to a view by name, as in k9s (:istiod, :pods)"),
+        *EXPORT_BINDINGS,
         *(
             Binding(str(i), f"place('{p.id}')", p.title, show=False, tooltip=f"Go to {p.title}")
             for i, p in enumerate(PLACES, start=1)
@@ -78,13 +81,16 @@ class MeshtuiApp(App[int]):
         endpoint_for: Callable[[PodInfo], AdminEndpoint] | None = None,
         access: MeshAccess | None = None,
     ) -> None:
+        name_bindings()  # ids for the config file's [keys] (before any widget copies its bindings)
         super().__init__()
+        self.set_keymap(options.keys)
         self.options = options
         self.clock = clock
         self._pod_events = pod_events
         self._endpoint_for = endpoint_for
         self._access = access  # tests hand the mesh-wide places their cluster directly
         self.manager: Any = None  # ForwardManager once the kubeconfig is loaded
+        self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
         self._focus_before_command: Widget | None = None
 
     def compose(self) -> ComposeResult:
@@ -161,6 +167,7 @@ class MeshtuiApp(App[int]):
         # (60-80 ms each at 2,000 clusters, bench/clusters_keys.py). Collect young ones rarely.
         gc.set_threshold(50_000, 20, 100)
         self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
+        self._apply_preferences()
         if self._access is not None:
             self._connect_places(self._access)
         if self.options.admin:
@@ -181,6 +188,15 @@ class MeshtuiApp(App[int]):
             self.pods.table.focus()
             self._connect()
 
+    def _apply_preferences(self) -> None:
+        """--theme / the config file; what cannot be honoured is said in one line, not fatal."""
+        problems = [self.options.config_problem] if self.options.config_problem else []
+        problems += preference_problems(self.options.keys, self.options.theme, set(self.available_themes))
+        if self.options.theme in self.available_themes:
+            self.theme = self.options.theme
+        for problem in problems:
+            self.notify(problem, severity="error", timeout=12)
+
     @work(exclusive=True, group="kube", exit_on_error=False)
     async def _connect(self) -> None:
         # the kubernetes client is imported here, after the first frame
@@ -189,16 +205,36 @@ class MeshtuiApp(App[int]):
         from meshtui.kube.portforward import ForwardManager
 
         try:
-            target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
+            if self.options.ssh:
+                target = await self._ssh_target()
+            else:
+                target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
         except config.KubeError as exc:
             self.post_message(KubeProblem(str(exc)))
             self.pods._set_state(str(exc), error=True)
             return
-        self.status.set(context=target.context, namespace=self.options.namespace or "")
+        via = f" via {target.via}" if target.via else ""
+        self.status.set(context=target.context + via, namespace=self.options.namespace or "")
         self.manager = ForwardManager(target, on_change=lambda _: self._forwards_changed())
         namespace = self.options.namespace
         self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
         self._connect_places(MeshAccess(target, self.manager))
+
+    async def _ssh_target(self) -> Any:
+        """The kubeconfig target through one SSH connection (kube/ssh.py); drops show in the status."""
+        from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
+
+        def changed(status: ssh.SshStatus) -> None:
+            if self.is_running:
+                self.post_message(KubeProblem(None if status.state == ssh.SshState.UP else status.line))
+
+        assert self.options.ssh is not None
+        self.tunnel = ssh.SshTunnel(
+            self.options.ssh, accept_new=self.options.ssh_accept_new, on_change=changed
+        )
+        await self.tunnel.start()
+        return await open_target(self.tunnel, self.options.kubeconfig, self.options.context)
 
     def _connect_places(self, access: MeshAccess | None) -> None:
         for widget in self._place_widgets().values():
@@ -372,21 +408,20 @@ class MeshtuiApp(App[int]):
             self.log(f"reverted log levels on {label}")
         if self.manager is not None:
             await self.manager.close()
+        if self.tunnel is not None:
+            await self.tunnel.close()
         self.exit(0)
 
 
 def run_app(args: Any) -> int:
-    options = Options(
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        namespace=args.namespace,
-        admin=args.admin,
-        interval=args.interval,
-        read_only=args.read_only,
-        stats_filter=args.filter,
-        jaeger_url=getattr(args, "jaeger_url", None),
-        jaeger_service=getattr(args, "jaeger_service", None),
-    )
-    app = MeshtuiApp(options)
+    import sys
+
+    from meshtui import settings
+    from meshtui.ui.options import options_from
+
+    loaded, problem = settings.load()
+    if problem:
+        print(f"meshtui: {problem}", file=sys.stderr)  # shown in the app too, once it is up
+    app = MeshtuiApp(options_from(args, loaded, problem))
     result = app.run()
     return result if result is not None else (app.return_code or 0)

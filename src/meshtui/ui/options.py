@@ -1,8 +1,11 @@
-"""The app's options, from the command line (and later a config file)."""
+"""The app's options: the command line over the config file (meshtui/settings.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshtui.settings import Settings
 
 
 @dataclass
@@ -14,5 +17,35 @@ class Options:
     interval: float = 1.0
     read_only: bool = False
     stats_filter: str = ""
+    istio_namespace: str = "istio-system"  # where istiod runs (pods labelled app=istiod)
     jaeger_url: str | None = None  # a Jaeger query URL reachable directly
     jaeger_service: str | None = None  # NS/NAME of Jaeger's query service (istio-system/tracing)
+    ssh: str | None = None  # [user@]host[:port]: reach the API server through this SSH host
+    ssh_accept_new: bool = False
+    theme: str | None = None  # one of Textual's themes
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s), the config's [keys]
+    config_problem: str | None = None  # one line about a bad config file, shown once started
+    export_dir: str | None = None  # where exports and screenshots go (default: the current dir)
+
+
+def options_from(args: Any, settings: Settings, problem: str | None = None) -> Options:
+    """The command line over the config file over the defaults."""
+    interval = getattr(args, "interval", None)
+    return Options(
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        namespace=args.namespace or settings.namespace,
+        admin=args.admin,
+        interval=interval if interval is not None else (settings.interval or 1.0),
+        read_only=bool(getattr(args, "read_only", False) or settings.read_only),
+        stats_filter=getattr(args, "filter", ""),
+        istio_namespace=getattr(args, "istio_namespace", None) or "istio-system",
+        jaeger_url=getattr(args, "jaeger_url", None),
+        jaeger_service=getattr(args, "jaeger_service", None),
+        ssh=getattr(args, "ssh", None),
+        ssh_accept_new=getattr(args, "ssh_accept_new", False),
+        theme=getattr(args, "theme", None) or settings.theme,
+        keys=dict(settings.keys),
+        config_problem=problem,
+        export_dir=settings.export_dir,
+    )

@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.options import Options
+from meshtui.ui.widgets.istiod import IstiodPane
 from meshtui.ui.widgets.traces import TracesPane
 
 PROXIES = "proxies"
@@ -38,9 +39,10 @@ class Place:
 
 PLACES: tuple[Place, ...] = (
     Place(PROXIES, "Proxies", ("pods", "po", "proxies", "proxy", "stats", "envoy"), None),
+    Place(
+        "istiod", "Control plane", ("istiod", "cp", "pilot", "syncz"), lambda o: IstiodPane(o, id="istiod")
+    ),
     Place("traces", "Traces", ("traces", "jaeger", "tr", "trace"), lambda o: TracesPane(o, id="traces")),
-    # one line per mesh-wide pane, e.g.:
-    # Place("istiod", "Control plane", ("istiod", "cp"), lambda o: IstiodPane(o, id="istiod")),
 )
 
 

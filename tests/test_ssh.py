@@ -1,0 +1,170 @@
+"""`meshtui --ssh`: the demo mesh's loopback API server reached only through a real OpenSSH server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncssh
+import pytest
+import yaml
+
+from conftest import pod_name, select_pod, until
+from meshtui.kube.ssh import SshError, SshState, SshTunnel, parse_destination
+from meshtui.ui.app import MeshtuiApp, Options
+from sshd import ALIAS, SSHD, Sshd, run_sshd
+
+pytestmark = pytest.mark.skipif(not Path(SSHD).exists(), reason="openssh-server is not installed")
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+@pytest.fixture
+def home(sshd: Sshd, monkeypatch: pytest.MonkeyPatch) -> Sshd:
+    """HOME is the test's: its ~/.ssh/config alias, key and known_hosts; no agent, no KUBECONFIG."""
+    monkeypatch.setenv("HOME", str(sshd.home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    sshd.known_hosts.unlink(missing_ok=True)
+    return sshd
+
+
+def test_destination_parsing():
+    assert parse_destination("kindhost") == ("kindhost", None, None)
+    assert parse_destination("ops@10.0.0.5:2222") == ("10.0.0.5", "ops", 2222)
+    assert parse_destination("[::1]:2200") == ("::1", None, 2200)
+    with pytest.raises(SshError, match="port"):
+        parse_destination("host:http")
+
+
+async def test_unknown_host_key_is_refused(home):
+    with pytest.raises(SshError) as caught:
+        await SshTunnel(ALIAS).start()
+    message = str(caught.value)
+    assert "not in ~/.ssh/known_hosts: refused" in message and "--ssh-accept-new" in message
+    assert f"[127.0.0.1]:{home.port}" in message and "\n" not in message
+    assert not home.known_hosts.exists()  # nothing trusted behind the user's back
+
+
+async def test_accept_new_remembers_the_key_and_a_changed_key_is_refused(home):
+    tunnel = await SshTunnel(ALIAS, accept_new=True).start()
+    try:
+        assert tunnel.status.state == SshState.UP
+    finally:
+        await tunnel.close()
+    line = home.known_hosts.read_text()
+    assert line.startswith(f"[127.0.0.1]:{home.port} ssh-ed25519 ")
+    # now known: a plain connection (no accept-new) is accepted
+    tunnel = await SshTunnel(f"127.0.0.1:{home.port}").start()
+    await tunnel.close()
+    # a different key on record for that host: refused even with accept-new
+    other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode().strip()
+    home.known_hosts.write_text(f"[127.0.0.1]:{home.port} {other}\n")
+    with pytest.raises(SshError, match=r"does not match ~/\.ssh/known_hosts"):
+        await SshTunnel(ALIAS, accept_new=True).start()
+
+
+def test_headless_command_refuses_an_unknown_host_in_one_line(home, mesh):
+    env = {**os.environ, "HOME": str(home.home)}
+    env.pop("KUBECONFIG", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "meshtui", "stats", "x", "-n", "istioinaction", "--ssh", ALIAS],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "host key" in run.stderr and "refused" in run.stderr
+
+
+def test_headless_stats_through_the_tunnel(home, mesh):
+    home.trust()
+    env = {**os.environ, "HOME": str(home.home)}
+    env.pop("KUBECONFIG", None)
+    pod = pod_name(mesh, "catalog")
+    cmd = [sys.executable, "-m", "meshtui", "stats", pod, "-n", "istioinaction", "--prefix", "server.live"]
+    cmd += ["--ssh", ALIAS, "--kubeconfig", mesh.kubeconfig]  # a path on the SSH host
+    run = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "server.live" in run.stdout
+
+
+async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
+    home.trust()
+    # --kubeconfig is a path on the SSH host: read over SFTP, not from the local disk
+    app = MeshtuiApp(Options(ssh=ALIAS, kubeconfig=mesh.kubeconfig, interval=0.3))
+    async with app.run_test(size=(160, 48)) as pilot:
+        name = await select_pod(app, pilot, "webapp", mesh)
+        await until(lambda: app.stats.last and app.stats.last.snapshot, 10, "stats through the tunnel")
+        # the API server was reached through the tunnel's local port, not its own address
+        api = urllib.parse.urlsplit(mesh.info["api"])
+        server = urllib.parse.urlsplit(app.manager.target.server)
+        assert server.hostname == "127.0.0.1" and server.port != api.port
+        assert app.manager.target.tls_server_name() == api.hostname  # verified end to end
+        assert f"via ssh {ALIAS}" in str(app.status.render_text())
+        await until(lambda: app.stats.table.snapshot and app.stats.table.snapshot.rates, 10, "live rates")
+
+        seen: list[str] = []  # every state the status line was told about
+        shown = app.tunnel.on_change
+        app.tunnel.on_change = lambda status: (seen.append(status.line), shown(status))
+        assert home.cut_connections() >= 1
+        cut = time.monotonic()
+        before = app.stats.last
+        await until(lambda: app.tunnel.status.connects == 2, 5, "the SSH connection re-opened")
+        await until(
+            lambda: app.stats.last is not before and app.stats.last.snapshot and not app.stats.last.error,
+            5 - (time.monotonic() - cut),
+            "stats again after the cut",
+        )
+        assert app.tunnel.status.state == SshState.UP
+        assert seen[0] == f"ssh {ALIAS} reconnecting (connection lost)" and seen[-1] == f"ssh {ALIAS} up"
+        await until(lambda: not app.status.problem, 5, "the status line clear again")
+        assert app.stats.endpoint_label == f"{name}:15000"
+        assert "Traceback" not in str(app.screen)
+        await app.action_quit()
+    assert app.tunnel.status.state == SshState.CLOSED
+
+
+async def test_remote_kubeconfig_with_file_references_is_inlined_and_private(home, mesh, tmp_path):
+    from meshtui.kube import remote_kubeconfig
+
+    home.trust()
+    remote = tmp_path / "remote-kube"
+    remote.mkdir()
+    (remote / "ca.crt").write_bytes(Path(mesh.info["ca_file"]).read_bytes())
+    doc = yaml.safe_load(Path(mesh.kubeconfig).read_text())
+    for cluster in doc["clusters"]:
+        cluster["cluster"].pop("certificate-authority-data", None)
+        cluster["cluster"]["certificate-authority"] = "ca.crt"  # relative to the kubeconfig's dir
+    (remote / "config").write_text(yaml.safe_dump(doc))
+    tunnel = await SshTunnel(ALIAS).start()
+    try:
+        local = Path(await remote_kubeconfig.fetch(tunnel, str(remote / "config")))
+        assert local.stat().st_mode & 0o777 == 0o600
+        copied = yaml.safe_load(local.read_text())["clusters"][0]["cluster"]
+        assert "certificate-authority" not in copied and copied["certificate-authority-data"]
+        target = await remote_kubeconfig.open_target(tunnel, str(remote / "config"), None)
+        pods = await asyncio.to_thread(lambda: target.core().list_pod_for_all_namespaces(_request_timeout=10))
+        assert any(p.metadata.name.startswith("webapp-") for p in pods.items)  # TLS verified via the CA file
+        with pytest.raises(SshError, match="no /nonexistent/config on"):
+            await remote_kubeconfig.fetch(tunnel, "/nonexistent/config")
+    finally:
+        await tunnel.close()
+    assert not local.exists()  # the private copy goes with the tunnel
