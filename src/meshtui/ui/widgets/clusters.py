@@ -20,7 +20,7 @@ from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStat
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.format import middle_truncate, rate
-from meshtui.ui.messages import ClustersUpdated
+from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.rows_view import RowsView
 
@@ -120,6 +120,9 @@ class ClustersPane(Widget):
         Binding("o", "cycle_sort", "Sort", tooltip="Sort clusters by name, by request rate, by error rate"),
         Binding("s", "show_stats", "Stats", tooltip="Show this cluster's stats (cluster.<name>.)"),
         Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
+        Binding(
+            "T", "traces", "Traces", tooltip="Traces that went to this cluster (span tag upstream_cluster)"
+        ),
     ]
 
     class ShowStats(Message):
@@ -325,6 +328,10 @@ class ClustersPane(Widget):
     def action_show_stats(self) -> None:
         if self.current:
             self.post_message(self.ShowStats(self.current))
+
+    def action_traces(self) -> None:
+        if self.current:
+            self.post_message(OpenPlace("traces", {"upstream_cluster": self.current}))
 
     def action_refresh_now(self) -> None:
         if self.feed:

@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, age, successor
-from meshtui.ui.messages import KubeProblem, PodsChanged, PodSelected
+from meshtui.ui.messages import KubeProblem, OpenPlace, PodsChanged, PodSelected
 
 # NAME first: it is what a narrow pane must still show
 COLUMNS = ("NAME", "READY", "STATUS", "SIDECAR", "RESTARTS", "AGE", "NAMESPACE", "IP")
@@ -52,6 +52,7 @@ class PodsPane(Widget):
             tooltip="Show only pods with an istio-proxy sidecar",
         ),
         Binding("enter", "select", "Show stats", show=False),
+        Binding("T", "traces", "Traces", tooltip="This workload's traces in Jaeger (the Traces place)"),
     ]
 
     def __init__(self, clock: Callable[[], float] = time.time, *, id: str | None = None) -> None:
@@ -226,6 +227,13 @@ class PodsPane(Widget):
             pod = self._shown.get(str(key.value))
             if pod is not None:
                 self._select(pod, by_user=True)
+
+    def action_traces(self) -> None:
+        table = self.table
+        if table.row_count:
+            pod = self._shown.get(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+            if pod is not None:  # Istio names a proxy's spans `<app>.<namespace>`
+                self.post_message(OpenPlace("traces", {"service": f"{pod.workload}.{pod.namespace}"}))
 
     def action_toggle_sidecars(self) -> None:
         self.sidecars_only = not self.sidecars_only
