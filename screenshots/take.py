@@ -76,6 +76,19 @@ async def shoot_tab(kubeconfig: str, workload: str, tab: str, name: str, section
         print("wrote", HERE / name)
 
 
+async def shoot_istiod(kubeconfig: str, name: str) -> None:
+    """The Control plane place on the demo istiod, a few polls in."""
+    app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("2")
+        pane = app.query_one("#istiod")
+        await until(lambda: getattr(pane, "last", None) is not None)
+        await asyncio.sleep(6)  # a few polls, so the sparklines have a shape
+        await pilot.pause()
+        app.save_screenshot(filename=name, path=str(HERE))
+        print("wrote", HERE / name)
+
+
 def main() -> int:
     with start_mesh(rate=4.0, broken_tracing="catalog") as mesh:
         asyncio.run(shoot(mesh.kubeconfig, (160, 48), "main-160x48.svg"))
@@ -83,6 +96,7 @@ def main() -> int:
         asyncio.run(shoot(mesh.kubeconfig, (120, 40), "help-120x40.svg", help_screen=True))
         asyncio.run(shoot_tab(mesh.kubeconfig, "webapp", "tab-clusters", "clusters-160x48.svg"))
         asyncio.run(shoot_tab(mesh.kubeconfig, "catalog", "tab-config", "tracing-160x48.svg", "tracing"))
+        asyncio.run(shoot_istiod(mesh.kubeconfig, "istiod-160x48.svg"))
     return 0
 
 

@@ -241,6 +241,52 @@ def test_invalid_virtual_service_is_refused_and_nothing_changes(demo):
     }
 
 
+SUBSETS = """apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: catalog, namespace: istioinaction}
+spec:
+  host: catalog.istioinaction.svc.cluster.local
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 7}}
+    outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: catalog, namespace: istioinaction}
+spec:
+  hosts: [catalog]
+  http:
+  - route:
+    - {destination: {host: catalog, subset: v1}, weight: 100}
+    - {destination: {host: catalog, subset: v2}, weight: 0}
+    timeout: 3s
+"""
+
+
+def test_destination_rule_subsets_and_weights_steer_the_calls(demo):
+    webapp = demo.info["admin"]["webapp"]
+    v1 = "outbound|80|v1|catalog.istioinaction.svc.cluster.local"
+    r = kubectl(demo, "apply", "-f", "-", stdin=SUBSETS)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: len(synced(demo)) == 3, 10, "acked")
+    wait_for(lambda: stat(webapp, f"cluster.{v1}.upstream_rq_total") >= 3, 20, "calls go to subset v1")
+    dump = httpx.get(webapp + "/config_dump", params={"resource": "dynamic_active_clusters"}).json()
+    clusters = {c["cluster"]["name"]: c["cluster"] for c in dump["configs"]}
+    assert clusters[v1]["circuit_breakers"]["thresholds"][0]["max_connections"] == 7
+    assert clusters[v1]["outlier_detection"]["consecutive_5xx"] == 5
+    route = httpx.get(webapp + "/config_dump", params={"resource": "dynamic_route_configs"}).json()
+    outbound = next(c["route_config"] for c in route["configs"] if c["route_config"]["name"] == "80")
+    action = outbound["virtual_hosts"][0]["routes"][0]["route"]
+    assert action["weighted_clusters"]["clusters"] == [{"name": v1, "weight": 100}]
+    assert action["timeout"] == "3s"
+    for kind in ("vs", "dr"):
+        assert kubectl(demo, "delete", kind, "catalog", "-n", NS).returncode == 0
+    wait_for(lambda: len(synced(demo)) == 3, 10, "acked after delete")
+
+
 NACK_FILTER = """apiVersion: networking.istio.io/v1alpha3
 kind: EnvoyFilter
 metadata: {name: broken-timeout, namespace: istioinaction}
@@ -378,3 +424,41 @@ def test_stopping_the_demo_leaves_no_process(demo):
     assert len(started) >= 5  # three catalog pods, webapp, the gateway
     demo.stop()
     wait_for(lambda: not any(alive(p) for p in everything), 15, "every process of the demo stopped")
+
+
+def test_demo_prints_kubectl_commands_that_work_when_pasted():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meshtui", "demo", "--no-tui", "--rate", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        lines: list[str] = []
+        while not lines or lines[-1] != "Ctrl+C stops the mesh.":
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            assert line, f"the demo ended early: {lines}"
+            lines.append(line.strip())
+        commands = [ln for ln in lines if ln.startswith("kubectl --kubeconfig ")]
+        assert len(commands) >= 4
+        assert any("rollout restart deployment/webapp" in c for c in commands)
+        assert any("scale deployment/catalog --replicas=3" in c for c in commands)
+        env = {**os.environ, "PATH": f"{Path(KUBECTL).parent}:{os.environ['PATH']}"}
+        listed = subprocess.run(
+            ["bash", "-c", commands[0]], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert "deployment.apps/webapp" in listed.stdout and "pod/catalog-" in listed.stdout
+        fault = next(c for c in commands if "catalog-fault.yaml" in c)
+        applied = subprocess.run(["bash", "-c", fault], capture_output=True, text=True, timeout=60, env=env)
+        assert "virtualservice.networking.istio.io/catalog created" in applied.stdout, applied.stderr
+        everything = descendants(proc.pid)
+        assert len(envoys(everything)) == 3
+        proc.send_signal(2)
+        assert proc.wait(20) == 0
+        wait_for(lambda: not any(alive(p) for p in everything), 15, "every process of the demo stopped")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)

@@ -12,7 +12,7 @@ import pytest
 from istiod_fake import CONFIG_DUMP, SEED_METRICS, SYNCZ
 from meshtui.istiod.browser import metric_rows
 from meshtui.istiod.config_diff import diff_config
-from meshtui.istiod.metrics import IstiodFormatError, parse_metrics
+from meshtui.istiod.metrics import IstiodFormatError, ScrapeParser, parse_metrics
 from meshtui.istiod.quantile import bucket_quantile
 from meshtui.istiod.summary import Reject, summarise, summarise_replicas
 from meshtui.istiod.syncz import ERROR, NOT_SENT, STALE, SYNCED, parse_syncz, with_rejects
@@ -193,11 +193,15 @@ def test_syncz_xds_answer_istioctl_receives():
 
 
 def test_reject_gauges_name_the_nack_beside_the_proxy():
-    rows = parse_syncz(SYNCZ.read_text())
-    proxy = rows[3].proxy
-    marked = with_rejects(rows, [Reject("lds", proxy, "Internal", 2)])
-    row = next(r for r in marked if r.proxy == proxy)
-    assert row.nacks == (("LDS", "rejected (Internal)"),)
+    doc = json.loads(SYNCZ.read_text())
+    doc[3]["listener_acked"] = "an older nonce"  # STALE on LDS
+    rows = parse_syncz(json.dumps(doc))
+    stale, synced = doc[3]["proxy"], doc[4]["proxy"]
+    envoy_id = f"sidecar~10.1.1.1~{synced}~alpha.svc.cluster.local"  # the gauge may carry Envoy's node id
+    marked = with_rejects(rows, [Reject("lds", stale, "Internal", 2), Reject("lds", envoy_id, "Internal", 1)])
+    assert marked[0].proxy == stale and marked[0].nacks == (("LDS", "rejected (Internal)"),)
+    # the gauge never goes down: beside a type acked since, no NACK is shown
+    assert next(r for r in marked if r.proxy == synced).nacks == ()
 
 
 @pytest.mark.parametrize("body", ["", "{}", "[1, 2]", '{"resources": [3]}', "not json", "[" * 5000])
@@ -243,3 +247,53 @@ PROMETHEUS_ANSWERS = {
 def test_seed_percentiles_equal_recorded_prometheus_answers(seed, figure):
     s = summarise(parse_metrics(seed), now=NOW)
     assert getattr(s, figure).lifetime == PROMETHEUS_ANSWERS[figure][1]
+
+
+def _same(a, b) -> bool:
+    return repr(sorted(a.families.items())) == repr(sorted(b.families.items()))
+
+
+def test_scrape_parser_reuses_unchanged_lines_and_agrees_with_parse_metrics(seed):
+    parser = ScrapeParser()
+    first = parser.parse(seed, 1.0)
+    assert _same(first, parse_metrics(seed))
+    moved = seed.replace('pilot_xds_pushes{type="eds"} 110', 'pilot_xds_pushes{type="eds"} 111')
+    second = parser.parse(moved, 2.0)
+    assert _same(second, parse_metrics(moved)) and second.value("pilot_xds_pushes", type="eds") == 111
+    # untouched families come back as the same objects: the browser rows are not redone
+    assert second.families["pilot_services"] is first.families["pilot_services"]
+    assert second.families["pilot_xds_pushes"] is not first.families["pilot_xds_pushes"]
+    cache: dict = {}
+    rows = metric_rows(second, first, cache)
+    assert rows == metric_rows(second, first) and rows['pilot_xds_pushes{type="eds"}'].rate == 1.0
+    with pytest.raises(IstiodFormatError):
+        parser.parse(moved + 'pilot_services{x="1" 3\n', 3.0)
+
+
+def test_a_gauge_and_a_counter_that_differ_by_total(seed):
+    scrape = parse_metrics(seed)
+    assert scrape.families["go_memstats_alloc_bytes"].kind == "gauge"
+    assert scrape.families["go_memstats_alloc_bytes_total"].kind == "counter"
+
+
+async def test_feed_reads_every_replica_and_sums_them():
+    from istiod_fake import fake_istiod
+    from meshtui.istiod.live import IstiodFeed
+    from meshtui.istiod.source import DirectIstiod
+
+    with fake_istiod() as a, fake_istiod() as b:
+        b.metrics = b.metrics.replace('pilot_xds{version="1.17.8"} 3', 'pilot_xds{version="1.17.8"} 2')
+        b.syncz = "[]"
+        feed = IstiodFeed(DirectIstiod({"istiod-a": a.url, "istiod-b": b.url}), interval=0.2)
+        first = await feed.poll_once()
+        a.bump("pilot_xds_pushes", 10)
+        second = await feed.poll_once()
+        for client in feed._clients.values():
+            await client.aclose()
+    assert first.error == "" and [r.name for r in first.replicas] == ["istiod-a", "istiod-b"]
+    assert first.total is not None and first.total.connected_total == 5
+    assert [r.summary.connected_total for r in first.replicas if r.summary] == [3, 2]
+    assert len(first.proxies) == 34 and {p.istiod for p in first.proxies} == {"istiod-a"}
+    assert second.total is not None and second.total.pushes_rate and second.total.pushes_rate > 0
+    assert second.trends.pushes_per_s and second.trends.pushes_per_s[-1] > 0
+    assert feed.urls == {"istiod-a": a.url, "istiod-b": b.url}

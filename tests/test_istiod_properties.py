@@ -7,17 +7,19 @@ captures mutated, or JSON generated) through the syncz parser.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from istiod_fake import SEED_METRICS, SYNCZ
 from meshtui.istiod.browser import metric_rows
-from meshtui.istiod.metrics import IstiodFormatError, parse_metrics
+from meshtui.istiod.metrics import IstiodFormatError, ScrapeParser, parse_metrics
 from meshtui.istiod.summary import summarise
 from meshtui.istiod.syncz import parse_syncz, with_rejects
 
@@ -92,11 +94,19 @@ def mutated_body(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.timeout(900)  # 5,000 examples: about a minute on a quiet machine
 @SETTINGS
 @given(st.one_of(generated_body(), mutated_body(), st.text(max_size=300)))
 def test_metric_bodies_raise_only_our_parse_error(body: str) -> None:
     try:
         scrape = parse_metrics(body, taken_at=2.0)
+        # the poll loop's incremental parser, after a body one line shorter (most lines
+        # known, one new), agrees with parse_metrics
+        parser = ScrapeParser()
+        with contextlib.suppress(IstiodFormatError):
+            parser.parse(body.rstrip("\n").rpartition("\n")[0] + "\n", 1.0)
+        again = parser.parse(body, 2.0)
+        assert repr(sorted(again.families.items())) == repr(sorted(scrape.families.items()))
         previous = dataclasses.replace(scrape, taken_at=1.0)  # the same body a second earlier
         summary = summarise(scrape, previous, now=1.8e9)
     except IstiodFormatError as exc:
@@ -143,6 +153,7 @@ def mutated_doc(draw: st.DrawFn) -> str:
     return text
 
 
+@pytest.mark.timeout(900)
 @SETTINGS
 @given(st.one_of(mutated_doc(), json_values.map(json.dumps), st.text(max_size=200)))
 def test_syncz_documents_raise_only_our_parse_error(body: str) -> None:

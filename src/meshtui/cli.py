@@ -104,6 +104,8 @@ def _istiod_headless(
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
     s.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    s.add_argument("--ssh", metavar="[USER@]HOST[:PORT]", help="reach the API server through this SSH host")
+    s.add_argument("--ssh-accept-new", action="store_true", help="trust an SSH host key never seen before")
     _istio_namespace(s)
     s.add_argument("--file", metavar="PATH", help=file_)
     s.add_argument("--json", action="store_true", help=json_)
@@ -326,6 +328,11 @@ def _demo(args: argparse.Namespace) -> int:
         from meshtui.ui.app import run_app
 
         args.ssh = None  # the demo mesh is local
+        print(
+            f"meshtui demo: mesh is up; in another terminal, try: {mesh_process.info['try'][0]}",
+            file=sys.stderr,
+        )
+
         args.kubeconfig, args.context, args.namespace, args.admin = (
             mesh_process.kubeconfig,
             None,

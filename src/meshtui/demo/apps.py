@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import itertools
 import time
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -98,19 +96,6 @@ def webapp_app(catalog_url: dict[str, str]) -> web.Application:
         return web.Response(text="webapp")
 
     app.router.add_get("/", index)
-    return app
-
-
-def zipkin_app(spans: collections.deque[Any]) -> web.Application:
-    """A zipkin v2 collector: POST /api/v2/spans keeps the spans; other paths 404."""
-
-    async def collect(request: web.Request) -> web.Response:
-        with contextlib.suppress(ValueError):
-            spans.extend(await request.json())
-        return web.Response(status=202)
-
-    app = web.Application()
-    app.router.add_post("/api/v2/spans", collect)
     return app
 
 

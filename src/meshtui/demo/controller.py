@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.kinds import apps as apps_kind
@@ -21,7 +21,9 @@ from meshtui.demo.kinds import istio as istio_kinds
 from meshtui.demo.kinds.store import OnChange, Resource
 from meshtui.demo.pods import WORKLOADS, Pods
 from meshtui.demo.simpod import SimPod
-from meshtui.demo.xds.istiod import Istiod
+
+if TYPE_CHECKING:
+    from meshtui.demo.xds.istiod import Istiod
 
 
 class Controller:

@@ -78,10 +78,15 @@ class EnvoyProcess:
         self.stop()
         raise EnvoyStartError(f"envoy {self.name} not ready after {timeout}s")
 
-    async def start_async(self, listeners: list[str], timeout: float = 20.0) -> EnvoyProcess:
-        """Start, then wait (without blocking the loop: the control plane runs on it) until
-        admin answers and the named listeners, pushed over xDS, are bound."""
-        address_file = self._spawn()
+    def spawn(self) -> EnvoyProcess:
+        """Start the process only; `wait_ready` waits for it."""
+        self._address_file = self._spawn()
+        return self
+
+    async def wait_ready(self, listeners: list[str], timeout: float = 20.0) -> EnvoyProcess:
+        """Wait (without blocking the loop: the control plane runs on it) until admin
+        answers and the named listeners, pushed over xDS, are bound."""
+        address_file = self._address_file
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline:

@@ -19,9 +19,9 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from meshtui.demo import apps
+from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
@@ -30,8 +30,10 @@ from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
 from meshtui.demo.tracestore import JAEGER_IMAGE, TraceStore, tracing_service
 from meshtui.demo.tracestore_api import QueryApi, collector_app
-from meshtui.demo.xds.istiod import Istiod
 from meshtui.demo.xds.model import Service
+
+if TYPE_CHECKING:
+    from meshtui.demo.xds.istiod import Istiod
 
 PODS = {
     "webapp": ("webapp-7685bcb84-hxpqj", NS, "10.10.0.18"),
@@ -53,7 +55,7 @@ class DemoMesh:
     envoys: dict[str, EnvoyProcess] = field(default_factory=dict)  # the first pod of each workload
     runners: list[Any] = field(default_factory=list)
     api: SimApiServer = field(default_factory=SimApiServer)
-    istiod: Istiod = field(default_factory=Istiod)
+    istiod: Istiod | None = None
     pods: Pods | None = None
     controller: Controller | None = None
     load_results: collections.Counter[int] = field(default_factory=collections.Counter)
@@ -77,26 +79,30 @@ class DemoMesh:
     async def _start(self) -> None:
         zipkin = await self._app(collector_app(self.traces))
         jaeger_query = await self._app(QueryApi(self.traces).app())
-        await self.istiod.start()
+        from meshtui.demo.xds.istiod import Istiod
+
+        # istiod answers before the Envoys start, as istio-agent's xDS proxy does on a pod
+        istiod = self.istiod = Istiod()
         # the demo CA is istiod's CA (as in a default install): its root's expiry is citadel's gauge
-        self.istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
+        istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
         for svc in SERVICES:
-            self.istiod.xds.services[svc.fqdn] = svc
+            istiod.xds.services[svc.fqdn] = svc
+        await istiod.start()
         pods = self.pods = Pods(
-            self.workdir, self.istiod, self.api, self.ca, zipkin, self.broken_tracing, self.sampling
+            self.workdir, self.api, self.ca, zipkin, istiod.grpc_port, self.broken_tracing, self.sampling
         )
-        # the three Envoys start side by side; each gets its config from istiod over ADS
-        started = await asyncio.gather(
-            *(
-                pods.start(key, name=PODS[key][0], ip=PODS[key][2])
-                for key in ("webapp", "catalog", "istio-ingressgateway")
-            )
-        )
+        pods.istiod = istiod
+        # the three Envoys start side by side
+        spawned = [
+            await pods.spawn(key, name=PODS[key][0], ip=PODS[key][2])
+            for key in ("webapp", "catalog", "istio-ingressgateway")
+        ]
+        started = await asyncio.gather(*(pods.ready(running) for running in spawned))
         for running in started:
             self.envoys[running.pod.workload] = running.envoy
             await self.api.add_pod(running.pod)
-        self.istiod.xds.push_endpoints()  # the pods' endpoints became ready
-        self.controller = Controller(self.api, self.istiod, pods)
+        istiod.xds.push_endpoints()  # the pods' endpoints became ready
+        self.controller = Controller(self.api, istiod, pods)
         await self.controller.add_deployments()
         name, ns, ip = PODS["istiod"]
         await self.api.add_pod(
@@ -106,7 +112,7 @@ class DemoMesh:
                 "istiod",
                 ip,
                 [Container("discovery", "docker.io/istio/pilot:1.17.8", [15010, 15012, 15014, 15017])],
-                {15014: self.istiod.monitoring_port},
+                {15014: istiod.monitoring_port},
             )
         )
         name, ns, ip = PODS["jaeger"]
@@ -119,7 +125,7 @@ class DemoMesh:
         cert = self.cert = make_server_cert(self.workdir)
         await self.api.start(ssl_context=cert.server_context())
         self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
-        await self.istiod.wait_synced()
+        await istiod.wait_synced()
         gateway = self.envoys["istio-ingressgateway"]
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
         self._load = asyncio.ensure_future(
@@ -138,8 +144,9 @@ class DemoMesh:
             "ca_file": str(self.cert.cert_file) if self.cert else "",
             "admin": {k: e.admin_url for k, e in self.envoys.items()},
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
-            "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port}",
+            "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port if self.istiod else 0}",
             "jaeger": getattr(self, "jaeger_url", ""),
+            "try": examples.write(self.workdir, self.kubeconfig),
             "pid": os.getpid(),
         }
 
@@ -154,8 +161,9 @@ class DemoMesh:
             await self.controller.stop()
         if self.pods:
             await self.pods.stop_all()
-        with contextlib.suppress(Exception):
-            await self.istiod.stop()
+        if self.istiod:
+            with contextlib.suppress(Exception):
+                await self.istiod.stop()
         for runner in self.runners:
             with contextlib.suppress(Exception):
                 await runner.cleanup()
@@ -205,6 +213,10 @@ async def serve(
             print(f"meshtui --kubeconfig {info['kubeconfig']}", flush=True)
             for key, url in info["admin"].items():
                 print(f"  {key:<22} envoy admin {url}", flush=True)
+            print(f"  {'istiod':<22} monitoring  {info['istiod']}", flush=True)
+            print("Try, while the load loop runs:", flush=True)
+            for command in info["try"]:
+                print(f"  {command}", flush=True)
             print("Ctrl+C stops the mesh.", flush=True)
         await stop.wait()
     finally:

@@ -14,7 +14,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -25,8 +25,10 @@ from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA
 from meshtui.demo.xds.bootstrap_ads import ads_bootstrap
-from meshtui.demo.xds.istiod import Istiod
 from meshtui.demo.xds.model import Outbound, Proxy
+
+if TYPE_CHECKING:  # loaded by the mesh (grpc, the Envoy API) only when it starts
+    from meshtui.demo.xds.istiod import Istiod
 
 NS = "istioinaction"
 CATALOG_FQDN = f"catalog.{NS}.svc.cluster.local"
@@ -91,20 +93,22 @@ class RunningPod:
     envoy: EnvoyProcess
     runner: web.AppRunner | None
     app_port: int | None
+    listeners: list[str] = field(default_factory=list)  # the ones istiod's LDS push binds
 
 
 class Pods:
     def __init__(
         self,
         workdir: Path,
-        istiod: Istiod,
         api: SimApiServer,
         ca: DemoMeshCA,
         zipkin_port: int,
+        grpc_port: int,
         broken_tracing: str | None = None,
         sampling: float = 10.0,
     ) -> None:
-        self.workdir, self.istiod, self.api, self.ca = workdir, istiod, api, ca
+        self.workdir, self.api, self.ca, self.grpc_port = workdir, api, ca, grpc_port
+        self.istiod: Istiod | None = None  # set before the first pod starts
         self.zipkin_port, self.broken_tracing = zipkin_port, broken_tracing
         self.sampling = sampling  # percent traced, as meshConfig defaultConfig.tracing.sampling
         self.running: dict[str, RunningPod] = {}  # by pod name
@@ -117,6 +121,10 @@ class Pods:
         return f"{w.name}-{w.template_hash}-{secrets.token_hex(3)[:5]}"
 
     async def start(self, workload: str, name: str | None = None, ip: str | None = None) -> RunningPod:
+        return await self.ready(await self.spawn(workload, name, ip))
+
+    async def spawn(self, workload: str, name: str | None = None, ip: str | None = None) -> RunningPod:
+        """The pod's app and Envoy process, registered with istiod and started; `ready` waits."""
         w = WORKLOADS[workload]
         name = name or self._new_name(w)
         if ip is None:
@@ -150,26 +158,25 @@ class Pods:
         spec = proxy.spec
         sa = spec.workload if spec.kind == "sidecar" else f"{spec.workload}-service-account"
         spec.secrets = self.ca.issue(f"spiffe://cluster.local/ns/{spec.namespace}/sa/{sa}").envoy_secrets()
-        self.istiod.metrics.counters.inc("citadel_server_csr_count")
-        self.istiod.metrics.counters.inc("citadel_server_success_cert_issuance_count")
         if self.broken_tracing == workload:
             spec.zipkin_endpoint = "/zipkin/api/v1/spans"  # the scenario's broken bootstrap
-        self.istiod.xds.proxies[proxy.id] = proxy
         (self.workdir / name).mkdir(exist_ok=True)
-        envoy = EnvoyProcess(name, ads_bootstrap(spec, self.istiod.grpc_port, labels), self.workdir / name)
+        envoy = EnvoyProcess(name, ads_bootstrap(spec, self.grpc_port, labels), self.workdir / name)
         wanted = []
         if proxy.inbound_listener:
             wanted.append("virtualInbound")
         if proxy.outbound_listener:
             wanted.append("0.0.0.0_8080" if w.kind == "router" else "0.0.0.0_80")
+        self.register(proxy)
         try:
-            await envoy.start_async(wanted)
+            envoy.spawn()
         except BaseException:
-            self.istiod.xds.proxies.pop(proxy.id, None)
+            if self.istiod is not None:
+                self.istiod.xds.proxies.pop(proxy.id, None)
             if runner:
                 await runner.cleanup()
             raise
-        forwards = {15000: envoy.admin_port}
+        forwards: dict[int, int] = {}  # 15000 -> the admin port, once Envoy has one
         if w.inbound_port and app_port:
             forwards[w.inbound_port] = app_port
         if w.kind == "router" and proxy.outbound_listener:
@@ -188,14 +195,31 @@ class Pods:
             if w.kind == "sidecar"
             else {},
         )
-        running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port)
+        running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted)
+        return running
+
+    def register(self, proxy: Proxy) -> None:
+        """istiod learns the proxy (and signs its certificate) before the Envoy asks for config."""
+        assert self.istiod is not None
+        self.istiod.xds.proxies[proxy.id] = proxy
+        self.istiod.metrics.counters.inc("citadel_server_csr_count")
+        self.istiod.metrics.counters.inc("citadel_server_success_cert_issuance_count")
+
+    async def ready(self, running: RunningPod) -> RunningPod:
+        try:
+            await running.envoy.wait_ready(running.listeners)
+            running.pod.forwards[15000] = running.envoy.admin_port
+        except BaseException:
+            await self.stop(running.pod.name)
+            raise
         return running
 
     async def stop(self, name: str, terminating: Callable[[SimPod], Any] | None = None) -> None:
         running = self.running.pop(name, None)
         if running is None:
             return
-        self.istiod.xds.proxies.pop(running.proxy.id, None)
+        if self.istiod is not None:
+            self.istiod.xds.proxies.pop(running.proxy.id, None)
         if terminating is not None:
             await terminating(running.pod)
         running.envoy.stop()

@@ -16,8 +16,20 @@ async def _read(args: Any, read: Callable[[MonitoringClient], Awaitable[str]]) -
     from meshtui.kube import config
     from meshtui.kube.portforward import ForwardManager
 
-    manager = ForwardManager(config.load(args.kubeconfig, args.context))
-    source = ForwardedIstiod(config.load(args.kubeconfig, args.context), manager, args.istio_namespace)
+    tunnel = None
+    if getattr(args, "ssh", None):  # the cluster behind an SSH host, as the other commands reach it
+        from meshtui.kube import ssh
+
+        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
+        try:
+            target = await ssh.open_target(tunnel, args.kubeconfig, args.context)
+        except BaseException:
+            await tunnel.close()
+            raise
+    else:
+        target = config.load(args.kubeconfig, args.context)
+    manager = ForwardManager(target)
+    source = ForwardedIstiod(target, manager, args.istio_namespace)
     try:
         names, bodies = [], []
         for name, url in await source.replicas():
@@ -31,6 +43,8 @@ async def _read(args: Any, read: Callable[[MonitoringClient], Awaitable[str]]) -
     finally:
         await source.close()
         await manager.close()
+        if tunnel is not None:
+            await tunnel.close()
 
 
 def scrape_replicas(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from meshtui.istiod.metrics import Labels, Scrape, histograms_of
+from meshtui.istiod.metrics import Family, Labels, Scrape, histograms_of
 from meshtui.istiod.quantile import bucket_quantile, increase
 from meshtui.istiod.summary import QUANTILES
 
@@ -25,10 +25,36 @@ def series_key(name: str, labels: Labels) -> str:
     return name + "{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}"
 
 
-def metric_rows(cur: Scrape, prev: Scrape | None = None) -> dict[str, MetricRow]:
-    dt = cur.taken_at - prev.taken_at if prev is not None else 0.0
+RowsCache = dict[str, tuple[Family, Family | None, dict[str, MetricRow]]]
+
+
+def metric_rows(
+    cur: Scrape, prev: Scrape | None = None, cache: RowsCache | None = None
+) -> dict[str, MetricRow]:
+    """Rows by series key. With a `cache` (kept by the poll loop), a family that is the
+    same object as in the previous call, against the same previous family, is not redone."""
+    rows: dict[str, MetricRow] = {}
+    fresh: RowsCache = {}
+    for name, fam in cur.families.items():
+        was = prev.families.get(name) if prev is not None else None
+        hit = cache.get(name) if cache is not None else None
+        if hit is not None and hit[0] is fam and hit[1] is was:
+            part = hit[2]
+        else:
+            part = _family_rows(fam, was, cur.taken_at - prev.taken_at if prev is not None else 0.0)
+        fresh[name] = (fam, was, part)
+        rows.update(part)
+    if cache is not None:
+        cache.clear()
+        cache.update(fresh)
+    return rows
+
+
+def _family_rows(fam: Family, prev_fam: Family | None, dt: float) -> dict[str, MetricRow]:
+    cur = Scrape({fam.name: fam})
+    prev = Scrape({fam.name: prev_fam}) if prev_fam is not None else None
     before: dict[str, float] = {}
-    if prev is not None and dt > 0:
+    if prev is not None and dt > 0:  # prev holds the one family, as cur does
         for fam in prev.families.values():
             if fam.kind == "histogram":  # compared by the same count as below: the last bucket's
                 for h in histograms_of(fam):

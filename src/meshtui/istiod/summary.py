@@ -200,6 +200,7 @@ def summarise(cur: Scrape, prev: Scrape | None = None, *, now: float, replica: s
         if s.value > 0
     )
     build = [s.label("tag") for s in cur.samples("istio_build") if s.label("component") == "pilot"]
+    build += [s.label("version").split("-")[0] for s in cur.samples("pilot_info")]  # older istiods
     return Summary(
         replica=replica,
         version=build[0] if build else "",
@@ -241,6 +242,8 @@ def summarise_replicas(
     replicas = tuple(
         summarise(c, p, now=now, replica=n) for c, p, n in zip(current, previous, names, strict=True)
     )
+    if len(replicas) == 1:  # nothing to add up
+        return replicas, dataclasses.replace(replicas[0], replica="all")
     have_prev = all(p is not None for p in previous)
     merged_prev = merge(p for p in previous if p is not None) if have_prev else None
     total = summarise(merge(current), merged_prev, now=now, replica="all")

@@ -174,13 +174,19 @@ def with_rejects(rows: Iterable[ProxySync], rejects: Iterable[Reject]) -> tuple[
     for r in rejects:
         col = REJECT_COLUMN.get(r.xds_type)
         if col is not None and r.count > 0:
-            codes[(r.node, col)] = f"rejected ({r.err or 'no code'})"
+            # `node` is the proxy id (POD.NS), or Envoy's whole node id (TYPE~IP~POD.NS~DOMAIN)
+            parts = r.node.split("~")
+            proxy = parts[2] if len(parts) == 4 else r.node
+            codes[(proxy, col)] = f"rejected ({r.err or 'no code'})"
     if not codes:
         return tuple(rows)
     out = []
     for row in rows:
+        # the gauge never goes down: a code is shown only beside a type still not acked
         statuses = tuple(
-            s if s.nack or (row.proxy, col) not in codes else XdsStatus(s.status, codes[(row.proxy, col)])
+            XdsStatus(s.status, codes[(row.proxy, col)])
+            if not s.nack and s.status in _TROUBLE and (row.proxy, col) in codes
+            else s
             for col, s in zip(XDS_COLUMNS, row.statuses, strict=True)
         )
         out.append(ProxySync(row.proxy, row.cluster_id, row.istiod, row.version, row.proxy_type, statuses))

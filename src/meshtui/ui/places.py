@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.options import Options
+from meshtui.ui.widgets.istiod import IstiodPane
 
 PROXIES = "proxies"
 
@@ -37,8 +38,9 @@ class Place:
 
 PLACES: tuple[Place, ...] = (
     Place(PROXIES, "Proxies", ("pods", "po", "proxies", "proxy", "stats", "envoy"), None),
-    # one line per mesh-wide pane, e.g.:
-    # Place("istiod", "Control plane", ("istiod", "cp"), lambda o: IstiodPane(o, id="istiod")),
+    Place(
+        "istiod", "Control plane", ("istiod", "cp", "pilot", "syncz"), lambda o: IstiodPane(o, id="istiod")
+    ),
 )
 
 

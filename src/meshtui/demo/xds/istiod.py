@@ -26,10 +26,10 @@ class Istiod:
         self._synced = asyncio.Event()
         self.xds.on_change = self._synced.set
 
-    async def start(self) -> Istiod:
+    async def start(self, grpc_port: int = 0) -> Istiod:
         self._grpc = grpc.aio.server()
         ads_pb2_grpc.add_AggregatedDiscoveryServiceServicer_to_server(self.xds, self._grpc)
-        self.grpc_port = self._grpc.add_insecure_port("127.0.0.1:0")
+        self.grpc_port = self._grpc.add_insecure_port(f"127.0.0.1:{grpc_port}")
         await self._grpc.start()
         self._http = web.AppRunner(monitoring_app(self.xds), access_log=None)
         await self._http.setup()

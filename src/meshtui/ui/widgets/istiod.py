@@ -1,0 +1,230 @@
+"""The Control plane place: istiod's health, trends, metrics and every proxy's sync status.
+
+One long-lived worker runs the IstiodFeed while the place is shown (paused when not);
+updates arrive as immutable IstiodUpdate snapshots and are drawn keyed, never refilled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
+
+from meshtui.envoy.filter import StatFilter
+from meshtui.istiod.live import IstiodFeed, IstiodUpdate
+from meshtui.istiod.metrics import IstiodError
+from meshtui.istiod.source import ForwardedIstiod, IstiodSource
+from meshtui.kube.access import MeshAccess
+from meshtui.ui.messages import ShowPod
+from meshtui.ui.options import Options
+from meshtui.ui.screens.config_diff import ConfigDiffScreen
+from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summary_text, trend
+
+NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found through the API server)"
+
+
+class IstiodUpdated(Message):
+    """A poll of istiod; a newer one replaces a queued older one."""
+
+    def __init__(self, update: IstiodUpdate) -> None:
+        super().__init__()
+        self.update = update
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IstiodUpdated)
+
+
+class IstiodPane(Widget):
+    BINDINGS = [
+        Binding(
+            "slash", "focus_filter", "Filter", tooltip="Filter istiod metrics: a name prefix, or re:REGEX"
+        ),
+        Binding("o", "cycle_sort", "Sort", tooltip="Sort metrics by name, by rate, by value"),
+        Binding("r", "refresh_now", "Refresh", tooltip="Poll istiod now"),
+        Binding("enter", "show_pod", "Pod stats", tooltip="Select the proxy's pod and show its stats"),
+        Binding("d", "diff", "Diff", tooltip="What istiod sent this proxy against what its Envoy holds"),
+    ]
+
+    def __init__(
+        self,
+        options: Options,
+        *,
+        id: str | None = None,
+        source_for: Callable[[MeshAccess], IstiodSource] | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.options = options
+        self.source_for = source_for  # tests hand a source straight to a fake 15014
+        self.access: MeshAccess | None = None
+        self.active = False
+        self.connected = False
+        self.feed: IstiodFeed | None = None
+        self.last: IstiodUpdate | None = None
+        self.urls: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("waiting for the cluster ...", id="istiod-state")
+        with Horizontal(id="istiod-top"):
+            yield Static("", id="istiod-summary")
+            with Vertical(id="istiod-trends"):
+                yield Label("pushes/s", id="spark-pushes-label")
+                yield Sparkline([0.0], id="spark-pushes")
+                yield Label("convergence P99 (last interval)", id="spark-convergence-label")
+                yield Sparkline([0.0], id="spark-convergence")
+                yield Label("rejects/s", id="spark-rejects-label")
+                yield Sparkline([0.0], id="spark-rejects")
+        with TabbedContent(id="istiod-views"):
+            with TabPane("Proxy sync", id="istiod-tab-proxies"):
+                yield SyncTable(id="istiod-proxies")
+                yield Static("", id="istiod-proxy-detail")
+            with TabPane("Metrics", id="istiod-tab-metrics"):
+                yield Input(placeholder="filter istiod metrics: prefix, or re:REGEX", id="istiod-filter")
+                yield MetricTable(id="istiod-metrics")
+
+    @property
+    def proxies(self) -> SyncTable:
+        return self.query_one(SyncTable)
+
+    @property
+    def metrics(self) -> MetricTable:
+        return self.query_one(MetricTable)
+
+    # -- the place protocol --------------------------------------------------------------
+
+    def connect(self, access: MeshAccess | None) -> None:
+        self.access, self.connected = access, True
+        if access is None:
+            self._state(NO_CLUSTER, error=True)
+            self.query_one("#istiod-top").display = False
+            self.query_one("#istiod-views").display = False
+            return
+        self._state(f"looking for istiod (app=istiod in {self.options.istio_namespace}) ...")
+        if self.active:
+            self._start()
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        if self.feed is not None:
+            self.feed.set_paused(not active)
+        elif active and self.access is not None:
+            self._start()
+
+    def on_place_opened(self, **arguments: object) -> None:
+        if "filter" in arguments:
+            self.query_one("#istiod-filter", Input).value = str(arguments["filter"])
+
+    # -- the feed --------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        assert self.access is not None
+        if self.source_for is not None:
+            source = self.source_for(self.access)
+        else:
+            source = ForwardedIstiod(self.access.target, self.access.manager, self.options.istio_namespace)
+        self.feed = IstiodFeed(source, self.options.interval)
+        self._run(self.feed)
+
+    @work(exclusive=True, group="istiod-feed", exit_on_error=False)
+    async def _run(self, feed: IstiodFeed) -> None:
+        async for update in feed.updates():
+            self.urls = dict(feed.urls)
+            self.post_message(IstiodUpdated(update))
+
+    @on(IstiodUpdated)
+    def _on_update(self, message: IstiodUpdated) -> None:
+        u = message.update
+        if u.error:
+            self._state(u.error + (f" (retrying, {u.failures})" if u.failures > 1 else ""), error=True)
+            return
+        self.last = u
+        problems = [r.error or r.syncz_error for r in u.replicas if r.error or r.syncz_error]
+        line = f"istiod: {len(u.replicas)} replica(s) in {self.options.istio_namespace}, every "
+        line += f"{self.options.interval:g}s, {u.fetch_ms:.0f} ms"
+        self._state(line + ("  |  " + "; ".join(problems) if problems else ""), error=bool(problems))
+        if u.total is not None:
+            self.query_one("#istiod-summary", Static).update(summary_text(u.total, u.replicas))
+        self.query_one("#spark-pushes", Sparkline).data = trend(u.trends.pushes_per_s)
+        self.query_one("#spark-convergence", Sparkline).data = trend(u.trends.convergence_p99)
+        self.query_one("#spark-rejects", Sparkline).data = trend(u.trends.rejects_per_s)
+        last = u.trends.pushes_per_s[-1] if u.trends.pushes_per_s else 0.0
+        self.query_one("#spark-pushes-label", Label).update(f"pushes/s  now {last:.3g}")
+        self.proxies.show(u.proxies)
+        self.metrics.show(u.metrics)
+        self._detail()
+
+    def _state(self, text: str, error: bool = False) -> None:
+        state = self.query_one("#istiod-state", Static)
+        state.update(Text(text))
+        state.set_class(error, "error")
+
+    @on(SyncTable.Highlighted)
+    def _detail(self) -> None:
+        row = self.proxies.by_key.get(self.proxies.current or "")
+        text = Text()
+        if row is not None:
+            text.append(f"{row.proxy}  istiod {row.istiod or '-'}  {row.proxy_type or ''}")
+            for col, nack in row.nacks:
+                text.append(f"\n{col} NACK: {nack}", "bold red")
+        self.query_one("#istiod-proxy-detail", Static).update(text)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#istiod-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.metrics.filter = StatFilter(event.value)
+        self.metrics.show()
+
+    @on(Input.Submitted, "#istiod-filter")
+    def _filter_done(self) -> None:
+        self.metrics.focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one(TabbedContent).active = "istiod-tab-metrics"
+        self.query_one("#istiod-filter", Input).focus()
+
+    def action_cycle_sort(self) -> None:
+        m = self.metrics
+        m.sort = SORTS[(SORTS.index(m.sort) + 1) % len(SORTS)]
+        m.show()
+
+    def action_refresh_now(self) -> None:
+        if self.feed is not None:
+            self.feed.poll_now()
+
+    def action_show_pod(self) -> None:
+        row = self.proxies.by_key.get(self.proxies.current or "")
+        if row is not None and self.query_one(TabbedContent).active == "istiod-tab-proxies":
+            self.post_message(ShowPod(row.namespace, row.pod, tab="tab-stats"))
+
+    def action_diff(self) -> None:
+        row = self.proxies.by_key.get(self.proxies.current or "")
+        if row is None or self.access is None:
+            return
+        url = self.urls.get(row.istiod) or next(iter(self.urls.values()), None)
+        if url is None:
+            self.notify("no istiod replica to ask", severity="warning")
+            return
+        self._diff(url, row.proxy, row.namespace, row.pod)
+
+    @work(exclusive=True, group="istiod-diff", exit_on_error=False)
+    async def _diff(self, url: str, proxy_id: str, namespace: str, pod: str) -> None:
+        from meshtui.istiod.compare import compare_proxy
+        from meshtui.kube.endpoint import ForwardedAdmin
+
+        assert self.access is not None
+        self.notify(f"comparing {proxy_id}: istiod's config against its Envoy's ...", timeout=3)
+        envoy: Any = ForwardedAdmin(self.access.manager, namespace, pod)
+        try:
+            diffs = await compare_proxy(url, proxy_id, envoy)
+        except IstiodError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.app.push_screen(ConfigDiffScreen(proxy_id, diffs))
