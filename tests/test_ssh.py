@@ -138,6 +138,13 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
         await until(lambda: not app.status.problem, 5, "the status line clear again")
         assert app.stats.endpoint_label == f"{name}:15000"
         assert "Traceback" not in str(app.screen)
+        # the mesh-wide places get the same routed target: the demo istiod through the tunnel
+        await pilot.press("2")
+        istiod = app.place_widget("istiod")
+        await until(
+            lambda: istiod.last is not None and istiod.last.total is not None, 15, "istiod via the tunnel"
+        )
+        assert not istiod.last.error and istiod.last.proxies  # read, not an error line
         await app.action_quit()
     assert app.tunnel.status.state == SshState.CLOSED
 
