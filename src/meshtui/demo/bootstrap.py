@@ -131,6 +131,16 @@ def _hcm(stat_prefix: str, route_config: dict[str, Any], spec: ProxySpec) -> dic
             }
         ],
     }
+    if spec.kind == "router":
+        # as Istio's gateways: the client address decides "internal" (x-envoy-force-trace is
+        # honoured only then), and loopback and RFC 1918 ranges are internal
+        hcm["use_remote_address"] = True
+        hcm["internal_address_config"] = {
+            "cidr_ranges": [
+                {"address_prefix": a, "prefix_len": n}
+                for a, n in (("127.0.0.0", 8), ("10.0.0.0", 8), ("172.16.0.0", 12), ("192.168.0.0", 16))
+            ]
+        }
     if spec.zipkin_port:
         hcm["tracing"] = {"random_sampling": {"value": spec.sampling}, "provider": _zipkin(spec)}
     return hcm
@@ -140,6 +150,8 @@ def _listener(name: str, stat_prefix: str, route_config: dict[str, Any], spec: P
     return {
         "name": name,
         "address": _address(0),
+        # as Istio sets it: Envoy's tracer makes outbound spans CLIENT and inbound ones SERVER
+        "traffic_direction": "INBOUND" if name == "virtualInbound" else "OUTBOUND",
         "filter_chains": [
             {
                 "filters": [

@@ -19,10 +19,11 @@ async def _read(args: Any, read: Callable[[MonitoringClient], Awaitable[str]]) -
     tunnel = None
     if getattr(args, "ssh", None):  # the cluster behind an SSH host, as the other commands reach it
         from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
 
         tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
         try:
-            target = await ssh.open_target(tunnel, args.kubeconfig, args.context)
+            target = await open_target(tunnel, args.kubeconfig, args.context)
         except BaseException:
             await tunnel.close()
             raise

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from meshtui.jaeger.fields import arr, integer, load_json, obj, text
+from meshtui.jaeger.fields import _at, arr, integer, load_json, obj, text
 from meshtui.jaeger.model import (
     CHILD_OF,
     FOLLOWS_FROM,
@@ -59,30 +59,31 @@ def parse_names(body: str | bytes, what: str = "a Jaeger /api/services answer") 
     return names
 
 
-def _kvs(value: Any, where: str) -> tuple[KeyValue, ...]:
+def _kvs(value: Any, where: str, key: str | None = None) -> tuple[KeyValue, ...]:
     out = []
-    for i, kv in enumerate(arr(value, where)):
-        kv = obj(kv, f"{where}[{i}]")
-        out.append(
-            KeyValue(
-                text(kv.get("key"), f"{where}[{i}].key"),
-                text(kv.get("type"), f"{where}[{i}].type", default="string"),
-                kv.get("value"),
-            )
-        )
+    for i, kv in enumerate(arr(value, where, key)):
+        k, t = (kv.get("key"), kv.get("type", "string")) if type(kv) is dict else (None, None)
+        if type(k) is not str or type(t) is not str:  # the slow path only finds the culprit
+            at = _at(_at(where, key), i)
+            kv = obj(kv, at)
+            text(kv.get("key"), at, "key")
+            text(kv.get("type"), at, "type", default="string")
+            t = "string"
+        out.append(KeyValue(k, t, kv.get("value")))  # type: ignore[arg-type]
     return tuple(out)
 
 
-def _process(value: Any, where: str) -> tuple[str, tuple[KeyValue, ...]]:
+def _process(value: Any, where: str, key: str | None = None) -> tuple[str, tuple[KeyValue, ...]]:
+    where = _at(where, key)
     p = obj(value, where)
-    return text(p.get("serviceName"), f"{where}.serviceName"), _kvs(p.get("tags"), f"{where}.tags")
+    return text(p.get("serviceName"), where, "serviceName"), _kvs(p.get("tags"), where, "tags")
 
 
 def _span(s: Any, where: str, processes: dict[str, tuple[str, tuple[KeyValue, ...]]]) -> TraceSpan:
     s = obj(s, where)
-    trace_id = text(s.get("traceID"), f"{where}.traceID")
+    trace_id = text(s.get("traceID"), where, "traceID")
     refs = []
-    for i, r in enumerate(arr(s.get("references"), f"{where}.references")):
+    for i, r in enumerate(arr(s.get("references"), where, "references")):
         r = obj(r, f"{where}.references[{i}]")
         ref_type = text(r.get("refType"), f"{where}.references[{i}].refType")
         if ref_type not in (CHILD_OF, FOLLOWS_FROM):
@@ -99,14 +100,14 @@ def _span(s: Any, where: str, processes: dict[str, tuple[str, tuple[KeyValue, ..
     if isinstance(parent, str) and parent.strip("0") and not refs:
         refs.append(SpanReference(CHILD_OF, trace_id, parent))
     if "process" in s and s["process"] is not None:
-        service, ptags = _process(s["process"], f"{where}.process")
+        service, ptags = _process(s["process"], where, "process")
     else:
-        pid = text(s.get("processID"), f"{where}.processID")
+        pid = text(s.get("processID"), where, "processID")
         if pid not in processes:
             raise JaegerFormatError(f"{where}: processID {pid[:40]!r} is not in the trace's processes")
         service, ptags = processes[pid]
     logs = []
-    for i, log in enumerate(arr(s.get("logs"), f"{where}.logs")):
+    for i, log in enumerate(arr(s.get("logs"), where, "logs")):
         log = obj(log, f"{where}.logs[{i}]")
         logs.append(
             SpanLog(
@@ -116,16 +117,16 @@ def _span(s: Any, where: str, processes: dict[str, tuple[str, tuple[KeyValue, ..
         )
     return TraceSpan(
         trace_id=trace_id,
-        span_id=text(s.get("spanID"), f"{where}.spanID"),
-        operation=text(s.get("operationName"), f"{where}.operationName", default=""),
+        span_id=text(s.get("spanID"), where, "spanID"),
+        operation=text(s.get("operationName"), where, "operationName", default=""),
         service=service,
-        start_us=integer(s.get("startTime"), f"{where}.startTime"),
-        duration_us=integer(s.get("duration"), f"{where}.duration", default=0),
+        start_us=integer(s.get("startTime"), where, "startTime"),
+        duration_us=integer(s.get("duration"), where, "duration", default=0),
         references=tuple(refs),
-        tags=_kvs(s.get("tags"), f"{where}.tags"),
+        tags=_kvs(s.get("tags"), where, "tags"),
         process_tags=ptags,
         logs=tuple(logs),
-        warnings=tuple(text(w, f"{where}.warnings") for w in arr(s.get("warnings"), f"{where}.warnings")),
+        warnings=tuple(text(w, where, "warnings") for w in arr(s.get("warnings"), where, "warnings")),
     )
 
 
@@ -133,12 +134,12 @@ def parse_trace_object(t: Any, where: str = "trace") -> Trace:
     t = obj(t, where)
     processes = {
         text(pid, f"{where}.processes key"): _process(p, f"{where}.processes.{pid}")
-        for pid, p in obj(t.get("processes") or {}, f"{where}.processes").items()
+        for pid, p in obj(t.get("processes") or {}, where, "processes").items()
     }
-    items = arr(t.get("spans"), f"{where}.spans")
+    items = arr(t.get("spans"), where, "spans")
     spans = tuple(_span(s, f"{where}.spans[{i}]", processes) for i, s in enumerate(items))
-    trace_id = text(t.get("traceID"), f"{where}.traceID", default=spans[0].trace_id if spans else "")
-    warnings = tuple(text(w, f"{where}.warnings") for w in arr(t.get("warnings"), f"{where}.warnings"))
+    trace_id = text(t.get("traceID"), where, "traceID", default=spans[0].trace_id if spans else "")
+    warnings = tuple(text(w, where, "warnings") for w in arr(t.get("warnings"), where, "warnings"))
     return Trace(trace_id, spans, warnings)
 
 

@@ -9,10 +9,12 @@ under `/`; Jaeger up to 2.20 has the classic `/api/...` JSON API, newer ones onl
 
 from __future__ import annotations
 
+import asyncio
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -21,6 +23,8 @@ from meshtui.jaeger.model import JaegerFormatError, Trace, norm_id
 from meshtui.jaeger.query import TraceQuery
 
 CLASSIC, V3 = "classic", "v3"
+BIG_BODY = 256 * 1024
+T = TypeVar("T")
 JAEGER_SELF = ("jaeger", "jaeger-query", "jaeger-all-in-one")  # Jaeger traces itself: not a mesh service
 
 
@@ -54,6 +58,13 @@ def matches_tags(trace: Trace, tags: tuple[tuple[str, str], ...]) -> bool:
         if all(have.get(k) == v for k, v in tags):
             return True
     return False
+
+
+async def _parse(parse: Callable[[bytes], T], body: bytes) -> T:
+    """Big answers (thousands of spans) are parsed in a thread, so the UI keeps answering keys."""
+    if len(body) > BIG_BODY:
+        return await asyncio.to_thread(parse, body)
+    return parse(body)
 
 
 class JaegerClient:
@@ -133,13 +144,13 @@ class JaegerClient:
         if api.api == CLASSIC:
             r = await self._get(api.base_url + "/api/traces", query.classic_params(now))
             self._check(r, "the trace search")
-            traces, _errors = classic.parse_traces(r.content)
+            traces, _errors = await _parse(classic.parse_traces, r.content)
         else:
             r = await self._get(api.base_url + "/api/v3/traces", query.v3_params(now))
             if r.status_code == 404 and otlp.is_not_found(r.content):
                 return []
             self._check(r, "the trace search")
-            traces = otlp.parse_traces_data(r.content)
+            traces = await _parse(otlp.parse_traces_data, r.content)
             # Jaeger before 2.19 ignores query.attributes: filter here so both agree
             traces = [t for t in traces if matches_tags(t, query.tags)]
         return traces[: query.limit]
@@ -154,11 +165,11 @@ class JaegerClient:
             return None
         self._check(r, f"trace {tid}")
         if api.api == CLASSIC:
-            traces, errors = classic.parse_traces(r.content)
+            traces, errors = await _parse(classic.parse_traces, r.content)
             if not traces and errors:
                 return None
         else:
-            traces = otlp.parse_traces_data(r.content)
+            traces = await _parse(otlp.parse_traces_data, r.content)
         want = norm_id(tid)
         return next((t for t in traces if norm_id(t.trace_id) == want), traces[0] if traces else None)
 

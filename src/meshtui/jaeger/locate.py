@@ -83,3 +83,46 @@ async def forward_jaeger(manager: Any, found: JaegerTarget) -> Any:
         await manager.release(fwd)
         raise JaegerError(f"port-forward to {found.pod}:{found.port} failed: {reason}")
     return fwd
+
+
+@dataclass(frozen=True)
+class JaegerLink:
+    """A connected Jaeger: the client, where it is, which API it speaks, and the forward
+    to release when done (None for --jaeger-url)."""
+
+    client: Any
+    where: str
+    api: str
+    forward: Any = None
+
+
+async def open_jaeger(access: Any, jaeger_url: str | None, jaeger_service: str | None) -> JaegerLink:
+    from meshtui.jaeger.client import JaegerClient
+
+    if jaeger_url:
+        client = JaegerClient(jaeger_url)
+        try:
+            api = await client.detect()
+        except BaseException:
+            await client.aclose()
+            raise
+        return JaegerLink(client, jaeger_url, api.describe())
+    if access is None:
+        raise JaegerError("traces need a Kubernetes cluster (started with --admin) or --jaeger-url URL")
+    ns, name = parse_service(jaeger_service) if jaeger_service else DEFAULT_SERVICE
+    found = await find_jaeger(access.target, ns, name)
+    fwd = await forward_jaeger(access.manager, found)
+    client = JaegerClient(fwd.url)
+    try:
+        api = await client.detect()
+    except BaseException:
+        await client.aclose()
+        await access.manager.release(fwd)
+        raise
+    return JaegerLink(client, found.describe(), api.describe(), fwd)
+
+
+async def close_jaeger(link: JaegerLink, access: Any) -> None:
+    await link.client.aclose()
+    if link.forward is not None and access is not None:
+        await access.manager.release(link.forward)

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.options import Options
 from meshtui.ui.widgets.istiod import IstiodPane
+from meshtui.ui.widgets.traces import TracesPane
 
 PROXIES = "proxies"
 
@@ -41,6 +42,7 @@ PLACES: tuple[Place, ...] = (
     Place(
         "istiod", "Control plane", ("istiod", "cp", "pilot", "syncz"), lambda o: IstiodPane(o, id="istiod")
     ),
+    Place("traces", "Traces", ("traces", "jaeger", "tr", "trace"), lambda o: TracesPane(o, id="traces")),
 )
 
 

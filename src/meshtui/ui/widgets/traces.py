@@ -1,0 +1,467 @@
+"""The Traces place: find Jaeger, search traces, open one as a waterfall, force-trace.
+
+The pane owns its workers (connect, search loop, lookup/force-trace); they call the
+backend in meshtui.jaeger and post immutable results back as Messages. Only while the
+place is on screen does the search auto-refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
+
+from meshtui.jaeger.client import JaegerError
+from meshtui.jaeger.force import missing_hops
+from meshtui.jaeger.locate import JaegerLink
+from meshtui.jaeger.model import JaegerFormatError, Trace
+from meshtui.jaeger.query import QueryError, TraceQuery
+from meshtui.jaeger.text import fmt_start, fmt_us
+from meshtui.jaeger.tree import TraceSummary, TraceTree, build_tree, summarize
+from meshtui.ui.options import Options
+from meshtui.ui.widgets.rows_view import RowsView
+from meshtui.ui.widgets.span_detail import SpanDetail
+from meshtui.ui.widgets.traces_form import LookupForm, SearchForm
+from meshtui.ui.widgets.waterfall import Waterfall
+
+AUTO_REFRESH_S = 5.0
+DETAIL_DELAY_S = 0.06
+BACKEND_ERRORS = (JaegerError, JaegerFormatError, QueryError)
+_HEX_ID = re.compile(r"^[0-9a-fA-F]{16}([0-9a-fA-F]{16})?$")
+
+
+@dataclass(frozen=True)
+class Found:
+    summary: TraceSummary
+    trace: Trace
+
+
+class JaegerReady(Message):
+    def __init__(self, link: JaegerLink | None, error: str = "", services: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.link, self.error, self.services = link, error, services
+
+
+class TracesFound(Message):
+    def __init__(self, found: tuple[Found, ...], error: str = "", at: float = 0.0) -> None:
+        super().__init__()
+        self.found, self.error, self.at = found, error, at
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TracesFound)
+
+
+class TraceOpened(Message):
+    def __init__(self, tree: TraceTree, summary: TraceSummary, note: str = "") -> None:
+        super().__init__()
+        self.trace_tree, self.summary, self.note = tree, summary, note
+
+
+class Progress(Message):
+    """A one-line state for the pane (countdowns, errors); never a traceback."""
+
+    def __init__(self, text: str, error: bool = False) -> None:
+        super().__init__()
+        self.text, self.error = text, error
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Progress)
+
+
+def opened(trace: Trace, note: str = "") -> TraceOpened:
+    return TraceOpened(build_tree(trace), summarize(trace), note)
+
+
+class TracesPane(Widget):
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", tooltip="Edit the search (service, tags, durations)"),
+        Binding("o", "focus_lookup", "Open id", tooltip="Open a trace by id or x-request-id"),
+        Binding("f", "force", "Force-trace", tooltip="Send one request with x-envoy-force-trace and open it"),
+        Binding("s", "sort", "Sort", tooltip="Sort results by start time or by duration"),
+        Binding("a", "auto", "Auto-refresh", tooltip="Repeat the search every 5 s while shown"),
+        Binding("escape", "back", "Results", tooltip="Back from the waterfall to the results"),
+    ]
+
+    def __init__(self, options: Options, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.options = options
+        self.access: Any = None
+        self.link: JaegerLink | None = None
+        self.shown = False
+        self.auto_search = False
+        self.sort_by = "start"
+        self.found: dict[str, Found] = {}
+        self.trace_tree: TraceTree | None = None
+        self.summary: TraceSummary | None = None
+        self._connected = False
+        self._opening = False  # the connect worker is at work
+        self.forced: Any = None  # the last force-traced request (ForcedRequest)
+        self._detail_timer: Timer | None = None
+        self._query: TraceQuery | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Jaeger: not connected yet", id="traces-jaeger")
+        yield SearchForm(id="traces-search")
+        yield LookupForm(id="traces-lookup")
+        yield Static("", id="traces-state")
+        with ContentSwitcher(initial="traces-results", id="traces-body"):
+            yield DataTable(id="traces-results", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="traces-trace"):
+                yield Static("", id="traces-title")
+                yield Waterfall(id="traces-waterfall")
+                yield SpanDetail(id="traces-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#traces-results", DataTable)
+        for label, key in (
+            ("Trace", "trace"),
+            ("Start", "start"),
+            ("Duration", "duration"),
+            ("Spans", "spans"),
+            ("Errors", "errors"),
+            ("Root", "root"),
+            ("Services", "services"),
+        ):
+            table.add_column(label, key=key)
+
+    # -- the place interface -----------------------------------------------------------
+
+    def connect(self, access: Any) -> None:
+        self.access = access
+        self._connected = True
+        if access is None and not self.options.jaeger_url:
+            self._jaeger_line(
+                "needs a Kubernetes cluster: started with --admin (or give --jaeger-url URL)", True
+            )
+            return
+        if self.shown and self.link is None and not self._opening:
+            self._open_jaeger()
+
+    def set_active(self, active: bool) -> None:
+        self.shown = active
+        can = self.options.jaeger_url or (self._connected and self.access is not None)
+        if active and self.link is None and can and not self._opening:
+            self._open_jaeger()
+        if not active:
+            self.workers.cancel_group(self, "jaeger-search")
+        elif self.auto_search and self._query is not None:
+            self._search(self._query)
+
+    def on_place_opened(
+        self,
+        service: str | None = None,
+        tags: tuple[tuple[str, str], ...] = (),
+        trace_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """From another pane: search a service (and tags, e.g. upstream_cluster), or open one trace."""
+        # keys work at once (k9s style): focus the list or the waterfall, not an input
+        body = self.query_one("#traces-body", ContentSwitcher)
+        target = self.query_one(Waterfall) if body.current == "traces-trace" else self.query_one(DataTable)
+        self.call_after_refresh(target.focus)  # after the app's own focus of the place
+        form = self.query_one(SearchForm)
+        if service is not None:
+            form.fill(service, tags)
+            self.action_search()
+        elif trace_id or request_id:
+            self._lookup(str(trace_id or request_id))
+
+    # -- workers -----------------------------------------------------------------------
+
+    @work(exclusive=True, group="jaeger-connect", exit_on_error=False)
+    async def _open_jaeger(self) -> None:
+        from meshtui.jaeger.locate import open_jaeger
+
+        self._opening = True
+        self.post_message(Progress("finding Jaeger ..."))
+        try:
+            link = await open_jaeger(self.access, self.options.jaeger_url, self.options.jaeger_service)
+        except BACKEND_ERRORS as exc:
+            self.post_message(JaegerReady(None, str(exc)))
+            return
+        finally:
+            self._opening = False
+        try:
+            services = tuple(await link.client.services())
+        except BACKEND_ERRORS:
+            services = ()
+        self.post_message(JaegerReady(link, services=services))
+
+    async def _client(self) -> Any:
+        for _ in range(100):  # the connect worker may still be at work
+            if self.link is not None:
+                return self.link.client
+            await asyncio.sleep(0.1)
+        raise JaegerError("Jaeger is not connected (see the line at the top)")
+
+    @work(exclusive=True, group="jaeger-search", exit_on_error=False)
+    async def _search(self, query: TraceQuery) -> None:
+        while True:
+            try:
+                client = await self._client()
+                traces = await client.find_traces(query)
+                found = tuple(Found(summarize(t), t) for t in traces)
+                self.post_message(TracesFound(found, at=time.time()))
+            except BACKEND_ERRORS as exc:
+                self.post_message(TracesFound((), error=str(exc), at=time.time()))
+            if not (self.auto_search and self.shown):
+                return
+            await asyncio.sleep(AUTO_REFRESH_S)
+
+    @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
+    async def _lookup(self, text: str) -> None:
+        text = text.strip()
+        try:
+            client = await self._client()
+            if _HEX_ID.match(text):
+                self.post_message(Progress(f"reading trace {text} ..."))
+                trace = await client.get_trace(text)
+                what = f"trace {text}"
+            else:
+                self.post_message(Progress(f"searching every service for x-request-id {text} ..."))
+                trace = await client.find_by_request_id(text)
+                what = f"a trace with x-request-id {text}"
+        except BACKEND_ERRORS as exc:
+            self.post_message(Progress(str(exc), error=True))
+            return
+        if trace is None:
+            self.post_message(Progress(f"Jaeger has no {what}", error=True))
+            return
+        self.post_message(await asyncio.to_thread(opened, trace))
+
+    @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
+    async def _force(self, target: str, host: str) -> None:
+        from meshtui.jaeger.force import gateway_url, send_forced, wait_for_trace, why_missing
+
+        forward = None
+        try:
+            client = await self._client()
+            if target.startswith(("http://", "https://")):
+                url = target
+            else:
+                if self.access is None:
+                    raise JaegerError(
+                        "force-trace through the gateway needs the cluster: give an http:// URL"
+                    )
+                url, forward = await gateway_url(self.access, target)
+            self.post_message(Progress(f"sending GET {target} Host: {host} with x-envoy-force-trace ..."))
+            sent = await send_forced(url, host)
+        except BACKEND_ERRORS as exc:
+            self.post_message(Progress(str(exc), error=True))
+            return
+        finally:
+            if forward is not None:
+                await self.access.manager.release(forward)
+        rid, trace = sent.request_id, None
+        self.forced = sent
+        try:
+            async for step in wait_for_trace(client, rid):
+                trace = step.trace
+                state = f"{len(trace.spans)} spans so far" if trace else "not in Jaeger yet"
+                self.post_message(
+                    Progress(f"{sent.status} x-request-id {rid}: {state}, {step.left:.0f}s left")
+                )
+        except BACKEND_ERRORS as exc:
+            self.post_message(Progress(str(exc), error=True))
+            return
+        if trace is None:
+            self.post_message(
+                Progress(
+                    f"x-request-id {rid} never reached Jaeger in 30 s: check the sidecars' tracing health "
+                    "(Config tab: tracer, collector endpoint, zipkin cluster)",
+                    error=True,
+                )
+            )
+            return
+        notes = []
+        for hop in missing_hops(trace):
+            why = await why_missing(self.access, hop) if self.access is not None else None
+            notes.append(
+                f"no spans from {hop.service} ({hop.caller} called {hop.cluster})"
+                + (f": {why}" if why else "")
+            )
+        note = f"forced x-request-id {rid}" + ("; " + "; ".join(notes) if notes else "")
+        self.post_message(await asyncio.to_thread(opened, trace, note))
+
+    # -- messages ----------------------------------------------------------------------
+
+    @on(JaegerReady)
+    def _ready(self, message: JaegerReady) -> None:
+        if message.link is None:
+            self._jaeger_line(message.error, True)
+            self._state("")
+            return
+        self.link = message.link
+        self._jaeger_line(f"Jaeger {message.link.where} · {message.link.api}", False)
+        self.query_one(SearchForm).set_services(list(message.services))
+        mesh = [s for s in message.services if not s.startswith("jaeger")]
+        self._state(f"{len(mesh)} services in Jaeger: {', '.join(mesh[:6])}" if mesh else "no services yet")
+
+    @on(TracesFound)
+    def _found(self, message: TracesFound) -> None:
+        if message.error:
+            self._state(message.error, error=True)
+            return
+        self.found = {f.summary.trace_id: f for f in message.found}
+        self._fill_results()
+        errors = sum(1 for f in message.found if f.summary.error_count)
+        auto = " · auto-refresh on" if self.auto_search else ""
+        self._state(
+            f"{len(message.found)} traces ({errors} with errors) at {time.strftime('%H:%M:%S')}"
+            f" · sorted by {self.sort_by}{auto}"
+        )
+
+    @on(TraceOpened)
+    def _opened(self, message: TraceOpened) -> None:
+        self.trace_tree, self.summary = message.trace_tree, message.summary
+        s = message.summary
+        title = Text()
+        title.append(f"trace {s.trace_id}  ", style="bold")
+        duration = fmt_us(message.trace_tree.duration_us)
+        title.append(f"{fmt_start(s.start_us)}  {duration}  {s.span_count} spans  ")
+        if s.error_count:
+            title.append(f"{s.error_count} errors", style="bold red")
+        self.query_one("#traces-title", Static).update(title)
+        self._state(message.note, error="no spans from" in message.note)
+        self.query_one("#traces-body", ContentSwitcher).current = "traces-trace"
+        waterfall = self.query_one(Waterfall)
+        waterfall.show(message.trace_tree)
+        waterfall.focus()
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        self._state(message.text, message.error)
+
+    @on(RowsView.Highlighted, "#traces-waterfall")
+    def _span_highlighted(self, message: RowsView.Highlighted) -> None:
+        # the detail follows once the cursor rests: its re-layout stays out of each key
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY_S, self._show_detail)
+
+    def _show_detail(self) -> None:
+        self._detail_timer = None
+        waterfall = self.query_one(Waterfall)
+        self.query_one(SpanDetail).show(waterfall.trace_tree, waterfall.node)
+
+    @on(DataTable.RowSelected, "#traces-results")
+    def _result_selected(self, message: DataTable.RowSelected) -> None:
+        found = self.found.get(str(message.row_key.value))
+        if found is not None:
+            self._open(found.trace)
+
+    @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
+    async def _open(self, trace: Trace, note: str = "") -> None:
+        # the span tree of a big trace is built in a thread: keys stay answered meanwhile
+        self.post_message(await asyncio.to_thread(opened, trace, note))
+
+    @on(Input.Submitted)
+    def _submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        if message.input.id == "tr-lookup":
+            if message.value.strip():
+                self._lookup(message.value)
+        elif message.input.id in ("tr-url", "tr-host"):
+            self.action_force()
+        else:
+            self.action_search()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        try:
+            query = self.query_one(SearchForm).trace_query()
+        except QueryError as exc:
+            self._state(str(exc), error=True)
+            return
+        self._query = query
+        self._state(f"searching {query.service} over the last {query.lookback} ...")
+        self.query_one("#traces-body", ContentSwitcher).current = "traces-results"
+        self._search(query)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#tr-service", Input).focus()
+
+    def action_focus_lookup(self) -> None:
+        self.query_one("#tr-lookup", Input).focus()
+
+    def action_force(self) -> None:
+        target = self.query_one("#tr-url", Input).value.strip() or "/"
+        host = self.query_one("#tr-host", Input).value.strip()
+        self._force(target, host)
+
+    def action_sort(self) -> None:
+        self.sort_by = "duration" if self.sort_by == "start" else "start"
+        self._fill_results()
+        self._state(f"sorted by {self.sort_by}")
+
+    def action_auto(self) -> None:
+        self.auto_search = not self.auto_search
+        self._state(f"auto-refresh {'on: every 5 s while shown' if self.auto_search else 'off'}")
+        if self.auto_search and self._query is not None:
+            self._search(self._query)
+
+    def action_back(self) -> None:
+        self.query_one("#traces-body", ContentSwitcher).current = "traces-results"
+        self.query_one("#traces-results", DataTable).focus()
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _fill_results(self) -> None:
+        """Keyed rows: new traces added, gone ones removed, kept ones updated in place."""
+        table = self.query_one("#traces-results", DataTable)
+        shown = {str(k.value) for k in table.rows}
+        for gone in shown - self.found.keys():
+            table.remove_row(gone)
+        for tid, f in self.found.items():
+            s = f.summary
+            errors = Text(str(s.error_count), style="bold red") if s.error_count else Text("0")
+            cells = (
+                tid,
+                fmt_start(s.start_us),
+                fmt_us(s.duration_us),
+                str(s.span_count),
+                errors,
+                f"{s.root_service}: {s.root_operation}",
+                " ".join(f"{name}({n})" for name, n in s.services),
+            )
+            if tid in shown:
+                for key, value in zip(
+                    ("start", "duration", "spans", "errors", "root", "services"), cells[1:], strict=True
+                ):
+                    table.update_cell(tid, key, value)
+            else:
+                table.add_row(*cells, key=tid)
+        if self.sort_by == "duration":
+            table.sort("trace", key=lambda tid: -self.found[tid].summary.duration_us)
+        else:
+            table.sort("trace", key=lambda tid: -self.found[tid].summary.start_us)
+
+    def _state(self, text: str, error: bool = False) -> None:
+        line = self.query_one("#traces-state", Static)
+        line.update(text)
+        line.set_class(error, "error")
+
+    def _jaeger_line(self, text: str, error: bool) -> None:
+        line = self.query_one("#traces-jaeger", Static)
+        line.update(text)
+        line.set_class(error, "error")
+
+    async def on_unmount(self) -> None:
+        if self.link is not None:
+            from meshtui.jaeger.locate import close_jaeger
+
+            link, self.link = self.link, None
+            await close_jaeger(link, self.access)

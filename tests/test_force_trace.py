@@ -1,0 +1,77 @@
+"""Force-trace in the Traces place against the demo mesh of real Envoys: the request's
+trace is found by its x-request-id and shown; with --broken-tracing catalog the trace
+lacks catalog's spans and the pane says why (the sidecar's tracing health)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.widgets import Static
+
+from conftest import until
+from meshtui.demo.run import MeshProcess, start_mesh
+from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.widgets.traces import TracesPane
+from meshtui.ui.widgets.waterfall import Waterfall
+
+GATEWAY, WEBAPP, CATALOG = (
+    "istio-ingressgateway.istio-system",
+    "webapp.istioinaction",
+    "catalog.istioinaction",
+)
+
+
+@pytest.fixture(scope="module")
+def healthy_mesh() -> Iterator[MeshProcess]:
+    """A second demo mesh whose every sidecar reports its spans (sampling stays at 10%)."""
+    with start_mesh(rate=2.0) as m:
+        yield m
+
+
+async def force_trace(mesh: MeshProcess) -> tuple[TracesPane, str]:
+    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=5))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("colon", *"traces", "enter")
+        await until(lambda: app.place == "traces", 5, "the traces place")
+        jaeger = app.query_one("#traces-jaeger", Static)
+        await until(
+            lambda: "classic /api under /jaeger" in str(jaeger.render()), 20, "Jaeger through a forward"
+        )
+        assert "istio-system/tracing -> pod jaeger-" in str(jaeger.render())
+        pane = app.query_one(TracesPane)
+        await pilot.press(
+            "f"
+        )  # defaults: /api/catalog through the ingress gateway, Host webapp.istioinaction.io
+        state = app.query_one("#traces-state", Static)
+        try:
+            await until(lambda: "s left" in str(state.render()), 20, "the countdown")
+            await until(lambda: pane.summary is not None, 45, "the forced trace")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the pane says: {state.render()}") from None
+        assert app.focused is app.query_one(Waterfall)
+        return pane, str(state.render())
+
+
+async def test_force_trace_shows_gateway_webapp_catalog(healthy_mesh):
+    pane, state = await force_trace(healthy_mesh)
+    rid = pane.forced.request_id
+    assert pane.forced.status in (200, 500, 502)
+    spans = [n.span for n in pane.trace_tree.nodes]
+    assert len(spans) >= 3
+    assert {GATEWAY, WEBAPP, CATALOG} <= {s.service for s in spans}
+    assert all(s.tag("guid:x-request-id") == rid for s in spans)
+    assert f"forced x-request-id {rid}" in state and "no spans from" not in state
+    # gateway -> webapp -> catalog, each hop below the one that called it
+    depth = {s.service: n.depth for n, s in zip(pane.trace_tree.nodes, spans, strict=True)}
+    assert depth[GATEWAY] < depth[WEBAPP] < depth[CATALOG]
+
+
+async def test_force_trace_with_broken_catalog_tracing_says_why(mesh):
+    pane, state = await force_trace(mesh)  # the session mesh runs --broken-tracing catalog
+    rid = pane.forced.request_id
+    spans = [n.span for n in pane.trace_tree.nodes]
+    assert {GATEWAY, WEBAPP} <= {s.service for s in spans} and CATALOG not in {s.service for s in spans}
+    assert all(s.tag("guid:x-request-id") == rid for s in spans)
+    assert f"no spans from {CATALOG}" in state
+    assert "/zipkin/api/v1/spans" in state  # why: the tracing health of catalog's sidecar

@@ -1,0 +1,120 @@
+"""The Traces place with Textual's Pilot: search, results, waterfall keys, span detail,
+lookups; against the demo's Jaeger query service (classic API under /jaeger)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from textual.widgets import DataTable, Input, Static
+
+from conftest import loopback_http, until
+from meshtui.demo.tracestore import TraceStore
+from meshtui.demo.tracestore_api import QueryApi
+from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.widgets.span_detail import SpanDetail
+from meshtui.ui.widgets.traces import TracesPane
+from meshtui.ui.widgets.waterfall import Waterfall
+from test_jaeger_client import TRACE, envoy_spans
+from test_snapshots import _FixedAdmin, fixed_app
+
+
+@pytest.fixture
+async def jaeger_url() -> AsyncIterator[str]:
+    store = TraceStore()
+    store.add_zipkin(envoy_spans())
+    store.add_zipkin(envoy_spans("0" * 31 + "2", rid="rid-2", status="503"))
+    runner = web.AppRunner(QueryApi(store).app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
+
+
+def text_of(app: MeshtuiApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+async def test_search_open_navigate_and_look_up(jaeger_url):
+    with loopback_http(_FixedAdmin) as admin:
+        app = fixed_app(admin)
+        app.options.jaeger_url = jaeger_url
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.press("colon", *"traces", "enter")
+            await until(lambda: app.place == "traces", 3, "the traces place")
+            pane = app.query_one(TracesPane)
+            await until(
+                lambda: "classic /api under /jaeger" in text_of(app, "#traces-jaeger"), 5, "Jaeger found"
+            )
+            # a search with a bad lookback says why in one line and keeps working
+            app.query_one("#tr-lookback", Input).value = "soon"
+            app.query_one("#tr-service", Input).focus()
+            await pilot.press(*"webapp.istioinaction", "enter")
+            await until(lambda: "lookback" in text_of(app, "#traces-state"), 3, "the lookback error")
+            assert "error" in app.query_one("#traces-state").classes
+            app.query_one("#tr-lookback", Input).value = "15m"
+            app.query_one("#tr-service", Input).focus()
+            await pilot.press("enter")
+            table = app.query_one("#traces-results", DataTable)
+            await until(lambda: table.row_count == 2, 5, "two traces")
+            assert "2 traces (1 with errors)" in text_of(app, "#traces-state")
+            # keyed rows: the same search again keeps the rows (and the cursor)
+            table.focus()
+            await pilot.press("down")
+            await pilot.press("slash", "enter")
+            await until(lambda: "sorted by start" in text_of(app, "#traces-state"), 3, "search again")
+            assert table.row_count == 2 and table.cursor_row == 1
+            table.focus()
+            await pilot.press("home", "enter")
+            waterfall = app.query_one(Waterfall)
+            await until(lambda: len(waterfall.rows) == 4, 5, "the waterfall")
+            assert app.focused is waterfall
+            assert [waterfall.trace_tree.node(k).depth for k in waterfall.rows] == [0, 1, 2, 3]
+            detail = str(app.query_one("#span-detail-text", Static).render())
+            assert "istio-ingressgateway.istio-system" in detail and "guid:x-request-id" in detail
+            await pilot.press("end")
+            assert waterfall.node.span.service == "catalog.istioinaction"
+            await pilot.press("p")  # its parent: webapp's client span
+            assert waterfall.node.span.span_id == "c000000000000003"
+            await until(
+                lambda: (
+                    "child of b000000000000002" in str(pane.query_one("#span-detail-text", Static).render())
+                ),
+                3,
+                "detail",
+            )
+            await pilot.press("space")  # collapse: catalog's span is hidden
+            assert len(waterfall.rows) == 3
+            await pilot.press("left")  # already collapsed: go to the parent
+            assert waterfall.node.span.span_id == "b000000000000002"
+            await pilot.press("e")
+            assert len(waterfall.rows) == 4
+            await pilot.press("escape")
+            assert app.query_one("#traces-body").current == "traces-results"
+            # by x-request-id, then by trace id
+            app.query_one("#tr-lookup", Input).focus()
+            await pilot.press(*"rid-2", "enter")
+            await until(lambda: pane.summary is not None and pane.summary.trace_id.endswith("2"), 5, "rid-2")
+            assert pane.summary.error_count == 4 and "4 errors" in text_of(app, "#traces-title")
+            app.query_one("#tr-lookup", Input).value = ""
+            app.query_one("#tr-lookup", Input).focus()
+            await pilot.press(*TRACE, "enter")
+            await until(lambda: pane.summary.trace_id == TRACE, 5, "by trace id")
+            app.query_one("#tr-lookup", Input).value = "ffffffffffffffff"
+            app.query_one("#tr-lookup", Input).focus()
+            await pilot.press("enter")
+            await until(lambda: "Jaeger has no trace" in text_of(app, "#traces-state"), 5, "not found line")
+            assert isinstance(app.query_one(SpanDetail), SpanDetail)
+
+
+async def test_admin_mode_says_it_needs_a_cluster():
+    with loopback_http(_FixedAdmin) as admin:
+        app = MeshtuiApp(Options(admin=admin, interval=3600))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("colon", *"jaeger", "enter")
+            await until(lambda: app.place == "traces", 3, "traces")
+            await until(lambda: "needs a Kubernetes cluster" in text_of(app, "#traces-jaeger"), 3, "the line")
