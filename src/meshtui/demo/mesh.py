@@ -87,6 +87,7 @@ class DemoMesh:
         istiod.metrics.root_cert_expiry.set(self.ca.root_expiry)
         for svc in SERVICES:
             istiod.xds.services[svc.fqdn] = svc
+        istiod.xds.refresh_gauges()  # pilot_services is known before any push, as istiod's first push context
         await istiod.start()
         pods = self.pods = Pods(
             self.workdir, self.api, self.ca, zipkin, istiod.grpc_port, self.broken_tracing, self.sampling
