@@ -75,3 +75,42 @@ async def test_force_trace_with_broken_catalog_tracing_says_why(mesh):
     assert all(s.tag("guid:x-request-id") == rid for s in spans)
     assert f"no spans from {CATALOG}" in state
     assert "/zipkin/api/v1/spans" in state  # why: the tracing health of catalog's sidecar
+
+
+async def test_headless_traces_and_trace_through_the_port_forward(mesh, capsys):
+    """`meshtui traces --service` and `meshtui trace ID` find the tracing service, forward
+    16686 and read the real Envoys' spans (10% sampling of the load loop)."""
+    import asyncio
+    import json
+
+    from meshtui.cli import main
+
+    argv = ["traces", "--kubeconfig", mesh.kubeconfig, "--service", GATEWAY, "--lookback", "15m", "--json"]
+    found: list[dict] = []
+    for _ in range(40):
+        assert await asyncio.to_thread(main, argv) == 0
+        found = json.loads(capsys.readouterr().out)
+        if found:
+            break
+        await asyncio.sleep(1)
+    assert found and found[0]["rootService"] == GATEWAY
+    tid = found[0]["traceID"]
+    assert await asyncio.to_thread(main, ["trace", tid, "--kubeconfig", mesh.kubeconfig]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"trace {tid}") and f"{GATEWAY}: " in lines[2]
+    assert (
+        await asyncio.to_thread(
+            main, ["trace", tid, "--kubeconfig", mesh.kubeconfig, "--jaeger-service", "istio-system/nope"]
+        )
+        == 2
+    )
+    assert "cannot read service istio-system/nope: not found (404)" in capsys.readouterr().err
+
+
+def test_demo_sampling_flag():
+    from meshtui.cli import build_parser
+
+    assert build_parser().parse_args(["demo"]).sampling == 10.0
+    assert build_parser().parse_args(["demo", "--sampling", "100"]).sampling == 100.0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--sampling", "150"])

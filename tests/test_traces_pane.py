@@ -118,3 +118,28 @@ async def test_admin_mode_says_it_needs_a_cluster():
             await pilot.press("colon", *"jaeger", "enter")
             await until(lambda: app.place == "traces", 3, "traces")
             await until(lambda: "needs a Kubernetes cluster" in text_of(app, "#traces-jaeger"), 3, "the line")
+
+
+async def test_from_a_pod_and_from_an_upstream_cluster(jaeger_url):
+    from meshtui.ui.messages import OpenPlace
+
+    with loopback_http(_FixedAdmin) as admin:
+        app = fixed_app(admin)
+        app.options.jaeger_url = jaeger_url
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(lambda: app.pods._shown, 5, "pods")
+            app.pods.table.focus()
+            app.pods.table.move_cursor(
+                row=app.pods.table.get_row_index("istioinaction/catalog-6cf4b97d-5kkz8")
+            )
+            await pilot.press("T")  # the pod's workload: Istio names its spans catalog.istioinaction
+            await until(lambda: app.place == "traces", 3, "the traces place")
+            table = app.query_one("#traces-results", DataTable)
+            await until(lambda: table.row_count == 2, 10, "catalog's traces")
+            assert app.query_one("#tr-service", Input).value == "catalog.istioinaction"
+            cluster = "outbound|80||catalog.istioinaction.svc.cluster.local"
+            app.post_message(OpenPlace("traces", {"upstream_cluster": cluster}))
+            await until(
+                lambda: f"upstream_cluster={cluster}" == app.query_one("#tr-tags", Input).value, 3, "tags"
+            )
+            await until(lambda: "2 traces" in text_of(app, "#traces-state"), 10, "the traces to catalog")

@@ -49,7 +49,8 @@ async def _with_jaeger(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) 
     target = config.load(args.kubeconfig, args.context)
     manager = ForwardManager(target)
     try:
-        fwd = await forward_jaeger(manager, await find_jaeger(target, ns, name))
+        found = await find_jaeger(target, ns, name, fallback=not args.jaeger_service)
+        fwd = await forward_jaeger(manager, found)
         client = JaegerClient(fwd.url)
         try:
             return await work(client)

@@ -36,7 +36,7 @@ def parse_service(text: str) -> tuple[str, str]:
     return ns, name
 
 
-def _find(core: Any, namespace: str, service: str) -> JaegerTarget:
+def _find(core: Any, namespace: str, service: str, fallback: bool) -> JaegerTarget:
     from kubernetes.client.exceptions import ApiException
 
     from meshtui.kube.config import describe
@@ -50,7 +50,7 @@ def _find(core: Any, namespace: str, service: str) -> JaegerTarget:
             if p.target_port == QUERY_PORT or p.name == "http-query":
                 port = p.target_port if isinstance(p.target_port, int) else QUERY_PORT
     except ApiException as exc:
-        if exc.status != 404:
+        if exc.status != 404 or not fallback:
             raise JaegerError(f"cannot read service {namespace}/{service}: {describe(exc)}") from exc
     except Exception as exc:  # the kubernetes client raises many kinds; one line each
         raise JaegerError(f"cannot read service {namespace}/{service}: {describe(exc)}") from exc
@@ -70,9 +70,11 @@ def _find(core: Any, namespace: str, service: str) -> JaegerTarget:
     return JaegerTarget(namespace, service, running[0].metadata.name, port)
 
 
-async def find_jaeger(target: Any, namespace: str, service: str) -> JaegerTarget:
-    """The Jaeger pod behind `namespace/service` (the kubernetes client blocks: a thread)."""
-    return await asyncio.to_thread(_find, target.core(), namespace, service)
+async def find_jaeger(target: Any, namespace: str, service: str, fallback: bool = True) -> JaegerTarget:
+    """The Jaeger pod behind `namespace/service` (the kubernetes client blocks: a thread).
+    With `fallback` (the default service, not one the user named) a cluster without the
+    service is searched for pods `app=jaeger` directly."""
+    return await asyncio.to_thread(_find, target.core(), namespace, service, fallback)
 
 
 async def forward_jaeger(manager: Any, found: JaegerTarget) -> Any:
@@ -110,7 +112,7 @@ async def open_jaeger(access: Any, jaeger_url: str | None, jaeger_service: str |
     if access is None:
         raise JaegerError("traces need a Kubernetes cluster (started with --admin) or --jaeger-url URL")
     ns, name = parse_service(jaeger_service) if jaeger_service else DEFAULT_SERVICE
-    found = await find_jaeger(access.target, ns, name)
+    found = await find_jaeger(access.target, ns, name, fallback=not jaeger_service)
     fwd = await forward_jaeger(access.manager, found)
     client = JaegerClient(fwd.url)
     try:

@@ -165,6 +165,7 @@ class TracesPane(Widget):
         tags: tuple[tuple[str, str], ...] = (),
         trace_id: str | None = None,
         request_id: str | None = None,
+        upstream_cluster: str | None = None,
     ) -> None:
         """From another pane: search a service (and tags, e.g. upstream_cluster), or open one trace."""
         # keys work at once (k9s style): focus the list or the waterfall, not an input
@@ -172,7 +173,12 @@ class TracesPane(Widget):
         target = self.query_one(Waterfall) if body.current == "traces-trace" else self.query_one(DataTable)
         self.call_after_refresh(target.focus)  # after the app's own focus of the place
         form = self.query_one(SearchForm)
-        if service is not None:
+        if upstream_cluster:
+            form.fill("", (("upstream_cluster", upstream_cluster),))
+            self._state(f"searching every service for upstream_cluster={upstream_cluster} ...")
+            self.query_one("#traces-body", ContentSwitcher).current = "traces-results"
+            self._search_everywhere((("upstream_cluster", upstream_cluster),))
+        elif service is not None:
             form.fill(service, tags)
             self.action_search()
         elif trace_id or request_id:
@@ -219,6 +225,25 @@ class TracesPane(Widget):
             if not (self.auto_search and self.shown):
                 return
             await asyncio.sleep(AUTO_REFRESH_S)
+
+    @work(exclusive=True, group="jaeger-search", exit_on_error=False)
+    async def _search_everywhere(self, tags: tuple[tuple[str, str], ...]) -> None:
+        """Jaeger's search needs a service: ask each one for spans with these tags."""
+        from meshtui.jaeger.client import JAEGER_SELF
+
+        form = self.query_one(SearchForm)
+        try:
+            client = await self._client()
+            merged: dict[str, Found] = {}
+            for service in await client.services():
+                if service in JAEGER_SELF:
+                    continue
+                query = TraceQuery(service, tags=tags, lookback=form.value("lookback") or "1h", limit=20)
+                for t in await client.find_traces(query):
+                    merged.setdefault(t.trace_id, Found(summarize(t), t))
+            self.post_message(TracesFound(tuple(merged.values()), at=time.time()))
+        except BACKEND_ERRORS as exc:
+            self.post_message(TracesFound((), error=str(exc), at=time.time()))
 
     @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
     async def _lookup(self, text: str) -> None:
