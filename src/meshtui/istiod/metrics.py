@@ -143,19 +143,23 @@ class ScrapeParser:
         families_by_block: dict[str, tuple[list[str], Family]] = {}
         for block in split_families(body):
             lines = block.split("\n")[:-1]  # every block ends with "\n"
-            head = [line for line in lines if line.startswith("#")]
-            sample_lines = [line for line in lines if line.strip() and not line.startswith("#")]
-            if not any(line.startswith("# TYPE ") for line in head):
-                # untyped lines: the parser makes a family of each run of one name, which
-                # a line-by-line memo cannot follow; rare in istiod's output, parsed whole
+            n_head = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+            head = lines[:n_head]
+            sample_lines = [line for line in lines[n_head:] if line.strip()]
+            if not any(line.startswith("# TYPE ") for line in head) or any(
+                line.lstrip().startswith("#") for line in sample_lines
+            ):
+                # untyped lines (the parser makes a family of each run of one name) or a
+                # comment among the samples: what a line-by-line memo cannot follow; rare
+                # in istiod's output, parsed whole
                 families.update(_parse_families(block))
                 continue
             key = "\n".join(head)
             meta, known = self._seen.get(key, (None, {}))
             missing = [line for line in sample_lines if line not in known]
             if missing or meta is None:
-                parsed = _parse_families("\n".join(head + missing) + "\n")
-                fam = next(iter(parsed.values())) if len(parsed) == 1 else None
+                parsed = _parse_family_list("\n".join(head + missing) + "\n")
+                fam = parsed[0] if len(parsed) == 1 else None  # one family, or parse it whole
                 if (
                     fam is None
                     or len(fam.samples) != len(missing)
@@ -201,18 +205,22 @@ def split_families(body: str) -> list[str]:
 
 
 def _parse_families(body: str) -> dict[str, Family]:
+    return {f.name: f for f in _parse_family_list(body)}  # a later family of one name wins
+
+
+def _parse_family_list(body: str) -> list[Family]:
     exposed = _exposed_names(body)
     declared = {
         line.split()[2] for line in body.split("\n") if line.startswith("# TYPE ") and len(line.split()) > 2
     }
-    families: dict[str, Family] = {}
+    families: list[Family] = []
     try:
         for fam in text_string_to_metric_families(body):
             samples = tuple(_samples(fam.type, fam.name, fam.samples, exposed))
             name = fam.name
             if fam.type == "counter" and name not in exposed and name + "_total" in exposed | declared:
                 name += "_total"  # as exposed; with no sample, as its # TYPE line declares it
-            families[name] = Family(name, fam.type, fam.documentation, samples)
+            families.append(Family(name, fam.type, fam.documentation, samples))
     except IstiodFormatError:
         raise
     except Exception as exc:  # the parser raises ValueError, IndexError, KeyError, TypeError ...
