@@ -444,6 +444,8 @@ class TracesPane(Widget):
         self._state(f"auto-refresh {'on: every 5 s while shown' if self.auto_search else 'off'}")
         if self.auto_search and self._query is not None:
             self._search(self._query)
+        elif not self.auto_search:
+            self.workers.cancel_group(self, "jaeger-search")
 
     def action_back(self) -> None:
         self.query_one("#traces-body", ContentSwitcher).current = "traces-results"
