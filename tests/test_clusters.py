@@ -138,3 +138,32 @@ def test_headless_clusters_and_config_through_a_port_forward(mesh):
     assert r.returncode == 0 and CATALOG in r.stdout
     r = meshtui("clusters", "gone-pod", "-n", "istioinaction", "--kubeconfig", mesh.kubeconfig)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def _cluster(total: int, errors: int) -> list:
+    from meshtui.envoy.clusters import ClusterStatus, HostHealth
+
+    host = HostHealth(
+        "10.0.0.1:80", "HEALTHY", False, False, 1, "-", (("rq_total", total), ("rq_error", errors))
+    )
+    return [ClusterStatus(CATALOG, parse_cluster_name(CATALOG), (host,))]
+
+
+def test_error_rate_is_smoothed_over_the_window():
+    """10 requests a second, one error every second poll: a 10% error rate reads as 10%,
+    steady, not 0%, 20%, 0%, ... poll by poll."""
+    tracker = ClustersTracker(window_s=10.0)
+    total = errors = 0
+    seen = []
+    for t in range(25):
+        total += 10
+        errors += 2 if t % 2 else 0
+        snap = tracker.update(_cluster(total, errors), float(t))
+        seen.append((snap.error_rate.get(CATALOG, 0.0), snap.error_pct.get(CATALOG, 0.0), snap.window_s))
+    rate, pct, window = seen[-1]
+    assert window == 10.0
+    assert abs(pct - 10.0) < 0.01 and abs(rate - 1.0) < 0.01
+    assert all(abs(p - 10.0) < 0.01 for _, p, _ in seen[12:])  # every poll once the window is full
+    # a counter reset inside the window gives no figure rather than a wrong one
+    snap = tracker.update(_cluster(5, 0), 25.0)
+    assert CATALOG not in snap.error_pct and CATALOG not in snap.error_rate

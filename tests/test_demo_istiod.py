@@ -109,10 +109,11 @@ def test_every_proxy_takes_its_config_from_istiod(demo, fixtures):
             f"~{pod['name']}.{pod['namespace']}~{pod['namespace']}.svc.cluster.local"
         )
         assert {"ISTIO_VERSION", "CLUSTER_ID", "NAMESPACE", "LABELS"} <= set(boot["node"]["metadata"])
-        assert {c["name"] for c in boot["static_resources"]["clusters"]} == {"xds-grpc", "zipkin"}
         assert not boot["static_resources"].get("listeners")
         clusters = by["ClustersConfigDump"]
-        assert all(c["cluster"]["name"] in ("xds-grpc", "zipkin") for c in clusters["static_clusters"])
+        assert all(
+            c["cluster"]["name"] in ("xds-grpc", "sds-grpc", "zipkin") for c in clusters["static_clusters"]
+        )
         sent_clusters = next(c for c in sent if c["@type"].endswith("ClustersConfigDump"))
         active = {c["cluster"]["name"]: c["version_info"] for c in clusters["dynamic_active_clusters"]}
         assert active == {
@@ -127,8 +128,16 @@ def test_every_proxy_takes_its_config_from_istiod(demo, fixtures):
         ]
         assert listeners == {x["name"]: x["active_state"]["version_info"] for x in sent_listeners}
         assert by["RoutesConfigDump"]["dynamic_route_configs"]
+        assert {c["name"] for c in boot["static_resources"]["clusters"]} == {"xds-grpc", "sds-grpc", "zipkin"}
+        secrets = {s["name"] for s in by["SecretsConfigDump"]["dynamic_active_secrets"]}
+        assert secrets == {"default", "ROOTCA"}  # by SDS, as istio-agent hands them over
         assert stat(admin, "cluster.xds-grpc.upstream_cx_active") == 1
         assert stat(admin, "cluster.xds-grpc.upstream_rq_total") >= 1
+    # webapp -> catalog is mutual TLS with the SDS certificates
+    webapp = demo.info["admin"]["webapp"]
+    wait_for(
+        lambda: stat(webapp, f"cluster.{CATALOG}.ssl.handshake") >= 1, 10, "an mTLS handshake to catalog"
+    )
     assert metric(demo, "pilot_xds", version="1.17.8") == 3
     assert istiod(demo, "/version").text.startswith("1.17.8-")
     assert istiod(demo, "/ready").status_code == 200
@@ -209,6 +218,37 @@ def test_virtual_service_applied_with_kubectl_reaches_every_envoy(demo):
         20,
         "catalog reached again",
     )
+
+
+def test_kubectl_watch_and_edit_virtual_services(demo):
+    watcher = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", demo.kubeconfig, "get", "vs", "-A", "-w"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        applied = kubectl(demo, "apply", "-f", "-", stdin=VS_FAULT.replace("value: 100", "value: 50"))
+        assert applied.returncode == 0, applied.stderr
+        editor = {"KUBE_EDITOR": "sed -i s/value:\\ 50/value:\\ 20/"}
+        edited = subprocess.run(
+            [KUBECTL, "--kubeconfig", demo.kubeconfig, "edit", "vs", "catalog", "-n", NS],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **editor},
+        )
+        assert "virtualservice.networking.istio.io/catalog edited" in edited.stdout, edited.stderr
+        path = "jsonpath={.spec.http[0].fault.abort.percentage.value}"
+        assert kubectl(demo, "get", "vs", "catalog", "-n", NS, "-o", path).stdout == "20"
+        assert kubectl(demo, "delete", "vs", "catalog", "-n", NS).returncode == 0
+        wait_for(lambda: len(synced(demo)) == 3, 10, "acked")
+    finally:
+        watcher.terminate()
+        out = watcher.communicate(timeout=10)[0]
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0] == ["NAMESPACE", "NAME", "GATEWAYS", "HOSTS", "AGE"]
+    assert len([r for r in rows[1:] if r[:2] == ["istioinaction", "catalog"]]) >= 3  # added, edited, deleted
 
 
 def test_invalid_virtual_service_is_refused_and_nothing_changes(demo):

@@ -72,6 +72,18 @@ async def test_export_text_json_svg_and_copy(mesh, tmp_path):
         path = await _saved(app, pilot, "e", path)
         assert name in path.read_text()
 
+        # a mesh-wide place (the demo istiod through its port-forward): its focused table
+        await pilot.press("2")
+        pane = app.place_widget("istiod")
+        await until(lambda: app.place == "istiod" and pane.metrics.rows, 20, "istiod's metrics")
+        pane.metrics.focus()
+        await pilot.pause()
+        path = await _saved(app, pilot, "E", path)
+        doc = json.loads(path.read_text())
+        assert doc["pane"] == "istiod-metrics" and doc["header"]  # the istiod place's metrics tab
+        assert [r["key"] for r in doc["rows"]] == pane.metrics.rows
+        assert all(r["text"] for r in doc["rows"])
+
 
 def test_local_clipboard_fallback(tmp_path):
     from meshtui import clipboard

@@ -59,6 +59,12 @@ def test_flags_win_over_the_file(tmp_path):
     assert (opts.interval, opts.theme, opts.namespace) == (0.5, "dracula", "default")
     assert options_from(build_parser().parse_args([]), Settings()).interval == 1.0
     assert options_from(build_parser().parse_args(["demo", "--theme", "gruvbox"]), loaded).theme == "gruvbox"
+    # the other flags pass through untouched
+    args = build_parser().parse_args(
+        ["--jaeger-url", "http://127.0.0.1:16686", "--ssh", "kind", "--filter", "http."]
+    )
+    opts = options_from(args, loaded)
+    assert (opts.jaeger_url, opts.ssh, opts.stats_filter) == ("http://127.0.0.1:16686", "kind", "http.")
 
 
 def test_bad_toml_names_the_file_and_line(tmp_path):

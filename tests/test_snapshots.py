@@ -102,7 +102,9 @@ def _no_slow_poll_note(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture()
-def fixed_admin() -> Iterator[str]:
+def fixed_admin(monkeypatch) -> Iterator[str]:
+    # a loaded machine must not put "slow poll 300 ms" into the snapshot
+    monkeypatch.setattr("meshtui.ui.app.SLOW_POLL_MS", 10**9)
     with loopback_http(_FixedAdmin) as url:
         yield url
 

@@ -138,6 +138,13 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
         await until(lambda: not app.status.problem, 5, "the status line clear again")
         assert app.stats.endpoint_label == f"{name}:15000"
         assert "Traceback" not in str(app.screen)
+        # the mesh-wide places get the same routed target: the demo istiod through the tunnel
+        await pilot.press("2")
+        istiod = app.place_widget("istiod")
+        await until(
+            lambda: istiod.last is not None and istiod.last.total is not None, 15, "istiod via the tunnel"
+        )
+        assert not istiod.last.error and istiod.last.proxies  # read, not an error line
         await app.action_quit()
     assert app.tunnel.status.state == SshState.CLOSED
 
@@ -168,3 +175,16 @@ async def test_remote_kubeconfig_with_file_references_is_inlined_and_private(hom
     finally:
         await tunnel.close()
     assert not local.exists()  # the private copy goes with the tunnel
+
+
+async def test_app_says_an_unknown_host_key_in_one_line_and_keeps_running(home):
+    app = MeshtuiApp(Options(ssh=ALIAS))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app.status.problem, 10, "problem line")
+        problem = app.status.problem
+        assert "not in ~/.ssh/known_hosts: refused" in problem and "\n" not in problem
+        state = str(app.pods.query_one("#pods-state").render())
+        assert "--ssh-accept-new" in state
+        await pilot.press("question_mark")  # the rest of the app still answers
+        await until(lambda: type(app.screen).__name__ == "HelpScreen", 3, "help")
+    assert not home.known_hosts.exists()

@@ -173,7 +173,7 @@ def _colors(text: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def test_every_tab_is_reachable_and_readable_at_80x24(tmux, mesh, tmp_path):
+def test_every_tab_and_place_is_reachable_and_readable_at_80x24(tmux, mesh, tmp_path):
     start(tmux, mesh, tmp_path)
     catalog = pod_name(mesh, "catalog")
     tmux.wait(catalog, 30, "the pods list in tmux")
@@ -202,3 +202,11 @@ def test_every_tab_is_reachable_and_readable_at_80x24(tmux, mesh, tmp_path):
     assert "LOGGER" in screen and "LEVEL" in screen
     assert len(screen.splitlines()) <= 24 and all(len(line) <= 80 for line in screen.splitlines())
     assert "Traceback" not in screen
+
+    # the Control plane place: its number key, the demo istiod read through a port-forward
+    tmux.keys("2")
+    screen = tmux.wait("proxies 3", 20, "the control plane place")
+    assert "Control plane" in screen and "istio-system" in screen and "Proxy sync" in screen
+    assert all(len(line) <= 80 for line in screen.splitlines()) and "Traceback" not in screen
+    tmux.keys("1")
+    tmux.wait(f"loggers on {catalog}:15000", 10, "back on the Proxies place")

@@ -8,8 +8,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from meshtui import __version__
+from meshtui.cli_checks import (
+    OneLineParser,
+    check_sources,
+    http_url,
+    percent,
+    positive_int,
+    positive_interval,
+    positive_rate,
+)
 
 EPILOG = """\
 commands:
@@ -38,26 +48,6 @@ Keys in the TUI: press ? for the help screen.
 HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace")
 HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
 ISTIO_NAMESPACE = "istio-system"
-
-
-def _positive_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from exc
-    if value < 0.2:
-        raise argparse.ArgumentTypeError("the refresh interval is at least 0.2 s")
-    return value
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from exc
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError("sampling is a percentage, 0 to 100")
-    return value
 
 
 def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
@@ -89,7 +79,7 @@ def _headless(
     s.add_argument("pod", nargs="?", metavar="POD", help="pod whose sidecar to read (needs -n)")
     _kube_options(s, namespace_help="the pod's namespace")
     s.add_argument("--file", metavar="PATH", help=file_)
-    s.add_argument("--admin", metavar="URL", help="an Envoy admin URL instead of a pod")
+    s.add_argument("--admin", metavar="URL", type=http_url, help="an Envoy admin URL instead of a pod")
     s.add_argument("--json", action="store_true", help=json_)
     return s
 
@@ -125,6 +115,7 @@ def _jaeger_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> No
     p.add_argument(
         "--jaeger-url",
         metavar="URL",
+        type=http_url,
         default=default,
         help="a Jaeger query URL reachable from here (base path /jaeger or / is found)",
     )
@@ -151,7 +142,7 @@ def _trace_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     t.add_argument("--min-duration", metavar="D", help="at least this long (100ms, 1.5s)")
     t.add_argument("--max-duration", metavar="D", help="at most this long")
     t.add_argument("--lookback", default="1h", metavar="L", help="how far back (5m, 1h, 2d; default 1h)")
-    t.add_argument("--limit", type=int, default=20, help="at most this many traces (default 20)")
+    t.add_argument("--limit", type=positive_int, default=20, help="at most this many traces (default 20)")
     t.add_argument("--json", action="store_true", help="JSON: each trace with its spans, parents, offsets")
     w = sub.add_parser(
         "trace",
@@ -168,7 +159,7 @@ def _trace_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="meshtui",
         description="Live debugging of an Istio service mesh: pods, sidecar Envoy stats, port-forwards.",
         epilog=EPILOG,
@@ -179,11 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--admin",
         metavar="URL",
+        type=http_url,
         help="attach to one Envoy admin endpoint (http://HOST:PORT), no Kubernetes",
     )
     p.add_argument(
         "--interval",
-        type=_positive_interval,
+        type=positive_interval,
         default=None,  # then the config file's, then 1
         metavar="SECONDS",
         help="stats refresh interval (default 1, at least 0.2)",
@@ -199,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _istio_namespace(p)
     _jaeger_options(p)
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub: Any = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = _headless(
         sub,
@@ -257,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     # the TUI's own options, accepted after `demo` too (SUPPRESS: no default overrides them)
     d.add_argument(
         "--interval",
-        type=_positive_interval,
+        type=positive_interval,
         default=argparse.SUPPRESS,
         metavar="SECONDS",
         help="stats refresh interval (default 1, at least 0.2)",
@@ -270,7 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="refuse every call that changes a proxy",
     )
-    d.add_argument("--rate", type=float, default=3.0, help="load loop requests per second (default 3)")
+    d.add_argument(
+        "--rate", type=positive_rate, default=3.0, help="load loop requests per second (default 3)"
+    )
     d.add_argument(
         "--broken-tracing",
         metavar="WORKLOAD",
@@ -279,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument(
         "--sampling",
-        type=_percent,
+        type=percent,
         default=10.0,
         metavar="PERCENT",
         help="percent of requests the demo's Envoys trace (default 10, as Istio's mesh config)",
@@ -288,7 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in HEADLESS and (clash := check_sources(args)):
+        parser.error(clash)
     if args.command in HEADLESS:
         import importlib
 

@@ -75,6 +75,11 @@ class SimApiServer:
         self.pods[(pod.namespace, pod.name)] = pod
         await self._record("ADDED", pod)
 
+    async def mark_terminating(self, pod: SimPod) -> None:
+        """deletionTimestamp set: the pod shows Terminating until `delete_pod`."""
+        pod.deleting = True
+        await self._record("MODIFIED", pod)
+
     async def delete_pod(self, namespace: str, name: str) -> None:
         pod = self.pods.pop((namespace, name), None)
         if pod is None:

@@ -115,16 +115,13 @@ class Controller:
 
     async def _remove_pod(self, name: str) -> None:
         async def terminating(pod: SimPod) -> None:
-            pod.deleting = True
-            await self.api._record("MODIFIED", pod)  # Terminating: deletionTimestamp set
+            await self.api.mark_terminating(pod)
             self.istiod.xds.push_endpoints()  # the endpoint leaves before the Envoy stops
 
         running = self.pods.running.get(name)
         await self.pods.stop(name, terminating)
         if running is not None:
-            self.api.pods.pop((running.pod.namespace, name), None)
-            await self.api._record("DELETED", running.pod)
-            self.api.drop_forwards(running.pod)
+            await self.api.delete_pod(running.pod.namespace, name)
 
     async def _update_status(self, name: str) -> None:
         n = len(self.pods.of(name))

@@ -84,7 +84,7 @@ class DemoMesh:
         # istiod answers before the Envoys start, as istio-agent's xDS proxy does on a pod
         istiod = self.istiod = Istiod()
         # the demo CA is istiod's CA (as in a default install): its root's expiry is citadel's gauge
-        istiod.metrics.root_cert_expiry.set(self.ca._root.not_valid_after_utc.timestamp())
+        istiod.metrics.root_cert_expiry.set(self.ca.root_expiry)
         for svc in SERVICES:
             istiod.xds.services[svc.fqdn] = svc
         await istiod.start()
@@ -97,11 +97,16 @@ class DemoMesh:
             await pods.spawn(key, name=PODS[key][0], ip=PODS[key][2])
             for key in ("webapp", "catalog", "istio-ingressgateway")
         ]
+        # the API server comes up while the Envoys start (it lists each pod once it is ready)
+        cert = self.cert = make_server_cert(self.workdir)
+        await self.api.start(ssl_context=cert.server_context())
+        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
         started = await asyncio.gather(*(pods.ready(running) for running in spawned))
         for running in started:
             self.envoys[running.pod.workload] = running.envoy
             await self.api.add_pod(running.pod)
-        istiod.xds.push_endpoints()  # the pods' endpoints became ready
+        # (every proxy was known to istiod before its Envoy started: the first EDS answers
+        # already carried each other's endpoints, no endpoint push is due)
         self.controller = Controller(self.api, istiod, pods)
         await self.controller.add_deployments()
         name, ns, ip = PODS["istiod"]
@@ -122,9 +127,6 @@ class DemoMesh:
         )
         self.api.services[(ns, "tracing")] = tracing_service()
         self.jaeger_url = f"http://127.0.0.1:{jaeger_query}/jaeger"
-        cert = self.cert = make_server_cert(self.workdir)
-        await self.api.start(ssl_context=cert.server_context())
-        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
         await istiod.wait_synced()
         gateway = self.envoys["istio-ingressgateway"]
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"

@@ -8,6 +8,7 @@ one is the reverse: Terminating in the API, endpoint withdrawn, Envoy stopped, g
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import socket
@@ -222,7 +223,7 @@ class Pods:
             self.istiod.xds.proxies.pop(running.proxy.id, None)
         if terminating is not None:
             await terminating(running.pod)
-        running.envoy.stop()
+        await asyncio.to_thread(running.envoy.stop)  # SIGTERM, then wait for it off the loop
         if running.runner:
             with contextlib.suppress(Exception):
                 await running.runner.cleanup()

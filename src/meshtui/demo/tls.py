@@ -108,6 +108,11 @@ class DemoMeshCA:
             .sign(self._key, hashes.SHA256())
         )
 
+    @property
+    def root_expiry(self) -> float:
+        """Unix seconds when the root certificate expires."""
+        return self._root.not_valid_after_utc.timestamp()
+
     def issue(self, spiffe_id: str, hours: int = 24) -> WorkloadCerts:
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)

@@ -90,7 +90,8 @@ class EnvoyAdmin:
     @staticmethod
     def _checked(r: httpx.Response, path: str) -> httpx.Response:
         if r.status_code != 200:
-            first = r.text.strip().splitlines()[0][:160] if r.text.strip() else r.reason_phrase
+            # Envoy's error answers run over several lines: all of it, on one line
+            first = " ".join(r.text.split())[:300] if r.text.strip() else r.reason_phrase
             raise AdminError(f"Envoy admin answered {r.status_code} on {path}: {first}", r.status_code)
         return r
 

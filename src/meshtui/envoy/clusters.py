@@ -8,10 +8,11 @@ Cluster names are read the way `istioctl proxy-config cluster` reads them:
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 
@@ -119,12 +120,13 @@ def _host(h: Mapping[str, Any]) -> HostHealth:
     health = _get(h, "health_status", {}) or {}
     counters: list[tuple[str, int]] = []
     for stat in h.get("stats", []):
+        name = stat.get("name") if isinstance(stat, dict) else None
         try:
-            value = int(stat.get("value", 0))  # zero values are left out
-            if value:
-                counters.append((stat["name"], value))
-        except (KeyError, TypeError, ValueError):
+            value = int(stat.get("value", 0)) if isinstance(name, str) else 0  # zero values are left out
+        except (TypeError, ValueError, OverflowError):
             continue
+        if value:
+            counters.append((str(name), value))
     loc = h.get("locality") or {}
     locality = "/".join(p for p in (loc.get("region", ""), loc.get("zone", ""), loc.get("sub_zone", "")) if p)
     return HostHealth(
@@ -156,11 +158,11 @@ def _cluster_objects(body: str) -> list[Any]:
         inner = text[len(_HEAD) : -len(_TAIL)]
         try:
             return [json.loads("{" + piece + "}") for piece in inner.split(_SEP)]
-        except ValueError:
+        except (ValueError, RecursionError):
             pass  # not the layout we thought: decode it whole below
     try:
         doc = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ClustersFormatError("not JSON: /clusters?format=json expected") from exc
     statuses = _get(doc, "cluster_statuses") if isinstance(doc, dict) else None
     if not isinstance(statuses, list):
@@ -178,8 +180,9 @@ def parse_clusters(body: str) -> list[ClusterStatus]:
             out.append(
                 ClusterStatus(name, parse_cluster_name(name), hosts, bool(_get(c, "added_via_api", False)))
             )
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise ClustersFormatError(f"malformed cluster entry: {exc!r}") from exc
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError, RecursionError) as exc:
+        # another Envoy version's shapes: one line for the pane, never a crash
+        raise ClustersFormatError(f"malformed cluster entry: {type(exc).__name__} {str(exc)[:80]}") from exc
     return out
 
 
@@ -214,46 +217,90 @@ def cluster_record(c: ClusterStatus) -> dict[str, object]:
     }
 
 
+ERROR_WINDOW_S = 10.0  # errors are counted over this window: one poll's 0 or 1 error is noise
+
+
 @dataclass(frozen=True, slots=True)
 class ClustersSnapshot:
-    """One poll of `/clusters`, with request and error rates since the poll before."""
+    """One poll of `/clusters`, with request rates since the poll before and error rates
+    over the last ERROR_WINDOW_S seconds."""
 
     clusters: tuple[ClusterStatus, ...]
     rq_rate: Mapping[str, float]  # cluster -> requests per second
-    error_rate: Mapping[str, float]  # cluster -> errors per second
+    error_rate: Mapping[str, float]  # cluster -> errors per second over the window
     host_rq_rate: Mapping[tuple[str, str], float]  # (cluster, address) -> requests per second
     taken_at: float = 0.0
     index: Mapping[str, ClusterStatus] = field(default_factory=dict)
+    error_pct: Mapping[str, float] = field(default_factory=dict)  # errors / requests over the window, %
+    window_s: float = 0.0  # how long the window behind error_rate really is (shorter at the start)
 
     def by_name(self, name: str) -> ClusterStatus | None:
         return self.index.get(name)
 
+    def without_changes(self) -> ClustersSnapshot:
+        """The same clusters with no rates: what a stale view shows."""
+        return replace(self, rq_rate={}, error_rate={}, host_rq_rate={}, error_pct={})
+
 
 class ClustersTracker:
-    def __init__(self) -> None:
+    def __init__(self, window_s: float = ERROR_WINDOW_S) -> None:
         self._prev: dict[tuple[str, str], tuple[int, int]] = {}
         self._at: float | None = None
+        self.window_s = window_s
+        # (poll time, cluster -> (rq_total, rq_error)) for the polls inside the window
+        self._history: collections.deque[tuple[float, dict[str, tuple[int, int]]]] = collections.deque()
+
+    def _windowed(
+        self, now: float, totals: dict[str, tuple[int, int]]
+    ) -> tuple[dict[str, float], dict[str, float], float]:
+        """Error rate and error % per cluster between the oldest poll in the window and now."""
+        history = self._history
+        history.append((now, totals))
+        while len(history) > 2 and history[1][0] <= now - self.window_s:
+            history.popleft()  # keep one poll at or before the window's start
+        if len(history) < 2:
+            return {}, {}, 0.0
+        since, base = history[0]
+        elapsed = max(now - since, 1e-6)
+        err: dict[str, float] = {}
+        pct: dict[str, float] = {}
+        for name, (total, errors) in totals.items():
+            before = base.get(name)
+            if before is None:
+                continue
+            d_total, d_err = total - before[0], errors - before[1]
+            if d_total < 0 or d_err < 0:
+                continue  # counters reset inside the window: no figure rather than a wrong one
+            if d_err:
+                err[name] = d_err / elapsed
+            if d_total:
+                pct[name] = 100.0 * d_err / d_total
+        return err, pct, elapsed
 
     def update(self, clusters: list[ClusterStatus], now: float) -> ClustersSnapshot:
         elapsed = None if self._at is None else max(now - self._at, 1e-6)
         current: dict[tuple[str, str], tuple[int, int]] = {}
         rq: dict[str, float] = {}
-        err: dict[str, float] = {}
         host_rq: dict[tuple[str, str], float] = {}
+        totals: dict[str, tuple[int, int]] = {}
         for c in clusters:
+            c_total = c_err = 0
             for h in c.hosts:
                 key = (c.name, h.address)
                 total, errors = h.get("rq_total"), h.get("rq_error")
+                c_total, c_err = c_total + total, c_err + errors
                 current[key] = (total, errors)
                 before = self._prev.get(key)
                 if elapsed is None or before is None:
                     continue
                 # a counter that went down (Envoy restarted, counters reset) is no negative rate
-                d_total, d_err = max(total - before[0], 0), max(errors - before[1], 0)
+                d_total = max(total - before[0], 0)
                 if d_total:
                     host_rq[key] = d_total / elapsed
                     rq[c.name] = rq.get(c.name, 0.0) + d_total / elapsed
-                if d_err:
-                    err[c.name] = err.get(c.name, 0.0) + d_err / elapsed
+            totals[c.name] = (c_total, c_err)
         self._prev, self._at = current, now
-        return ClustersSnapshot(tuple(clusters), rq, err, host_rq, now, {c.name: c for c in clusters})
+        err, pct, window = self._windowed(now, totals)
+        return ClustersSnapshot(
+            tuple(clusters), rq, err, host_rq, now, {c.name: c for c in clusters}, pct, window
+        )

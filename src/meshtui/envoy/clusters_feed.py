@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from meshtui.envoy.admin import EnvoyAdmin
 from meshtui.envoy.clusters import ClustersSnapshot, ClustersTracker, parse_clusters
 from meshtui.envoy.live import AdminEndpoint, LiveFeed
+from meshtui.freshness import Freshness
 
 THREAD_PARSE_BYTES = 256 * 1024
 
@@ -19,11 +20,15 @@ class ClustersUpdate:
     snapshot: ClustersSnapshot | None = None
     error: str | None = None
     failures: int = 0
+    freshness: Freshness = field(default_factory=Freshness)
 
 
 class ClustersFeed(LiveFeed[ClustersUpdate]):
     def __init__(self, endpoint: AdminEndpoint, interval: float = 1.0, timeout: float = 5.0) -> None:
         super().__init__(endpoint, interval, timeout)
+        self.tracker = ClustersTracker()
+
+    def restart_rates(self) -> None:
         self.tracker = ClustersTracker()
 
     def failed(self, message: str, failures: int) -> ClustersUpdate:

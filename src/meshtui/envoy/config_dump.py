@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from meshtui.envoy.clusters import parse_cluster_name
 
@@ -32,16 +33,45 @@ class ConfigDumpError(ValueError):
 
 
 Row = dict[str, Any]
+T = TypeVar("T")
+# what reading an unexpected shape raises: a value where an object was, a missing key,
+# a number too big for int(), nesting deeper than Python recurses
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError, RecursionError)
+
+
+def _own_errors(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Any shape error inside becomes a ConfigDumpError: an Envoy of another version may
+    send shapes we never saw, and a pane shows the line instead of crashing."""
+
+    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except ConfigDumpError:
+                raise
+            except _SHAPE_ERRORS as exc:
+                raise ConfigDumpError(f"malformed {what}: {type(exc).__name__} {str(exc)[:80]}") from exc
+
+        return checked
+
+    return wrap
 
 
 def parse_config_dump(body: str) -> dict[str, Any]:
     try:
         doc = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ConfigDumpError("not JSON: Envoy's /config_dump expected") from exc
+    return check_config_dump(doc)
+
+
+@_own_errors("/config_dump")
+def check_config_dump(doc: object) -> dict[str, Any]:
+    """A decoded dump, checked for its `configs` list and with private keys removed."""
     if not isinstance(doc, dict) or not isinstance(doc.get("configs"), list):
         raise ConfigDumpError("not Envoy's /config_dump (no 'configs' list)")
-    return redact(doc)
+    return dict(redact(doc))
 
 
 def redact(node: Any) -> Any:
@@ -53,21 +83,34 @@ def redact(node: Any) -> Any:
     return node
 
 
+@_own_errors("/config_dump")
 def section(doc: dict[str, Any], name: str) -> dict[str, Any]:
     """The raw config of one section (its `...ConfigDump` entry), {} when Envoy has none."""
     wanted = _DUMP_TYPE[name]  # exact: ScopedRoutesConfigDump also ends in RoutesConfigDump
-    return next((c for c in doc["configs"] if str(c.get("@type", "")).rsplit(".", 1)[-1] == wanted), {})
+    return next(
+        (
+            c
+            for c in doc["configs"]
+            if isinstance(c, dict) and str(c.get("@type", "")).rsplit(".", 1)[-1] == wanted
+        ),
+        {},
+    )
+
+
+@_own_errors("bootstrap section")
+def bootstrap_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """The bootstrap Envoy started from, {} when the dump has none."""
+    b = section(doc, "bootstrap").get("bootstrap") or {}
+    if not isinstance(b, dict):
+        raise ConfigDumpError("malformed bootstrap section: the bootstrap is not an object")
+    return b
 
 
 def rows(doc: dict[str, Any], name: str) -> list[Row]:
     """The table of one section; every row keeps its raw object under `_raw` for the JSON view."""
     if name not in SECTIONS:
         raise ConfigDumpError(f"no section {name!r}: one of {', '.join(SECTIONS)}")
-    raw = section(doc, name)
-    try:
-        return list(_ROWS[name](raw))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ConfigDumpError(f"malformed {name} section: {exc!r}") from exc
+    return _own_errors(f"{name} section")(lambda: list(_ROWS[name](section(doc, name))))()
 
 
 def public(row: Row) -> Row:
@@ -208,21 +251,23 @@ def _cluster_rows(raw: dict[str, Any]) -> Iterator[Row]:
 # -- bootstrap -------------------------------------------------------------------------
 
 
+@_own_errors("bootstrap tracing")
 def tracing_of(bootstrap: dict[str, Any]) -> dict[str, Any]:
     """The tracer in a bootstrap: provider, collector cluster and endpoint, 128-bit ids."""
     http = (bootstrap.get("tracing") or {}).get("http") or {}
     cfg = http.get("typed_config") or http.get("config") or {}
     if not http:
         return {}
-    return {
-        "provider": http.get("name", ""),
-        "collector_cluster": cfg.get("collector_cluster", ""),
-        "collector_endpoint": cfg.get("collector_endpoint", ""),
-        "collector_endpoint_version": cfg.get("collector_endpoint_version", ""),
+    return {  # strings whatever was sent: the tracing checks compare and search them
+        "provider": str(http.get("name", "")),
+        "collector_cluster": str(cfg.get("collector_cluster", "")),
+        "collector_endpoint": str(cfg.get("collector_endpoint", "")),
+        "collector_endpoint_version": str(cfg.get("collector_endpoint_version", "")),
         "trace_id_128bit": str(cfg.get("trace_id_128bit", "")).lower() in ("true", "1"),
     }
 
 
+@_own_errors("listeners section")
 def sampling_of(doc: dict[str, Any]) -> list[float]:
     """The trace sampling percentages the listeners' HTTP connection managers apply
     (where Istio writes `tracing.sampling` from the mesh or pod proxy config)."""

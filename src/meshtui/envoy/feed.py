@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
+from meshtui.envoy.config_dump import ConfigDumpError, bootstrap_of, parse_config_dump
 from meshtui.envoy.filter import StatFilter
 from meshtui.envoy.live import AdminEndpoint, DirectEndpoint, LiveFeed
+from meshtui.envoy.stats_matcher import StatsMatcher
 from meshtui.envoy.tracker import StatsSnapshot, StatsTracker
+from meshtui.freshness import Freshness
 
 __all__ = ["AdminEndpoint", "DirectEndpoint", "StatsFeed", "StatsUpdate"]
 
@@ -27,6 +30,8 @@ class StatsUpdate:
     fetch_ms: float = 0.0
     envoy_filtered: bool = True  # False when Envoy refused the regex and we filter locally
     failures: int = 0
+    freshness: Freshness = field(default_factory=Freshness)
+    matcher: StatsMatcher | None = None  # read once a filter matched nothing: why stats are missing
 
 
 class StatsFeed(LiveFeed[StatsUpdate]):
@@ -39,6 +44,8 @@ class StatsFeed(LiveFeed[StatsUpdate]):
         self._kinds_stale = False
         self._typed_at = -1e9
         self._regex_refused: str | None = None
+        self._matcher: StatsMatcher | None = None
+        self._matcher_read = False
 
     def set_filter(self, f: StatFilter) -> None:
         """Poll with this filter soon: after a short pause, so a burst of keys costs one poll.
@@ -50,6 +57,22 @@ class StatsFeed(LiveFeed[StatsUpdate]):
             self.filter = f
             self._typed_at = time.monotonic()
             self._wake.set()
+
+    async def _read_matcher(self, admin: EnvoyAdmin) -> StatsMatcher | None:
+        """The bootstrap's stats_matcher, once per sidecar (a small masked /config_dump)."""
+        self._matcher_read = True
+        try:
+            body = await admin.config_dump({"mask": "bootstrap.stats_config"})
+            return StatsMatcher.from_bootstrap(bootstrap_of(parse_config_dump(body)))
+        except (AdminError, ConfigDumpError):
+            return None  # the pane then says only that nothing matches
+
+    def restart_rates(self) -> None:
+        # the next body is diffed against nothing: no deltas or rates across the gap;
+        # which names are counters is kept (the same Envoy, or one of the same build)
+        kinds = self.tracker.kinds
+        self.tracker.reset()
+        self.tracker.kinds = kinds
 
     def hold_until(self) -> float:
         return self._typed_at + TYPING_PAUSE_S
@@ -78,7 +101,10 @@ class StatsFeed(LiveFeed[StatsUpdate]):
         else:
             snap = tracker.update(body, received)
         self._kinds_stale = self._kinds_stale or snap.unknown_numeric > 0
+        if not snap.names and not f.empty and not self._matcher_read:
+            self._matcher = await self._read_matcher(admin)
         return StatsUpdate(
+            matcher=self._matcher,
             endpoint=self.endpoint.label,
             filter=f,
             snapshot=snap,

@@ -4,18 +4,26 @@ fetch -> diff -> yield, never overlapping: the next poll starts an interval afte
 previous one started, or at once when woken (a new filter, a resume, `r`). Errors are
 yielded as one-line updates and retried with a short backoff, so a dropped
 port-forward shows as a pane state and heals by itself.
+
+Every update carries a `Freshness` (meshtui/freshness.py): updates must be dataclasses
+with a `freshness` field. On a failure the feed calls `restart_rates()` so its trackers
+drop their baseline: the next two answered polls make the first rate again, never one
+across the gap. (A pause is no gap: the rate over it is a true average, and a counter
+reset during it still shows as `reset`.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
+from meshtui.freshness import FreshnessTracker
 
 U = TypeVar("U")
 
@@ -62,6 +70,7 @@ class LiveFeed(Generic[U]):
         self.interval = max(interval, 0.2)
         self.timeout = timeout
         self.paused = False
+        self.freshness = FreshnessTracker()
         self._wake = asyncio.Event()
 
     async def poll(self, admin: EnvoyAdmin, started: float) -> U | None:
@@ -70,6 +79,9 @@ class LiveFeed(Generic[U]):
 
     def failed(self, message: str, failures: int) -> U:
         raise NotImplementedError
+
+    def restart_rates(self) -> None:
+        """Forget the previous poll: the source was gone or not polled for a while."""
 
     def hold_until(self) -> float:
         """A monotonic time before which a woken loop should not poll yet (typing)."""
@@ -106,13 +118,15 @@ class LiveFeed(Generic[U]):
                     if update is None:
                         continue
                     failures = 0
-                    yield update
+                    yield _stamped(update, self.freshness.succeeded())
                 except (AdminError, ValueError, OSError) as exc:  # format errors are ValueErrors
                     failures += 1
                     if admin is not None:
                         await admin.aclose()
                         admin = None
-                    yield self.failed(self.endpoint.explain(str(exc)), failures)
+                    self.restart_rates()
+                    why = self.endpoint.explain(str(exc))
+                    yield _stamped(self.failed(why, failures), self.freshness.failed(why))
                     await self._sleep(min(0.25 * 2 ** (failures - 1), 1.0))
                     continue
                 await self._sleep(started + self.interval - time.monotonic())
@@ -120,3 +134,7 @@ class LiveFeed(Generic[U]):
             if admin is not None:
                 await admin.aclose()
             await self.endpoint.close()
+
+
+def _stamped(update: Any, freshness: Any) -> Any:
+    return dataclasses.replace(update, freshness=freshness)

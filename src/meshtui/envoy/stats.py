@@ -121,39 +121,71 @@ def _quantile_label(q: float) -> str:
 
 
 def parse_json(body: str) -> list[Stat]:
-    """Parse `/stats?format=json`: {"stats": [{"name", "value"}, ..., {"histograms": {...}}]}."""
+    """Parse `/stats?format=json`: {"stats": [{"name", "value"}, ..., {"histograms": {...}}]}.
+
+    Every shape is checked, so another Envoy version's JSON raises StatsFormatError,
+    never a TypeError from deep inside."""
     try:
         doc = json.loads(body)
-        entries = doc["stats"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StatsFormatError("not Envoy's /stats?format=json (no 'stats' list)") from exc
+    except (ValueError, RecursionError) as exc:
+        raise StatsFormatError("not JSON: Envoy's /stats?format=json expected") from exc
+    entries = doc.get("stats") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise StatsFormatError("not Envoy's /stats?format=json (no 'stats' list)")
     out: list[Stat] = []
-    try:
-        for entry in entries:
-            if "histograms" in entry:
-                out.extend(_json_histograms(entry["histograms"]))
-                continue
-            name, value = entry["name"], entry["value"]
-            if isinstance(value, str):
-                out.append(Stat(name, "text", value))
-            elif isinstance(value, (int, float)):
-                out.append(Stat(name, "unknown", value))
-            else:
-                raise StatsFormatError(f"{name}: unexpected value {value!r}")
-    except (KeyError, TypeError) as exc:
-        raise StatsFormatError(f"malformed /stats JSON entry: {exc}") from exc
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise StatsFormatError(f"malformed /stats JSON entry: {str(entry)[:60]!r}")
+        if "histograms" in entry:
+            out.extend(_json_histograms(entry["histograms"]))
+            continue
+        name, value = entry.get("name"), entry.get("value")
+        if not isinstance(name, str):
+            raise StatsFormatError(f"malformed /stats JSON entry (no name): {str(entry)[:60]!r}")
+        if isinstance(value, str):
+            out.append(Stat(name, "text", value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append(Stat(name, "unknown", value))
+        else:
+            raise StatsFormatError(f"{name}: unexpected value {str(value)[:40]!r}")
     return out
 
 
-def _json_histograms(hist: Mapping[str, object]) -> Iterable[Stat]:
-    labels = [_quantile_label(float(q)) for q in hist.get("supported_quantiles", [])]  # type: ignore[attr-defined]
-    for computed in hist.get("computed_quantiles", []):  # type: ignore[attr-defined]
-        values = computed["values"]
-        quantiles = {
-            label: Quantile(v.get("interval"), v.get("cumulative"))
-            for label, v in zip(labels, values, strict=False)
-        }
-        yield Stat(computed["name"], "histogram", None, quantiles)
+def _json_number(v: object, what: str) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise StatsFormatError(f"{what}: not a number: {str(v)[:40]!r}")
+
+
+def _json_histograms(hist: object) -> Iterable[Stat]:
+    if not isinstance(hist, dict):
+        raise StatsFormatError("malformed /stats JSON histograms: not an object")
+    supported, computed = hist.get("supported_quantiles", []), hist.get("computed_quantiles", [])
+    if not isinstance(supported, list) or not isinstance(computed, list):
+        raise StatsFormatError("malformed /stats JSON histograms: quantiles are not lists")
+    labels = []
+    for q in supported:
+        number = _json_number(q, "supported quantile")
+        if number is None:
+            raise StatsFormatError("malformed /stats JSON histograms: a null quantile")
+        labels.append(_quantile_label(number))
+    out = []
+    for c in computed:
+        name = c.get("name") if isinstance(c, dict) else None
+        values = c.get("values", []) if isinstance(c, dict) else None
+        if not isinstance(name, str) or not isinstance(values, list):
+            raise StatsFormatError(f"malformed /stats JSON histogram: {str(c)[:60]!r}")
+        quantiles = {}
+        for label, v in zip(labels, values, strict=False):
+            if not isinstance(v, dict):
+                raise StatsFormatError(f"{name}: malformed quantile {str(v)[:40]!r}")
+            quantiles[label] = Quantile(
+                _json_number(v.get("interval"), name), _json_number(v.get("cumulative"), name)
+            )
+        out.append(Stat(name, "histogram", None, quantiles))
+    return out
 
 
 def parse_body(body: str) -> list[Stat]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshtui.envoy.admin import EnvoyAdmin
-from meshtui.envoy.config_dump import tracing_of
+from meshtui.envoy.config_dump import bootstrap_of, parse_config_dump, tracing_of
 
 ZIPKIN_V2 = "/api/v2/spans"
 ZIPKIN_PATHS = (ZIPKIN_V2, "/api/v1/spans")  # what Zipkin (and Jaeger's Zipkin port) serve
@@ -112,8 +112,7 @@ async def read_tracing_health(admin: EnvoyAdmin, bootstrap: dict[str, Any] | Non
     Pass the bootstrap when a full /config_dump is already in hand; otherwise only its
     `tracing` is fetched (`?mask=bootstrap.tracing`)."""
     if bootstrap is None:
-        doc = (await admin.get("/config_dump", {"mask": "bootstrap.tracing"})).json()
-        bootstrap = next((c.get("bootstrap", {}) for c in doc.get("configs", []) if "bootstrap" in c), {})
+        bootstrap = bootstrap_of(parse_config_dump(await admin.config_dump({"mask": "bootstrap.tracing"})))
     collector = tracing_of(bootstrap).get("collector_cluster", "")
     counters: dict[str, int] = {}
     if collector:

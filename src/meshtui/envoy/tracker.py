@@ -8,12 +8,13 @@ converted, and the value table of the previous snapshot is copied, not rebuilt.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from meshtui.envoy.stats import StatKind, StatsFormatError, raw_kind
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
+_EMPTY_INT: Mapping[str, int] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ class StatsSnapshot:
 
     def rate(self, name: str) -> float:
         return self.rates.get(name, 0.0)
+
+    def without_changes(self) -> StatsSnapshot:
+        """The same values with no deltas, rates or resets: what a stale view shows."""
+        return replace(self, deltas=_EMPTY_INT, rates=_EMPTY, resets=frozenset())
 
 
 class StatsTracker:

@@ -23,11 +23,31 @@ class CommandError(Exception):
 
 def read_text(path: str, what: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise CommandError(f"{path} is not text (UTF-8): not a saved {what}") from exc
+    if not text.strip():
+        raise CommandError(f"{path} is empty: not a saved {what}")
+    return text
+
+
+async def _check_sidecar(target: Any, namespace: str, pod: str) -> None:
+    """Before forwarding to 15000: does the pod exist, and has it a sidecar to answer there?"""
+    from meshtui.kube.config import describe
+
+    def read() -> Any:
+        return target.core().read_namespaced_pod(pod, namespace)
+
+    try:
+        found = await asyncio.to_thread(read)
+    except Exception as exc:  # the kubernetes client raises many kinds: each becomes one line
+        raise CommandError(f"pod {namespace}/{pod}: {describe(exc, target.server)}") from exc
+    spec = found.spec
+    names = [c.name for c in (spec.containers or [])] + [c.name for c in (spec.init_containers or [])]
+    if "istio-proxy" not in names:
+        raise CommandError(f"pod {namespace}/{pod} has no istio-proxy sidecar: no Envoy admin to read")
 
 
 def print_json(records: Any) -> None:
@@ -76,6 +96,7 @@ async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
         target = config.load(args.kubeconfig, args.context)
     manager = ForwardManager(target)
     try:
+        await _check_sidecar(target, args.namespace, args.pod)
         fwd = await manager.acquire(args.namespace, args.pod, ENVOY_ADMIN_PORT)
         if not await fwd.probe():
             raise CommandError(

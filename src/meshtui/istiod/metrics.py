@@ -94,7 +94,7 @@ class Scrape:
 def _exposed_names(body: str) -> set[str]:
     """Every sample name the body exposes (the first token of each sample line)."""
     names = set()
-    for line in body.splitlines():
+    for line in body.split("\n"):  # prometheus_client reads lines as io.StringIO does: "\n" only
         if line and line[0] != "#":
             end = len(line)
             for sep in "{ \t":
@@ -142,7 +142,7 @@ class ScrapeParser:
         seen: dict[str, tuple[tuple[str, str, str], dict[str, Sample]]] = {}
         families_by_block: dict[str, tuple[list[str], Family]] = {}
         for block in split_families(body):
-            lines = block.splitlines()
+            lines = block.split("\n")[:-1]  # every block ends with "\n"
             head = [line for line in lines if line.startswith("#")]
             sample_lines = [line for line in lines if line.strip() and not line.startswith("#")]
             if not any(line.startswith("# TYPE ") for line in head):
@@ -185,7 +185,10 @@ def split_families(body: str) -> list[str]:
     blocks: list[str] = []
     current: list[str] = []
     after_help = False
-    for line in body.splitlines():
+    lines = body.split("\n")  # as the parser sees them: a "\r" does not end a line
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
         starts = line.startswith("# HELP ") or (line.startswith("# TYPE ") and not after_help)
         if starts and current:
             blocks.append("\n".join(current) + "\n")
@@ -200,7 +203,7 @@ def split_families(body: str) -> list[str]:
 def _parse_families(body: str) -> dict[str, Family]:
     exposed = _exposed_names(body)
     declared = {
-        line.split()[2] for line in body.splitlines() if line.startswith("# TYPE ") and len(line.split()) > 2
+        line.split()[2] for line in body.split("\n") if line.startswith("# TYPE ") and len(line.split()) > 2
     }
     families: dict[str, Family] = {}
     try:

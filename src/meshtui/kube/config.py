@@ -76,10 +76,15 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         if context and context not in {c["name"] for c in contexts}:
             raise KubeError(f"context {context!r} is not in {path}")
         config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
+    except KubeError:
+        raise
     except ConfigException as exc:
         raise KubeError(f"kubeconfig {path}: {first_line(str(exc))}") from exc
     except (OSError, ValueError) as exc:
         raise KubeError(f"kubeconfig {path} unreadable: {first_line(str(exc))}") from exc
+    except Exception as exc:  # YAML errors, or a list/string where the client expects a mapping
+        kind = "not valid YAML" if "yaml" in type(exc).__module__ else "not a kubeconfig"
+        raise KubeError(f"kubeconfig {path} is {kind}: {first_line(str(exc))}") from exc
     cfg.retries = False
     return KubeTarget(context=name, server=cfg.host, configuration=cfg)
 

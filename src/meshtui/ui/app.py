@@ -14,19 +14,22 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPane
 
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
+from meshtui.freshness import Freshness
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
 from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
 from meshtui.ui.keymap import name_bindings, preference_problems
 from meshtui.ui.messages import (
+    ClustersUpdated,
     ForwardsChanged,
     KubeProblem,
     OpenPlace,
     PodsChanged,
     PodSelected,
+    RefreshStateChanged,
     ShowPod,
     StatsUpdated,
 )
@@ -90,6 +93,7 @@ class MeshtuiApp(ExportActions, App[int]):
         self._endpoint_for = endpoint_for
         self._access = access  # tests hand the mesh-wide places their cluster directly
         self.manager: Any = None  # ForwardManager once the kubeconfig is loaded
+        self._views_for: tuple[str, str] | None = None  # the pod the views are attached to
         self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
         self._focus_before_command: Widget | None = None
 
@@ -116,28 +120,33 @@ class MeshtuiApp(ExportActions, App[int]):
         yield Footer()
 
     @property
+    def _base(self) -> Any:
+        """The main screen, also while help or a confirmation is on top of it."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
+    @property
     def stats(self) -> StatsPane:
-        return self.query_one(StatsPane)
+        return self._base.query_one(StatsPane)
 
     @property
     def clusters(self) -> ClustersPane:
-        return self.query_one(ClustersPane)
+        return self._base.query_one(ClustersPane)
 
     @property
     def config(self) -> ConfigPane:
-        return self.query_one(ConfigPane)
+        return self._base.query_one(ConfigPane)
 
     @property
     def proxy(self) -> ProxyPane:
-        return self.query_one(ProxyPane)
+        return self._base.query_one(ProxyPane)
 
     @property
     def pods(self) -> PodsPane:
-        return self.query_one(PodsPane)
+        return self._base.query_one(PodsPane)
 
     @property
     def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
+        return self._base.query_one(StatusLine)
 
     @property
     def place(self) -> str:
@@ -261,14 +270,27 @@ class MeshtuiApp(ExportActions, App[int]):
             why = f"{pod.name} has no istio-proxy sidecar: no Envoy to show"
             for view in (self.stats, self.clusters, self.config, self.proxy):
                 view.detach(why)
+            self._views_for = None
             return
-        # each view holds its own reference to the pod's one shared forward
-        self.stats.attach(self._endpoint(pod))
-        self.clusters.attach(self._endpoint(pod))
-        self.config.attach(self._endpoint(pod))
-        self.proxy.attach(lambda: self._endpoint(pod))
+        if pod.key != self._views_for:  # enter on the pod already shown only moves the focus
+            # each view holds its own reference to the pod's one shared forward
+            self.stats.attach(self._endpoint(pod))
+            self.clusters.attach(self._endpoint(pod))
+            self.config.attach(self._endpoint(pod))
+            self.proxy.attach(lambda: self._endpoint(pod))
+            self._views_for = pod.key
         if message.followed_from:
             self.notify(f"{message.followed_from} was replaced: following {pod.name}", timeout=4)
+        if message.by_user:
+            self._focus_views()
+
+    def _focus_views(self) -> None:
+        """The shown tab's table (not its filter box) takes the keys."""
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active)
+        target = next((w for w in pane.query("*") if w.focusable and not isinstance(w, Input)), None)
+        if target is not None:
+            target.focus()
 
     def _endpoint(self, pod: PodInfo) -> AdminEndpoint:
         if self._endpoint_for is not None:
@@ -359,6 +381,7 @@ class MeshtuiApp(ExportActions, App[int]):
             why = f"{selected.name} was deleted: waiting for its replacement ..."
             for view in (self.stats, self.clusters, self.config, self.proxy):
                 view.detach(why)
+            self._views_for = None
         self._forwards_changed()
 
     @on(ForwardsChanged)
@@ -378,15 +401,49 @@ class MeshtuiApp(ExportActions, App[int]):
         if self._shutting_down():
             return
         u = message.update
-        if self.stats.paused:
+        self._sidecar_answered(u.endpoint, u.freshness)
+        self._show_refresh_state()
+
+    @on(RefreshStateChanged)
+    def _show_refresh_state(self) -> None:
+        """paused, hidden, stale or live: what the stats view is really doing now."""
+        if self._shutting_down():
+            return
+        stats = self.stats
+        u = stats.last
+        if stats.feed is None:
+            text = ""
+        elif stats.paused:
             text = "stats PAUSED (p resumes)"
-        elif u.error:
-            text = f"stats retrying ({u.failures})"
+        elif stats.hidden:
+            text = "stats hidden: not polled"
+        elif u is not None and u.freshness.stale:
+            text = f"stats stale since {u.freshness.since_text()}, retrying ({u.failures})"
+        elif u is None:
+            text = "stats connecting ..."
         else:
             text = f"stats live every {self.options.interval:g}s"
             if u.fetch_ms >= SLOW_POLL_MS:  # only worth space when the sidecar or forward is slow
                 text += f", slow poll {u.fetch_ms:.0f} ms"
-        self.status.set(refresh_state=text)
+        if text != self.status.refresh_state:
+            self.status.set(refresh_state=text)
+
+    @on(ClustersUpdated)
+    def _clusters_updated(self, message: ClustersUpdated) -> None:
+        if not self._shutting_down():
+            self._sidecar_answered(message.update.endpoint, message.update.freshness)
+
+    def _sidecar_answered(self, endpoint: str, freshness: Freshness) -> None:
+        """Mark the selected pod's sidecar down in the pod list while its Envoy does not answer:
+        the API server may still say Running (the container is up, its Envoy is not)."""
+        if self.options.admin:
+            return
+        pod = self.pods.selected
+        if pod is None:
+            return
+        if endpoint not in (self.stats.endpoint_label, self.clusters.endpoint_label):
+            return
+        self.pods.mark_sidecar(pod, freshness.reason if freshness.stale else None)
 
     # -- actions -----------------------------------------------------------------------
 

@@ -76,8 +76,16 @@ def pane_document(app: App[Any], pane: Widget) -> dict[str, Any]:
         doc["rows"] = _cluster_rows(pane)
         doc["endpoints"] = {"cluster": pane.current, "rows": _table_rows(pane.hosts)}
     else:
-        tables = [t for t in pane.query(DataTable) if t.display]
-        if tables:
+        # any other pane: its focused table, else its first table, else the text it shows
+        inside = [pane, *pane.query("*")]
+        views = [v for v in inside if isinstance(v, RowsView) and v.display]
+        tables = [t for t in inside if isinstance(t, DataTable) and t.display]
+        focused = app.focused
+        if isinstance(focused, RowsView | DataTable) and focused in [*views, *tables]:
+            views, tables = ([focused], []) if isinstance(focused, RowsView) else ([], [focused])
+        if views:
+            doc["header"], doc["rows"] = _view_rows(views[0])
+        elif tables:
             doc["rows"] = _table_rows(tables[0])
         else:
             doc["lines"] = pane_text(app, pane).splitlines()
@@ -130,6 +138,16 @@ def _cluster_rows(pane: ClustersPane) -> list[dict[str, Any]]:
             cells = cluster_row(cluster, snap)
             out.append({"cluster": name, **dict(zip(CLUSTER_COLUMNS, cells, strict=True))})
     return out
+
+
+def _view_rows(view: RowsView) -> tuple[str, list[dict[str, str]]]:
+    """A Line-API table's header and every row (not only the painted ones), as it paints them."""
+    width = max(view.size.width, 80)
+    rows = []
+    for key in view.rows:
+        text = "".join(segment.text for segment in view.row_segments(key, width)).rstrip()
+        rows.append({"key": key, "text": text})
+    return view.header_text(width).rstrip(), rows
 
 
 def _table_rows(table: DataTable[Any]) -> list[dict[str, str]]:

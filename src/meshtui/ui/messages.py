@@ -45,10 +45,11 @@ class PodsChanged(Message):
 class PodSelected(Message):
     """The user picked a pod (or the selection followed a rollout to a new pod)."""
 
-    def __init__(self, pod: PodInfo, followed_from: str | None = None) -> None:
+    def __init__(self, pod: PodInfo, followed_from: str | None = None, *, by_user: bool = False) -> None:
         super().__init__()
         self.pod = pod
         self.followed_from = followed_from
+        self.by_user = by_user  # enter on a pod: its views take the focus (k9s's drill-down)
 
 
 class ForwardsChanged(Message):
@@ -86,3 +87,7 @@ class OpenPlace(Message):
         super().__init__()
         self.place_id = place_id
         self.arguments = arguments or {}
+
+
+class RefreshStateChanged(Message):
+    """A view was paused, resumed, shown or hidden: the status line says so at once."""

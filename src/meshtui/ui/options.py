@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from meshtui.settings import Settings
@@ -29,21 +29,19 @@ class Options:
 
 
 def options_from(args: Any, settings: Settings, problem: str | None = None) -> Options:
-    """The command line over the config file over the defaults."""
+    """The command line over the config file over the defaults.
+
+    A flag whose argparse dest is an Options field name is taken as it is (so a new flag
+    needs no line here); the lines below are the ones the config file can also set.
+    """
+    given = {f.name: getattr(args, f.name) for f in fields(Options) if hasattr(args, f.name)}
     interval = getattr(args, "interval", None)
-    return Options(
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        namespace=args.namespace or settings.namespace,
-        admin=args.admin,
+    return replace(
+        Options(**{k: v for k, v in given.items() if v is not None}),
+        namespace=getattr(args, "namespace", None) or settings.namespace,
         interval=interval if interval is not None else (settings.interval or 1.0),
         read_only=bool(getattr(args, "read_only", False) or settings.read_only),
-        stats_filter=getattr(args, "filter", ""),
-        istio_namespace=getattr(args, "istio_namespace", None) or "istio-system",
-        jaeger_url=getattr(args, "jaeger_url", None),
-        jaeger_service=getattr(args, "jaeger_service", None),
-        ssh=getattr(args, "ssh", None),
-        ssh_accept_new=getattr(args, "ssh_accept_new", False),
+        stats_filter=getattr(args, "filter", None) or "",
         theme=getattr(args, "theme", None) or settings.theme,
         keys=dict(settings.keys),
         config_problem=problem,

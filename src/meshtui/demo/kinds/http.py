@@ -269,11 +269,15 @@ class KindsApi:
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         version = request.match_info["version"]
+        as_table = "as=Table" in request.headers.get("Accept", "")
+
+        def shown(o: dict[str, Any]) -> dict[str, Any]:
+            # kubectl get -w asks for Table events: one row per event, as the API server sends
+            return res.table([o], self.server.rv) if as_table else res.view(o, version)
+
         if not since:
             for o in res.items(ns):
-                await resp.write(
-                    json.dumps({"type": "ADDED", "object": res.view(o, version)}).encode() + b"\n"
-                )
+                await resp.write(json.dumps({"type": "ADDED", "object": shown(o)}).encode() + b"\n")
             since = self.server.rv
         epoch = self.server.watch_epoch
         while epoch == self.server.watch_epoch:
@@ -283,9 +287,7 @@ class KindsApi:
                     and gr == res.group_resource
                     and (ns is None or obj["metadata"]["namespace"] == ns)
                 ):
-                    await resp.write(
-                        json.dumps({"type": kind, "object": res.view(obj, version)}).encode() + b"\n"
-                    )
+                    await resp.write(json.dumps({"type": kind, "object": shown(obj)}).encode() + b"\n")
             since = max([since, *(e[0] for e in self.events)])
             left = deadline - time.monotonic()
             if left <= 0:

@@ -10,6 +10,7 @@ named), counted in galley_validation_failed; an accepted one in galley_validatio
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -127,7 +128,7 @@ def resources(count: Count, on_change: Callable[[str], OnChange]) -> list[Resour
         return check
 
     def hosts(o: dict[str, Any]) -> str:
-        return str((o.get("spec") or {}).get("hosts") or [])
+        return json.dumps((o.get("spec") or {}).get("hosts") or [])
 
     vs = Resource(
         GROUP,
@@ -135,7 +136,7 @@ def resources(count: Count, on_change: Callable[[str], OnChange]) -> list[Resour
         "virtualservices",
         "VirtualService",
         ["vs"],
-        [("Gateways", lambda o: str((o.get("spec") or {}).get("gateways") or [])), ("Hosts", hosts)],
+        [("Gateways", lambda o: json.dumps((o.get("spec") or {}).get("gateways") or [])), ("Hosts", hosts)],
         admit=admit(validate_virtual_service),
         on_change=on_change("VirtualService"),
     )

@@ -2,7 +2,8 @@
 
 Istio's bootstrap (istio/istio tools/packaging/common/envoy_bootstrap.json) carries as
 static clusters only `xds-grpc` (istio-agent's xDS proxy; here the demo istiod's gRPC
-port on loopback, HTTP/2) and the tracer's cluster; listeners and clusters come over
+port on loopback, HTTP/2), `sds-grpc` (istio-agent's SDS; here the same port) and the
+tracer's cluster; listeners and clusters come over
 one ADS stream (`ads_config`, state of the world), and the generated clusters and
 listeners ask for endpoints and routes over the same stream. Node, admin, stats and the
 tracer are the demo's common bootstrap (meshtui.demo.bootstrap.build).
@@ -18,15 +19,15 @@ from meshtui.demo.bootstrap import ProxySpec, build
 ADS = {"ads": {}, "initial_fetch_timeout": "0s", "resource_api_version": "V3"}
 
 
-def xds_grpc_cluster(port: int) -> dict[str, Any]:
+def xds_grpc_cluster(port: int, name: str = "xds-grpc") -> dict[str, Any]:
     thresholds = {"max_connections": 100000, "max_pending_requests": 100000, "max_requests": 100000}
     return {
-        "name": "xds-grpc",
+        "name": name,
         "type": "STATIC",
         "connect_timeout": "1s",
         "lb_policy": "ROUND_ROBIN",
         "load_assignment": {
-            "cluster_name": "xds-grpc",
+            "cluster_name": name,
             "endpoints": [
                 {
                     "lb_endpoints": [
@@ -57,7 +58,13 @@ def ads_bootstrap(spec: ProxySpec, xds_port: int, labels: dict[str, str]) -> dic
     boot = build(replace(spec, routes=[], inbound_port=None, app_port=None))
     static = boot["static_resources"]
     static.pop("listeners", None)
-    static["clusters"] = [xds_grpc_cluster(xds_port), *static.get("clusters", [])]
+    # the workload certificate comes by SDS (`sds-grpc`), as istio-agent serves it
+    static["clusters"] = [
+        xds_grpc_cluster(xds_port),
+        xds_grpc_cluster(xds_port, "sds-grpc"),
+        *static.get("clusters", []),
+    ]
+    static.pop("secrets", None)
     boot["node"]["metadata"]["LABELS"] = dict(labels)
     boot["dynamic_resources"] = {
         "lds_config": ADS,

@@ -28,6 +28,43 @@ from meshtui.demo.xds.model import (
 
 ADS_SOURCE = {"ads": {}, "initial_fetch_timeout": "0s", "resource_api_version": "V3"}
 LOCALITY = {"region": "kind", "zone": "myk8s-control-plane"}
+SDS_SOURCE = {
+    "api_config_source": {
+        "api_type": "GRPC",
+        "set_node_on_first_message_only": True,
+        "transport_api_version": "V3",
+        "grpc_services": [{"envoy_grpc": {"cluster_name": "sds-grpc"}}],
+    },
+    "initial_fetch_timeout": "0s",
+    "resource_api_version": "V3",
+}
+TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+
+
+def _common_tls(peer_spiffe: str | None = None) -> dict[str, Any]:
+    """Istio mutual TLS (ISTIO_MUTUAL): the `default` certificate and `ROOTCA`, both by SDS."""
+    validation: dict[str, Any] = {}
+    if peer_spiffe:
+        validation["match_typed_subject_alt_names"] = [{"san_type": "URI", "matcher": {"exact": peer_spiffe}}]
+    return {
+        "tls_certificate_sds_secret_configs": [{"name": "default", "sds_config": SDS_SOURCE}],
+        "combined_validation_context": {
+            "default_validation_context": validation,
+            "validation_context_sds_secret_config": {"name": "ROOTCA", "sds_config": SDS_SOURCE},
+        },
+    }
+
+
+def _upstream_tls(name: str, svc: Service) -> dict[str, Any]:
+    _direction, port, subset, host = name.split("|")
+    return {
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {
+            "@type": TLS + "UpstreamTlsContext",
+            "common_tls_context": _common_tls(f"spiffe://cluster.local/ns/{svc.namespace}/sa/{svc.name}"),
+            "sni": f"outbound_.{port}_.{subset}_.{host}",
+        },
+    }
 
 
 def _address(port: int) -> dict[str, Any]:
@@ -109,12 +146,14 @@ def clusters(config: Config, proxy: Proxy, services: dict[str, Service]) -> list
     for ob in proxy.outbound:
         svc = services[ob.service]
         base = _eds_cluster(cluster_name("outbound", svc.port, "", svc.fqdn))
+        base["transport_socket"] = _upstream_tls(base["name"], svc)
         dr = _destination_rule(config, svc.fqdn)
         policy = (dr or {}).get("spec", {}).get("trafficPolicy") or {}
         _traffic_policy(base, policy)
         out.append(base)
         for subset in (dr or {}).get("spec", {}).get("subsets") or []:
             c = _eds_cluster(cluster_name("outbound", svc.port, subset["name"], svc.fqdn))
+            c["transport_socket"] = _upstream_tls(c["name"], svc)
             _traffic_policy(c, {**policy, **(subset.get("trafficPolicy") or {})})
             out.append(c)
     return _patch(config, proxy, "CLUSTER", out)
@@ -168,13 +207,19 @@ def _listener(
         hcm["http_filters"].insert(
             0, {"name": route_mod.FAULT_FILTER, "typed_config": {"@type": route_mod.HTTP_FAULT}}
         )
-    return {
-        "name": name,
-        "address": _address(port),
-        "filter_chains": [
-            {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]}
-        ],
+    chain: dict[str, Any] = {
+        "filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]
     }
+    if name == "virtualInbound":  # peers come in over mutual TLS
+        chain["transport_socket"] = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": TLS + "DownstreamTlsContext",
+                "common_tls_context": _common_tls(),
+                "require_client_certificate": True,
+            },
+        }
+    return {"name": name, "address": _address(port), "filter_chains": [chain]}
 
 
 def listeners(config: Config, proxy: Proxy) -> list[dict[str, Any]]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import Any
 
 import grpc
 from aiohttp import web
 from envoy.service.discovery.v3 import ads_pb2_grpc
+from envoy.service.secret.v3 import sds_pb2_grpc
 
 from meshtui.demo.xds.debug_http import monitoring_app
 from meshtui.demo.xds.metrics import IstiodMetrics
+from meshtui.demo.xds.sds import SecretServer
 from meshtui.demo.xds.server import DiscoveryServer
 
 
@@ -29,6 +32,7 @@ class Istiod:
     async def start(self, grpc_port: int = 0) -> Istiod:
         self._grpc = grpc.aio.server()
         ads_pb2_grpc.add_AggregatedDiscoveryServiceServicer_to_server(self.xds, self._grpc)
+        sds_pb2_grpc.add_SecretDiscoveryServiceServicer_to_server(SecretServer(self._secrets), self._grpc)
         self.grpc_port = self._grpc.add_insecure_port(f"127.0.0.1:{grpc_port}")
         await self._grpc.start()
         self._http = web.AppRunner(monitoring_app(self.xds), access_log=None)
@@ -37,6 +41,10 @@ class Istiod:
         await site.start()
         self.monitoring_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
+
+    def _secrets(self, node_id: str) -> list[dict[str, Any]]:
+        proxy = self.xds.proxies.get(node_id)
+        return list(proxy.spec.secrets) if proxy else []
 
     async def wait_synced(self, node_ids: list[str] | None = None, timeout: float = 20.0) -> None:
         """Until every given proxy (default: all known) is connected and has ACKed all it was sent."""

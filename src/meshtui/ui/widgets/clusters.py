@@ -16,11 +16,12 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from meshtui.envoy.clusters import ClustersSnapshot, ClusterStatus
+from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
+from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.rows_view import RowsView
 
 CLUSTER_COLUMNS = (
@@ -30,7 +31,8 @@ CLUSTER_COLUMNS = (
     "DIRECTION",
     "HEALTHY",
     "RQ/S",
-    "ERR/S",
+    f"ERR/S {ERROR_WINDOW_S:g}s",  # errors are smoothed over this window (envoy/clusters.py)
+    "ERR %",
     "RQ TOTAL",
     "CX",
 )
@@ -42,6 +44,12 @@ def _rate(value: float | None) -> str:
     return rate(value) if value else ""
 
 
+def _pct(value: float | None) -> str:
+    if not value:
+        return ""
+    return f"{value:.0f}%" if value >= 10 else f"{value:.1f}%"
+
+
 def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
     return (
         c.istio.service or c.name,
@@ -51,6 +59,7 @@ def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
         f"{c.healthy}/{len(c.hosts)}",
         _rate(snap.rq_rate.get(c.name)),
         _rate(snap.error_rate.get(c.name)),
+        _pct(snap.error_pct.get(c.name)),
         str(c.total("rq_total")),
         str(c.total("cx_active")),
     )
@@ -59,19 +68,23 @@ def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
 class ClustersTable(RowsView):
     """Clusters as a Line-API view: 2,000 clusters refresh and filter without per-row widgets."""
 
-    WIDTHS = (None, 5, 6, 9, 7, 9, 9, 8, 4)  # None: the FQDN takes what is left
+    WIDTHS = (None, 5, 6, 9, 7, 9, 11, 6, 8, 4)  # None: the FQDN takes what is left
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.snapshot: ClustersSnapshot | None = None
+        self.sort = "name"
 
     def _widths(self, width: int) -> list[int]:
         fixed = sum(w for w in self.WIDTHS if w) + len(self.WIDTHS)
         return [w or max(width - fixed, 20) for w in self.WIDTHS]
 
     def header_text(self, width: int) -> str:
+        # the sorted column carries the arrow: the sort is on screen, not only in a toast
+        marked = {"name": (0, " ▲"), "rate": (5, " ▼"), "errors": (6, " ▼")}[self.sort]
+        labels = [c + (marked[1] if i == marked[0] else "") for i, c in enumerate(CLUSTER_COLUMNS)]
         return " ".join(
-            _fit(c, w, i) for i, (c, w) in enumerate(zip(CLUSTER_COLUMNS, self._widths(width), strict=True))
+            _fit(c, w, i) for i, (c, w) in enumerate(zip(labels, self._widths(width), strict=True))
         )
 
     def row_segments(self, key: str, width: int) -> list[Segment]:
@@ -84,7 +97,7 @@ class ClustersTable(RowsView):
             style = Style()
             if i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
                 style = self.get_component_rich_style("rows-view--bad", partial=True)  # unhealthy endpoints
-            elif i == 6 and cell:
+            elif i in (6, 7) and cell:
                 style = self.get_component_rich_style("rows-view--bad", partial=True)  # errors moving
             elif i == 5 and cell:
                 style = self.get_component_rich_style("rows-view--good", partial=True)
@@ -183,8 +196,15 @@ class ClustersPane(Widget):
         if self.feed is None or update.endpoint != self.endpoint_label:
             return
         self.last = update
+        show_freshness(update.freshness, self.table, self.hosts)
         if update.error:
-            self._state(update.error, error=True)
+            # the last clusters stay, dimmed, without rates: nothing here is live
+            snap = self.table.snapshot
+            if snap is not None and (snap.rq_rate or snap.error_rate or snap.host_rq_rate or snap.error_pct):
+                self.table.snapshot = snap.without_changes()  # rows keep their order
+                self.table.refresh()
+                self._show_hosts(self.table.snapshot)
+            self._state(stale_line(update.freshness, update.error), error=True)
             return
         assert update.snapshot is not None
         self._show(update.snapshot)
@@ -204,7 +224,10 @@ class ClustersPane(Widget):
         if self.sort == "rate":
             shown.sort(key=lambda c: (-snap.rq_rate.get(c.name, 0.0), c.name))
         elif self.sort == "errors":
-            shown.sort(key=lambda c: (-snap.error_rate.get(c.name, 0.0), -c.total("rq_error"), c.name))
+            # the windowed rate, rounded: rows do not trade places on one poll's noise
+            shown.sort(
+                key=lambda c: (-round(snap.error_rate.get(c.name, 0.0), 1), -c.total("rq_error"), c.name)
+            )
         else:
             shown.sort(key=lambda c: (c.istio.service or c.name, c.istio.port, c.istio.subset, c.name))
         return shown
@@ -292,7 +315,15 @@ class ClustersPane(Widget):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         if self.last and self.last.snapshot:
             self._show(self.last.snapshot)
-        self.notify(f"clusters sorted by {self.sort}", timeout=2)
+        self._show_sort()
+
+    def _show_sort(self) -> None:
+        self.table.sort = self.sort
+        self.table.refresh()
+
+    def key_escape(self) -> None:
+        if self.query_one("#clusters-filter", Input).has_focus:
+            self.table.focus()
 
     def action_show_stats(self) -> None:
         if self.current:

@@ -21,11 +21,11 @@ from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.config_dump import (
     SECTIONS,
     ConfigDumpError,
+    bootstrap_of,
     parse_config_dump,
     public,
     rows,
     sampling_of,
-    section,
 )
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
@@ -144,7 +144,7 @@ class ConfigPane(Widget):
             admin = EnvoyAdmin(await endpoint.url(), timeout=15)
             doc = parse_config_dump(await admin.config_dump({"include_eds": ""}))
             # the dump in hand has the bootstrap: only the collector's counters are read
-            tracing = await read_tracing_health(admin, section(doc, "bootstrap").get("bootstrap", {}))
+            tracing = await read_tracing_health(admin, bootstrap_of(doc))
         except (AdminError, ConfigDumpError, OSError) as exc:
             self._state(endpoint.explain(str(exc)), error=True)
             return
@@ -160,7 +160,10 @@ class ConfigPane(Widget):
         if self.section == "tracing":
             if self.tracing is None:
                 return []
-            sampling = sampling_of(self.doc) if self.doc is not None else None
+            try:
+                sampling = sampling_of(self.doc) if self.doc is not None else None
+            except ConfigDumpError:
+                sampling = None  # shown as "not visible"
             return [{**r, "_raw": r} for r in self.tracing.rows(sampling)]
         if self.doc is None:
             return []
@@ -222,6 +225,14 @@ class ConfigPane(Widget):
 
     def action_focus_filter(self) -> None:
         self.query_one("#config-filter", Input).focus()
+
+    @on(Input.Submitted, "#config-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def key_escape(self) -> None:
+        if self.query_one("#config-filter", Input).has_focus:
+            self.table.focus()
 
     def action_refresh_now(self) -> None:
         self._stale = True

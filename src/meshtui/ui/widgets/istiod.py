@@ -206,7 +206,7 @@ class IstiodPane(Widget):
 
     def action_diff(self) -> None:
         row = self.proxies.by_key.get(self.proxies.current or "")
-        if row is None or self.access is None:
+        if row is None or self.access is None or self.query_one(TabbedContent).active != "istiod-tab-proxies":
             return
         url = self.urls.get(row.istiod) or next(iter(self.urls.values()), None)
         if url is None:

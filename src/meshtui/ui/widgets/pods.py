@@ -23,12 +23,18 @@ COLUMNS = ("NAME", "READY", "STATUS", "SIDECAR", "RESTARTS", "AGE", "NAMESPACE",
 PodEvents = Callable[[], AsyncIterator[PodEvent]]
 
 
-def row_of(pod: PodInfo, now: float) -> tuple[str, ...]:
+SIDECAR_DOWN = "✗ not answering"
+SELECTED = "▶ "
+
+
+def row_of(
+    pod: PodInfo, now: float, *, selected: bool = False, sidecar_down: bool = False
+) -> tuple[str, ...]:
     return (
-        pod.name,
+        (SELECTED if selected else "") + pod.name,
         pod.ready,
         pod.status,
-        pod.sidecar or "-",
+        SIDECAR_DOWN if sidecar_down and pod.sidecar else (pod.sidecar or "-"),
         str(pod.restarts),
         age(now - pod.created) if pod.created else "?",
         pod.namespace,
@@ -58,6 +64,8 @@ class PodsPane(Widget):
         self.selected: PodInfo | None = None
         self.following: PodInfo | None = None  # a selected pod that was deleted: follow its workload
         self._shown: dict[str, PodInfo] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}  # what each row shows now
+        self.sidecar_down: dict[tuple[str, str], str] = {}  # pod key -> why its Envoy does not answer
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter pods", id="pods-filter", classes="hidden")
@@ -126,18 +134,19 @@ class PodsPane(Widget):
             for key in [k for k in self._shown if k not in want]:
                 table.remove_row(key)
                 del self._shown[key]
+                self._cells.pop(key, None)
             for key, pod in want.items():
-                old = self._shown.get(key)
+                cells = self._row(pod, now)
+                old = self._cells.get(key)
                 if old is None:
-                    table.add_row(*row_of(pod, now), key=key)
+                    table.add_row(*cells, key=key)
                     added = True
-                elif old != pod:
-                    for col, (a, b) in zip(
-                        COLUMNS, zip(row_of(old, now), row_of(pod, now), strict=True), strict=True
-                    ):
+                elif old != cells:
+                    for col, a, b in zip(COLUMNS, old, cells, strict=True):
                         if a != b:
                             table.update_cell(key, col.lower(), b, update_width=True)
                 self._shown[key] = pod
+                self._cells[key] = cells
             if added:
                 table.sort("sidecar", "namespace", "name", key=lambda row: (row[0] == "-", row[1], row[2]))
         total = len(self.index.pods)
@@ -155,11 +164,27 @@ class PodsPane(Widget):
             if first is not None:
                 self._select(first)
 
+    def _row(self, pod: PodInfo, now: float) -> tuple[str, ...]:
+        selected = self.selected is not None and self.selected.key == pod.key
+        return row_of(pod, now, selected=selected, sidecar_down=pod.key in self.sidecar_down)
+
+    def mark_sidecar(self, pod: PodInfo, down_because: str | None) -> None:
+        """What the app saw of this pod's Envoy: not answering (with why), or answering again."""
+        if (pod.key in self.sidecar_down) == (down_because is not None):
+            return
+        if down_because is None:
+            del self.sidecar_down[pod.key]
+        else:
+            self.sidecar_down[pod.key] = down_because
+        self._sync(self.index.snapshot())
+
     def _refresh_ages(self) -> None:
         now = self.clock()
         for key, pod in self._shown.items():
             if pod.created:
-                self.table.update_cell(key, "age", age(now - pod.created))
+                cells = self._row(pod, now)
+                self._cells[key] = cells
+                self.table.update_cell(key, "age", cells[COLUMNS.index("AGE")])
 
     def _set_state(self, text: str, error: bool = False) -> None:
         state = self.query_one("#pods-state", Static)
@@ -168,12 +193,13 @@ class PodsPane(Widget):
 
     # -- selection ---------------------------------------------------------------------
 
-    def _select(self, pod: PodInfo, followed_from: str | None = None) -> None:
+    def _select(self, pod: PodInfo, followed_from: str | None = None, *, by_user: bool = False) -> None:
         self.selected = pod
+        self._sync(self.index.snapshot())  # the ▶ moves to this pod
         key = f"{pod.namespace}/{pod.name}"
         if key in self._shown:
             self.table.move_cursor(row=self.table.get_row_index(key))
-        self.post_message(PodSelected(pod, followed_from))
+        self.post_message(PodSelected(pod, followed_from, by_user=by_user))
 
     def select_key(self, namespace: str, name: str) -> bool:
         """Select a pod by name (from another place); False when it is not listed."""
@@ -191,8 +217,8 @@ class PodsPane(Widget):
     @on(DataTable.RowSelected, "#pods-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         pod = self._shown.get(str(event.row_key.value))
-        if pod is not None and (self.selected is None or pod.key != self.selected.key):
-            self._select(pod)
+        if pod is not None:
+            self._select(pod, by_user=True)
 
     def action_select(self) -> None:
         table = self.table
@@ -200,7 +226,7 @@ class PodsPane(Widget):
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
             pod = self._shown.get(str(key.value))
             if pod is not None:
-                self._select(pod)
+                self._select(pod, by_user=True)
 
     def action_traces(self) -> None:
         table = self.table

@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.controls import LEVELS, LogLevelChanges, log_levels, reset_counters, set_log_levels
@@ -38,6 +38,7 @@ class ProxyPane(Widget):
         ),
         Binding("R", "reset_counters", "Reset counters", tooltip="POST /reset_counters (asks first)"),
         Binding("r", "refresh_now", "Refresh", tooltip="Read the log levels again"),
+        Binding("slash", "find", "Find", tooltip="Find a logger by part of its name"),
     ]
 
     def __init__(self, read_only: bool = False, *, id: str | None = None) -> None:
@@ -54,6 +55,7 @@ class ProxyPane(Widget):
     def compose(self) -> ComposeResult:
         yield Static("", id="proxy-policy")
         yield Static("Select a pod with a sidecar to see its log levels.", id="proxy-state")
+        yield Input(placeholder="find a logger: part of its name", id="loggers-find", classes="hidden")
         table: DataTable[str] = DataTable(id="loggers-table", cursor_type="row")
         for col in ("LOGGER", "LEVEL", "WAS (meshtui changed it)"):
             table.add_column(col, key=col)
@@ -167,12 +169,15 @@ class ProxyPane(Widget):
 
     def _show_levels(self) -> None:
         table = self.table
+        keep = self.current  # the logger just changed keeps the cursor through the refill
         table.clear()
         was = {}
         if self.endpoint is not None and self.endpoint.label in self.pending:
             was = self.pending[self.endpoint.label][1].original
         for name, level in sorted(self.levels.items()):
             table.add_row(name, level, was.get(name, ""), key=name)
+        if keep is not None and keep in self.levels:
+            table.move_cursor(row=table.get_row_index(keep))
         if self.endpoint is not None and self.levels:
             changed = f", {len(was)} changed by meshtui" if was else ""
             self._state(f"{len(self.levels)} loggers on {self.endpoint.label}{changed}")
@@ -278,6 +283,36 @@ class ProxyPane(Widget):
 
     def action_refresh_now(self) -> None:
         self._load()
+
+    def action_find(self) -> None:
+        box = self.query_one("#loggers-find", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Changed, "#loggers-find")
+    def _find(self, event: Input.Changed) -> None:
+        text = event.value.strip().lower()
+        names = sorted(self.levels)
+        # a name that starts with it first, then one that contains it
+        hit = next((n for n in names if n.lower().startswith(text)), None) if text else None
+        hit = hit or next((n for n in names if text and text in n.lower()), None)
+        if hit is not None:
+            self.table.move_cursor(row=self.table.get_row_index(hit))
+        event.input.set_class(bool(text) and hit is None, "error")
+
+    @on(Input.Submitted, "#loggers-find")
+    def _found(self) -> None:
+        self._close_find()
+
+    def key_escape(self) -> None:
+        if self.query_one("#loggers-find", Input).has_focus:
+            self._close_find()
+
+    def _close_find(self) -> None:
+        box = self.query_one("#loggers-find", Input)
+        box.value = ""
+        box.add_class("hidden")
+        self.table.focus()
 
     @on(DataTable.RowSelected, "#loggers-table")
     def _row_selected(self) -> None:

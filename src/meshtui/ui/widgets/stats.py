@@ -9,6 +9,7 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,8 +20,10 @@ from textual.widgets import Input, Static
 from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
+from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.ui.format import delta, number, rate, sparkline
-from meshtui.ui.messages import StatsUpdated
+from meshtui.ui.messages import RefreshStateChanged, StatsUpdated
+from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
 
 HISTORY = 60
@@ -64,6 +67,8 @@ class StatsPane(Widget):
         self.hidden = False
         self.user_paused = False
         self._state_text = ""
+        self._filter_error: str | None = None  # an invalid re: filter, shown until fixed
+        self._why_missing = ""  # a filter that matched nothing: the stats_matcher that explains it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
@@ -109,6 +114,7 @@ class StatsPane(Widget):
         self.hidden = not active
         if self.feed:
             self.feed.set_paused(self.hidden or self.user_paused)
+        self.post_message(RefreshStateChanged())
 
     def detach(self, message: str) -> None:
         self.workers.cancel_group(self, "stats-feed")
@@ -130,19 +136,32 @@ class StatsPane(Widget):
         if self.feed is None or update.endpoint != self.endpoint_label:
             return  # a late message from a feed we already left
         self.last = update
+        stale = show_freshness(update.freshness, self.table, self.query_one("#stat-detail"))
         if update.error:
-            self._state(update.error, error=True)
+            # the last figures stay, dimmed, with no rate or change: nothing here is live
+            if self.table.snapshot is not None and (self.table.snapshot.rates or self.table.snapshot.deltas):
+                self.table.show(self.table.snapshot.without_changes())
+            self._state(stale_line(update.freshness, update.error), error=True)
+            self._show_detail()
             return
         snap = update.snapshot
-        assert snap is not None
+        assert snap is not None and not stale
+        if self._filter_error is not None:
+            self.table.snapshot = snap  # kept for when the filter is fixed; the error stays
+            self._state(self._filter_error, error=True)
+            return
         self.table.show(snap)
         shown = len(self.table.rows)
+        self._why_missing = ""
         if not snap.names:
-            self._state(
-                f"no stats match {self.table.filter.text!r} on {update.endpoint}"
-                if not self.table.filter.empty
-                else f"{update.endpoint} has no stats"
-            )
+            text = self.table.filter.text
+            if self.table.filter.empty:
+                self._state(f"{update.endpoint} has no stats")
+            elif update.matcher is not None and update.matcher.mode != "all":
+                self._why_missing = why_missing(text, update.matcher)
+                self._state(f"no stats match {text!r} on {update.endpoint}: see why below", error=True)
+            else:
+                self._state(f"no stats match {text!r} on {update.endpoint}")
         elif shown == 0:
             self._state(f"no stats match {self.table.filter.text!r}")
         else:
@@ -184,7 +203,7 @@ class StatsPane(Widget):
     def _show_detail(self) -> None:
         snap, name = self.table.snapshot, self.table.current
         if snap is None or name is None or name not in snap.values:
-            self._detail("")
+            self._detail(self._why_missing)
             return
         raw = snap.values[name]
         kind = snap.kind(name)
@@ -213,9 +232,12 @@ class StatsPane(Widget):
                 lines.append(
                     "[b]reset[/b]: went down since the last poll (Envoy restarted or counters reset)"
                 )
+            elif self.last is not None and self.last.freshness.stale:
+                lines.append(f"change -   rate -   (not polled since {self.last.freshness.since_text()})")
             elif kind == "counter":
                 change = delta(snap.deltas.get(name, 0)) or "0"
-                lines.append(f"change {change}   rate {rate(snap.rates.get(name, 0.0))}")
+                shown = rate(snap.rates.get(name, 0.0)) if snap.elapsed is not None else "- (next poll)"
+                lines.append(f"change {change}   rate {shown}")
             else:
                 lines.append(f"change {delta(snap.deltas.get(name, 0)) or '0'}")
             spark = "sparkline: rate per second" if kind == "counter" else "sparkline: value"
@@ -250,8 +272,12 @@ class StatsPane(Widget):
         try:
             _ = f.compiled
         except FilterError as exc:
-            self._state(str(exc), error=True)
+            # no rows until it is fixed: showing them all would read as "everything matches"
+            self._filter_error = str(exc)
+            self.table.set_rows([])
+            self._state(self._filter_error, error=True)
             return
+        self._filter_error = None
         self.table.set_filter(f)
         if self.feed:
             self.feed.set_filter(f)
@@ -281,6 +307,7 @@ class StatsPane(Widget):
         if self.feed:
             self.feed.set_paused(self.user_paused or self.hidden)
         self._show_mode()
+        self.post_message(RefreshStateChanged())
 
     def action_refresh_now(self) -> None:
         if self.feed:
@@ -289,6 +316,26 @@ class StatsPane(Widget):
     @property
     def paused(self) -> bool:
         return self.user_paused
+
+
+def why_missing(text: str, matcher: StatsMatcher) -> str:
+    """The detail area's explanation: the active list, and the annotation to copy."""
+    prefix = StatFilter(text).pattern
+    certain = not text.startswith("re:") and matcher.excludes(prefix)
+    head = "are never created" if certain else "may never be created"
+    kept = {
+        "inclusion": f"keeps only (inclusion list): {matcher.listing()}",
+        "exclusion": f"drops (exclusion list): {matcher.listing()}",
+        "reject_all": "rejects every stat (reject_all)",
+    }[matcher.mode]
+    return "\n".join(
+        [
+            f"[b]Stats like {escape(text)!s} {head} on this proxy:[/b]",
+            f"its bootstrap's stats_config.stats_matcher {escape(kept)}",
+            "To include them, add this to the pod's annotations and restart it:",
+            f"[b]{escape(annotation_for(text))}[/b]",
+        ]
+    )
 
 
 __all__ = ["StatsPane", "StatsUpdated"]

@@ -1,0 +1,134 @@
+"""Keys and focus as k9s and Textual users expect, driven with Pilot on the demo mesh."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, TabbedContent
+
+from conftest import pod_name, until
+from meshtui.ui.app import MeshtuiApp, Options
+from test_proxy_controls import open_proxy
+
+
+def app_for(mesh, **kw) -> MeshtuiApp:
+    return MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.3, **kw))
+
+
+async def test_enter_on_a_pod_marks_it_and_focuses_its_views(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        name = pod_name(mesh, "catalog")
+        key = f"istioinaction/{name}"
+        await until(lambda: key in app.pods._shown, 10, "pods")
+        table = app.pods.table
+        table.focus()
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("enter")
+        await until(lambda: app.focused is app.stats.table, 3, "focus on the stats table")
+        assert app.pods._cells[key][0] == "▶ " + name
+        others = [cells[0] for k, cells in app.pods._cells.items() if k != key]
+        assert not any(c.startswith("▶") for c in others)
+        # enter on the pod already shown moves the focus again, without restarting its feeds
+        feed = app.stats.feed
+        table.focus()
+        await pilot.press("enter")
+        await until(lambda: app.focused is app.stats.table, 3, "focus back on its views")
+        assert app.stats.feed is feed
+
+
+async def test_filter_boxes_let_go_on_escape_and_enter(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: app.stats.feed is not None, 10, "a pod shown")
+        tabs = app.query_one(TabbedContent)
+        views = (
+            ("tab-stats", app.stats, lambda: app.stats.table),
+            ("tab-clusters", app.clusters, lambda: app.clusters.table),
+            ("tab-config", app.config, lambda: app.config.table),
+        )
+        for tab, pane, table in views:
+            tabs.active = tab
+            await pilot.pause()
+            for leave in ("escape", "enter"):
+                table().focus()
+                await pilot.press("slash")
+                await until(lambda: isinstance(app.focused, Input), 2, f"{tab} filter box")
+                await pilot.press(leave)
+                await until(lambda: not isinstance(app.focused, Input), 2, f"{tab} {leave}")
+                assert app.focused is table() and pane in app.focused.ancestors
+        app.pods.table.focus()
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press("escape")
+        assert app.focused is app.pods.table
+
+
+async def test_invalid_regex_keeps_its_error_and_shows_no_rows(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        stats = app.stats
+        await until(lambda: stats.table.rows, 10, "stats rows")
+        stats.table.focus()
+        await pilot.press("slash", *"re:(cluster")
+        state = stats.query_one("#stats-state")
+        await until(lambda: state.has_class("error"), 2, "the error")
+        polls = stats.last
+        await until(lambda: stats.last is not polls, 3, "a poll after the bad filter")
+        await pilot.pause()
+        assert state.has_class("error") and "regular expression" in str(state.render())
+        assert stats.table.rows == []  # not "everything matches"
+        await pilot.press(")")
+        await until(lambda: stats.table.rows, 5, "rows once fixed")
+        assert not state.has_class("error")
+        assert all("cluster" in r for r in stats.table.rows)
+
+
+async def test_sort_is_on_screen(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: app.stats.table.rows, 10, "stats rows")
+        app.query_one(TabbedContent).active = "tab-clusters"
+        clusters = app.clusters
+        await until(lambda: clusters.table.rows, 10, "clusters")
+        clusters.table.focus()
+        assert "SERVICE FQDN ▲" in clusters.table.header_text(140)
+        await pilot.press("o")
+        assert "RQ/S ▼" in clusters.table.header_text(140)
+        await pilot.press("o")
+        assert "ERR/S 10s ▼" in clusters.table.header_text(140) and "ERR %" in clusters.table.header_text(140)
+        app.query_one(TabbedContent).active = "tab-stats"
+        app.stats.table.focus()
+        await pilot.press("o")
+        assert "/s ▼" in app.stats.table.header_text(140)
+        assert "sort: rate" in str(app.stats.query_one("#stats-mode").render())
+
+
+async def test_refresh_state_tells_paused_hidden_live(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        stats = app.stats
+        await until(lambda: stats.last and stats.last.snapshot, 10, "stats")
+        await until(lambda: "stats live" in app.status.refresh_state, 3, "live")
+        stats.table.focus()
+        await pilot.press("p")
+        await until(lambda: "PAUSED" in app.status.refresh_state, 1, "paused at once")
+        await pilot.press("p")
+        await until(lambda: "live" in app.status.refresh_state, 3, "live again")
+        app.query_one(TabbedContent).active = "tab-clusters"
+        await until(lambda: "hidden" in app.status.refresh_state, 1, "hidden at once")
+        app.query_one(TabbedContent).active = "tab-stats"
+        await until(lambda: "live" in app.status.refresh_state, 3, "live when shown")
+
+
+async def test_proxy_find_and_cursor_kept(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_proxy(app, pilot, mesh)
+        proxy = app.proxy
+        await pilot.press("slash", *"upstr")
+        await until(lambda: proxy.current == "upstream", 2, "the cursor on the logger found")
+        await pilot.press("enter")
+        await until(lambda: app.focused is proxy.table, 2, "back on the table")
+        # a refresh (as after a change) refills the table: the cursor stays on its logger
+        proxy._show_levels()  # what follows every change and every `r`: clear and refill
+        await pilot.pause()
+        assert proxy.current == "upstream"

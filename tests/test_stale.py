@@ -1,0 +1,165 @@
+"""Stale is visible: when a view's source stops answering, nothing it shows looks live.
+
+The rule (meshtui/freshness.py), the feed that applies it (envoy/live.py) and the panes
+that show it, against the demo's real Envoys: one killed for good, one cut off behind a
+loopback relay and brought back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from textual.widgets import TabbedContent
+
+from conftest import select_pod, until
+from meshtui.demo.run import start_mesh
+from meshtui.freshness import FreshnessTracker
+from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.messages import StatsUpdated
+from meshtui.ui.widgets.pods import SIDECAR_DOWN
+
+RQ_TOTAL = "cluster.outbound|80||catalog.istioinaction.svc.cluster.local.upstream_rq_total"
+
+
+def test_freshness_rule():
+    now = [1000.0]
+    t = FreshnessTracker(clock=lambda: now[0])
+    assert not t.current.stale and not t.current.rates_ready
+    t.succeeded()
+    assert not t.current.rates_ready  # one poll: no rate yet
+    assert t.succeeded().rates_ready
+    first = t.failed("webapp's Envoy is not answering")
+    now[0] += 5
+    second = t.failed("still not")
+    assert first.stale and second.stale_since == first.stale_since == 1000.0 and second.failures == 2
+    assert second.state_line().startswith(f"stale since {time.strftime('%H:%M:%S', time.localtime(1000))}: ")
+    assert second.state_line().endswith("still not, retrying")
+    back = t.succeeded()
+    assert not back.stale and not back.rates_ready  # one answer after the gap: no rate across it
+    assert t.succeeded().rates_ready
+
+
+class Relay:
+    """A loopback TCP relay to a real Envoy admin that the test can cut and restore."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._conns: set[asyncio.StreamWriter] = set()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._conns |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self.port}"
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for w in self._conns:
+            w.close()
+        self._conns.clear()
+
+
+@contextlib.asynccontextmanager
+async def relay_to(admin_url: str) -> AsyncIterator[tuple[Relay, str]]:
+    relay = Relay(int(admin_url.rsplit(":", 1)[1]))
+    url = await relay.start()
+    try:
+        yield relay, url
+    finally:
+        await relay.cut()
+
+
+async def test_cut_source_goes_stale_and_rates_restart_after_two_polls(mesh):
+    """`--admin` through a relay to the demo's webapp Envoy: cut it, bring it back."""
+    async with relay_to(mesh.info["admin"]["webapp"]) as (relay, url):
+        seen: list[StatsUpdated] = []
+        app = MeshtuiApp(Options(admin=url, interval=0.3, stats_filter="cluster.outbound|80||catalog"))
+
+        def hook(message: object) -> None:
+            if isinstance(message, StatsUpdated):
+                seen.append(message)
+
+        async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+            stats = app.stats
+            await until(
+                lambda: stats.table.snapshot and stats.table.snapshot.rates.get(RQ_TOTAL), 15, "a rate"
+            )
+            await relay.cut()
+            cut_at = time.monotonic()
+            await until(lambda: stats.last and stats.last.freshness.stale, 2 * 0.3 + 2, "stale")
+            assert time.monotonic() - cut_at < 2 * 0.3 + 2
+            await pilot.pause()
+            # the last values stay, dimmed; no rate, no change; the state says since when and why
+            assert stats.table.snapshot is not None and RQ_TOTAL in stats.table.snapshot.values
+            assert not stats.table.snapshot.rates and not stats.table.snapshot.deltas
+            assert stats.table.has_class("stale")
+            state = str(stats.query_one("#stats-state").render())
+            assert state.startswith("stale since ") and state.endswith(", retrying"), state
+            assert "stale since" in str(app.status.render_text())
+            line = next(i for i, k in enumerate(stats.table.rows) if k == RQ_TOTAL)
+            painted = "".join(s.text for s in stats.table.row_segments(stats.table.rows[line], 160))
+            assert "/s" not in painted
+            # back: the first answer has no rate (nothing across the gap), the second has
+            n = len(seen)
+            await relay.start()
+            await until(lambda: stats.last and not stats.last.freshness.stale, 10, "fresh again")
+            fresh = [m.update for m in seen[n:] if m.update.snapshot is not None]
+            assert fresh[0].snapshot.elapsed is None and not fresh[0].snapshot.rates
+            assert not stats.table.has_class("stale")
+            await until(lambda: stats.table.snapshot.rates.get(RQ_TOTAL), 10, "rates back")
+            fresh = [m.update for m in seen[n:] if m.update.snapshot is not None]
+            first_rate = next(i for i, u in enumerate(fresh) if u.snapshot.rates)
+            assert first_rate >= 1 and fresh[first_rate].freshness.fresh_polls >= 2
+
+
+@pytest.fixture()
+def own_mesh():
+    """A mesh of its own: this test kills an Envoy for good."""
+    with start_mesh(rate=8.0) as m:
+        yield m
+
+
+async def test_killed_envoy_marks_views_stale_and_pod_sidecar_down(own_mesh):
+    interval = 1.0
+    app = MeshtuiApp(Options(kubeconfig=own_mesh.kubeconfig, interval=interval))
+    async with app.run_test(size=(160, 48)) as pilot:
+        name = await select_pod(app, pilot, "webapp", own_mesh)
+        stats, clusters = app.stats, app.clusters
+        await until(lambda: stats.table.snapshot and stats.table.snapshot.rates, 15, "moving counters")
+        r = httpx.post(own_mesh.info["admin"]["webapp"] + "/quitquitquit", timeout=5, trust_env=False)
+        assert r.status_code == 200
+        killed = time.monotonic()
+        await until(lambda: stats.last and stats.last.freshness.stale, 2 * interval + 1, "stats stale")
+        assert time.monotonic() - killed <= 2 * interval + 1
+        assert not stats.table.snapshot.rates and stats.table.has_class("stale")
+        assert str(stats.query_one("#stats-state").render()).startswith("stale since ")
+        key = f"istioinaction/{name}"
+        await until(lambda: app.pods._cells[key][3] == SIDECAR_DOWN, 3, "sidecar marked down")
+        assert app.pods._cells[key][0] == "▶ " + name  # still the pod whose views are shown
+        app.query_one(TabbedContent).active = "tab-clusters"
+        shown = time.monotonic()
+        await until(
+            lambda: clusters.last and clusters.last.freshness.stale, 2 * interval + 1, "clusters stale"
+        )
+        assert time.monotonic() - shown <= 2 * interval + 1
+        assert str(clusters.query_one("#clusters-state").render()).startswith("stale since ")
