@@ -2,9 +2,10 @@
 12 services, up to 12 levels deep, errors and FOLLOWS_FROM spans) opens in the waterfall
 in under 0.5 s, and a cursor key on it repaints in under 50 ms.
 
-"Open" is the parse of the body (done in a worker, off the key path) plus the key from
-`enter` on the results row to the first screen update showing the waterfall (tree,
-summary, first paint). Keys are timed as in bench/timing.py. Run:
+"Open" is what the user waits for: from `enter` on the results row to the first screen
+update showing the waterfall. The search worker has parsed the answer and built the span
+tree in a thread before the results showed; that time is printed too
+(`worker_parse_and_tree_ms`). Keys are timed as in bench/timing.py. Run:
 `.venv/bin/python bench/trace_waterfall.py` (about 20 s).
 """
 
@@ -23,10 +24,9 @@ from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 from meshtui.jaeger import classic
-from meshtui.jaeger.tree import summarize
 from meshtui.kube.pods import PodEvent
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.widgets.traces import Found, TracesFound, TracesPane
+from meshtui.ui.widgets.traces import TracesFound, TracesPane, found_with_trees
 from meshtui.ui.widgets.waterfall import Waterfall
 from timing import timed_key
 
@@ -95,9 +95,11 @@ async def measure(body: str, opens: int = 5) -> dict[str, object]:
         waterfall = pane.query_one(Waterfall)
         for _ in range(opens):  # the machine is shared: the median of five opens
             t = time.perf_counter()
-            (trace,), _ = classic.parse_traces(body)  # the search worker's part, off the UI
+            # the search worker's part, in a thread before the results show: parse, trees
+            (trace,), _ = classic.parse_traces(body)
+            found = found_with_trees([trace])
             parse_ms.append((time.perf_counter() - t) * 1000)
-            pane.post_message(TracesFound((Found(summarize(trace), trace),)))
+            pane.post_message(TracesFound(found))
             for _ in range(200):
                 if table.row_count and pane.found.get(TRACE_ID, None) and pane.found[TRACE_ID].trace is trace:
                     break
@@ -119,23 +121,24 @@ async def measure(body: str, opens: int = 5) -> dict[str, object]:
         keys.append(await timed_key(app, "space", " ", lambda: len(waterfall.rows) != before_rows))
         await asyncio.sleep(0.1)
         keys.append(await timed_key(app, "e", "e", lambda: len(waterfall.rows) == N_SPANS))
-    opened = [p + e for p, e in zip(parse_ms, enter_ms, strict=True)]
     return {
         "spans": N_SPANS,
-        "parse_ms_median": round(statistics.median(parse_ms), 1),
-        "enter_to_waterfall_ms_median": round(statistics.median(enter_ms), 1),
-        "open_ms_median": round(statistics.median(opened), 1),
-        "open_ms_max": round(max(opened), 1),
+        "worker_parse_and_tree_ms_median": round(statistics.median(parse_ms), 1),
+        "open_ms_median": round(statistics.median(enter_ms), 1),
+        "open_ms_max": round(max(enter_ms), 1),
         "keys": len(keys),
         "key_median_ms": round(statistics.median(keys), 1),
         "key_max_ms": round(max(keys), 1),
+        "down_max_ms": round(max(keys[:30]), 1),
+        "end_p_space_e_ms": [round(k, 1) for k in keys[30:]],
+        "opens_ms": [round(e, 1) for e in enter_ms],
     }
 
 
 def main() -> int:
     result = asyncio.run(measure(big_trace_body()))
     print(json.dumps(result, indent=1))
-    ok = float(result["open_ms_median"]) < 500 and float(result["key_max_ms"]) < 50  # type: ignore[arg-type]
+    ok = float(result["open_ms_max"]) < 500 and float(result["key_max_ms"]) < 50  # type: ignore[arg-type]
     print("within budget (open < 0.5 s, every key < 50 ms)" if ok else "OVER BUDGET")
     return 0 if ok else 1
 

@@ -89,6 +89,22 @@ async def shoot_istiod(kubeconfig: str, name: str) -> None:
         print("wrote", HERE / name)
 
 
+async def shoot_traces(kubeconfig: str, name: str) -> None:
+    """The Traces place after a force-trace on the broken-tracing mesh: catalog's hop missing."""
+    app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("colon", *"traces", "enter")
+        pane = app.query_one("#traces")
+        await until(lambda: getattr(pane, "link", None) is not None)
+        await pilot.press("f")
+        await until(lambda: getattr(pane, "summary", None) is not None, timeout=60)
+        await pilot.press("down")
+        await asyncio.sleep(0.3)  # the span detail follows the cursor
+        await pilot.pause()
+        app.save_screenshot(filename=name, path=str(HERE))
+        print("wrote", HERE / name)
+
+
 def main() -> int:
     with start_mesh(rate=4.0, broken_tracing="catalog") as mesh:
         asyncio.run(shoot(mesh.kubeconfig, (160, 48), "main-160x48.svg"))
@@ -97,6 +113,7 @@ def main() -> int:
         asyncio.run(shoot_tab(mesh.kubeconfig, "webapp", "tab-clusters", "clusters-160x48.svg"))
         asyncio.run(shoot_tab(mesh.kubeconfig, "catalog", "tab-config", "tracing-160x48.svg", "tracing"))
         asyncio.run(shoot_istiod(mesh.kubeconfig, "istiod-160x48.svg"))
+        asyncio.run(shoot_traces(mesh.kubeconfig, "traces-160x48.svg"))
     return 0
 
 

@@ -21,8 +21,12 @@ from test_snapshots import _FixedAdmin, fixed_app
 
 
 @pytest.fixture
-async def jaeger_url() -> AsyncIterator[str]:
-    store = TraceStore()
+def store() -> TraceStore:
+    return TraceStore()
+
+
+@pytest.fixture
+async def jaeger_url(store) -> AsyncIterator[str]:
     store.add_zipkin(envoy_spans())
     store.add_zipkin(envoy_spans("0" * 31 + "2", rid="rid-2", status="503"))
     runner = web.AppRunner(QueryApi(store).app(), access_log=None)
@@ -143,3 +147,36 @@ async def test_from_a_pod_and_from_an_upstream_cluster(jaeger_url):
                 lambda: f"upstream_cluster={cluster}" == app.query_one("#tr-tags", Input).value, 3, "tags"
             )
             await until(lambda: "2 traces" in text_of(app, "#traces-state"), 10, "the traces to catalog")
+
+
+async def test_sort_by_duration_and_auto_refresh(jaeger_url, store, monkeypatch):
+    from meshtui.ui.widgets import traces
+
+    monkeypatch.setattr(traces, "AUTO_REFRESH_S", 0.2)
+    with loopback_http(_FixedAdmin) as admin:
+        app = fixed_app(admin)
+        app.options.jaeger_url = jaeger_url
+        async with app.run_test(size=(160, 48)) as pilot:
+            app.go_to("traces")
+            await until(lambda: "classic /api" in text_of(app, "#traces-jaeger"), 5, "Jaeger found")
+            app.query_one("#tr-service", Input).value = "webapp.istioinaction"
+            app.query_one("#tr-lookback", Input).value = "15m"
+            app.query_one(TracesPane).action_search()
+            table = app.query_one("#traces-results", DataTable)
+            await until(lambda: table.row_count == 2, 5, "two traces")
+            table.focus()
+            # a longer trace, newer: first by start, and first by duration too once sorted so
+            slow = envoy_spans("0" * 31 + "3", rid="rid-3")
+            slow[0]["duration"] = 900_000
+            await pilot.press("a")  # auto-refresh: the new trace shows up without a key
+            store.add_zipkin(slow)
+            store.add_zipkin(envoy_spans("0" * 31 + "4", rid="rid-4", t0=1))  # long ago: not in 15m
+            await until(lambda: table.row_count == 3, 5, "the new trace")
+            await pilot.press("s")
+            assert "sorted by duration" in text_of(app, "#traces-state")
+            order = [str(table.coordinate_to_cell_key((r, 0)).row_key.value) for r in range(3)]
+            assert order[0].endswith("3")
+            durations = [app.query_one(TracesPane).found[t].summary.duration_us for t in order]
+            assert durations == sorted(durations, reverse=True)
+            await pilot.press("a")
+            assert "auto-refresh off" in text_of(app, "#traces-state")

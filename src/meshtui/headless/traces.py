@@ -46,7 +46,19 @@ async def _with_jaeger(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) 
     from meshtui.kube.portforward import ForwardManager
 
     ns, name = parse_service(args.jaeger_service) if args.jaeger_service else DEFAULT_SERVICE
-    target = config.load(args.kubeconfig, args.context)
+    tunnel = None
+    if getattr(args, "ssh", None):  # the cluster's API through an SSH tunnel, as `stats` does
+        from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
+
+        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
+        try:
+            target = await open_target(tunnel, args.kubeconfig, args.context)
+        except BaseException:
+            await tunnel.close()
+            raise
+    else:
+        target = config.load(args.kubeconfig, args.context)
     manager = ForwardManager(target)
     try:
         found = await find_jaeger(target, ns, name, fallback=not args.jaeger_service)
@@ -58,6 +70,8 @@ async def _with_jaeger(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) 
             await client.aclose()
     finally:
         await manager.close()
+        if tunnel is not None:
+            await tunnel.close()
 
 
 def _live(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) -> T:

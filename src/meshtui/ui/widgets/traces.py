@@ -46,6 +46,11 @@ _HEX_ID = re.compile(r"^[0-9a-fA-F]{16}([0-9a-fA-F]{16})?$")
 class Found:
     summary: TraceSummary
     trace: Trace
+    tree: TraceTree | None = None  # built in the search worker's thread: enter only draws
+
+
+def found_with_trees(traces: list[Trace]) -> tuple[Found, ...]:
+    return tuple(Found(summarize(t), t, build_tree(t)) for t in traces)
 
 
 class JaegerReady(Message):
@@ -218,7 +223,7 @@ class TracesPane(Widget):
             try:
                 client = await self._client()
                 traces = await client.find_traces(query)
-                found = tuple(Found(summarize(t), t) for t in traces)
+                found = await asyncio.to_thread(found_with_trees, traces)
                 self.post_message(TracesFound(found, at=time.time()))
             except BACKEND_ERRORS as exc:
                 self.post_message(TracesFound((), error=str(exc), at=time.time()))
@@ -384,7 +389,9 @@ class TracesPane(Widget):
     @on(DataTable.RowSelected, "#traces-results")
     def _result_selected(self, message: DataTable.RowSelected) -> None:
         found = self.found.get(str(message.row_key.value))
-        if found is not None:
+        if found is not None and found.tree is not None:
+            self.post_message(TraceOpened(found.tree, found.summary))
+        elif found is not None:
             self._open(found.trace)
 
     @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
@@ -437,6 +444,8 @@ class TracesPane(Widget):
         self._state(f"auto-refresh {'on: every 5 s while shown' if self.auto_search else 'off'}")
         if self.auto_search and self._query is not None:
             self._search(self._query)
+        elif not self.auto_search:
+            self.workers.cancel_group(self, "jaeger-search")
 
     def action_back(self) -> None:
         self.query_one("#traces-body", ContentSwitcher).current = "traces-results"
