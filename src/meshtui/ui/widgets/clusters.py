@@ -75,16 +75,28 @@ class ClustersTable(RowsView):
         self.snapshot: ClustersSnapshot | None = None
         self.sort = "name"
 
+    GIVE_WAY = (2, 3, 9, 1, 6)  # narrow screens drop SUBSET, DIRECTION, CX, PORT, ERR/S, in order
+    MIN_NAME = 20
+
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(w for w in self.WIDTHS if w) + len(self.WIDTHS)
-        return [w or max(width - fixed, 20) for w in self.WIDTHS]
+        """Column widths for this width, 0 for a column that gave way: at 80 columns the
+        numbers stay whole and the FQDN keeps 20 characters."""
+        widths = [w or 0 for w in self.WIDTHS]
+        for drop in (None, *self.GIVE_WAY):
+            if drop is not None:
+                widths[drop] = 0
+            fixed = sum(widths) + sum(1 for w in widths if w) + 1
+            if width - fixed >= self.MIN_NAME:
+                break
+        widths[0] = max(width - fixed, self.MIN_NAME)
+        return widths
 
     def header_text(self, width: int) -> str:
         # the sorted column carries the arrow: the sort is on screen, not only in a toast
         marked = {"name": (0, " ▲"), "rate": (5, " ▼"), "errors": (6, " ▼")}[self.sort]
         labels = [c + (marked[1] if i == marked[0] else "") for i, c in enumerate(CLUSTER_COLUMNS)]
         return " ".join(
-            _fit(c, w, i) for i, (c, w) in enumerate(zip(labels, self._widths(width), strict=True))
+            _fit(c, w, i) for i, (c, w) in enumerate(zip(labels, self._widths(width), strict=True)) if w
         )
 
     def row_segments(self, key: str, width: int) -> list[Segment]:
@@ -94,6 +106,8 @@ class ClustersTable(RowsView):
         cells = cluster_row(cluster, self.snapshot)  # only for the rows on screen
         out = []
         for i, (cell, w) in enumerate(zip(cells, self._widths(width), strict=True)):
+            if not w:
+                continue  # gave way on a narrow screen
             style = Style()
             if i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
                 style = self.get_component_rich_style("rows-view--bad", partial=True)  # unhealthy endpoints
