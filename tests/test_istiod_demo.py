@@ -62,7 +62,7 @@ async def test_the_demo_istiod_moves_nacks_diffs_and_opens_pods(mesh):
             await pilot.press("2")
             await until(lambda: pane.last is not None and pane.last.total is not None, 20, "the demo istiod")
             total = pane.last.total
-            assert total.connected_total >= 3 and total.root_cert is not None and total.services
+            assert total.connected_total >= 3 and total.root_cert is not None and total.services is not None
             assert "proxies" in str(app.query_one("#istiod-summary").render())
             await until(lambda: len(pane.proxies.rows) >= 3, 10, "every proxy's sync status")
             rds, converged = total.pushes["rds"].value, total.convergence.count

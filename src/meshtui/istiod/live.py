@@ -111,6 +111,8 @@ class IstiodFeed:
         self._last_rejects: float | None = None
 
     def set_paused(self, paused: bool) -> None:
+        if paused == self.paused:
+            return  # told again (the place shown twice): no extra poll, rates stay per interval
         self.paused = paused
         self._wake.set()
 
