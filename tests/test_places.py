@@ -9,7 +9,7 @@ from conftest import loopback_http, until
 from meshtui.ui import app as app_module
 from meshtui.ui import places
 from meshtui.ui.messages import OpenPlace, ShowPod
-from meshtui.ui.places import Place, resolve
+from meshtui.ui.places import Place, resolve, resolve_tab
 from meshtui.ui.widgets.places_bar import PlacesBar
 from test_snapshots import PODS, _FixedAdmin, fixed_app
 
@@ -55,6 +55,8 @@ def test_resolve_aliases_titles_and_prefixes(with_fake_place):
     assert resolve("fa").id == "fake"  # an unambiguous prefix
     assert resolve("nothing-like-it") is None
     assert resolve("  ") is None
+    assert resolve_tab(":clusters") == "tab-clusters" and resolve_tab("stats") == "tab-stats"
+    assert resolve_tab("pods") is None
 
 
 async def test_command_mode_switches_places_and_only_the_shown_one_is_active(fixed_admin, with_fake_place):
@@ -104,3 +106,22 @@ async def test_places_are_told_there_is_no_cluster_under_admin(fixed_admin, with
         fake = app.query_one(FakePlace)
         await until(lambda: fake.connected, 3, "connect")
         assert fake.connected == [None]
+
+
+async def test_colon_names_a_tab_and_show_pod_drops_another_pods_filter(fixed_admin, with_fake_place):
+    app = fixed_app(fixed_admin)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.pods.selected, 5, "first selection")
+        await pilot.press("colon", *"fake", "enter")
+        await until(lambda: app.place == "fake", 3, "the fake place")
+        await pilot.press("colon", *"clusters", "enter")
+        await until(lambda: app.place == "proxies", 3, "back in proxies")
+        assert app.query_one("#views").active == "tab-clusters"
+        await until(
+            lambda: app.focused is not None and "tab-clusters" in str(app.focused.ancestors), 3, "focus"
+        )
+        app.stats.show_filter("cluster.outbound|80||catalog")
+        target = PODS[1]
+        app.post_message(ShowPod(target.namespace, target.name))
+        await until(lambda: app.pods.selected.name == target.name, 3, "pod selected")
+        assert app.stats.table.filter.text == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from meshtui import __version__
@@ -325,10 +326,10 @@ def _demo(args: argparse.Namespace) -> int:
         from meshtui.ui.app import run_app
 
         args.ssh = None  # the demo mesh is local
-        print(
-            f"meshtui demo: mesh is up; in another terminal, try: {mesh_process.info['try'][0]}",
-            file=sys.stderr,
-        )
+        # the TUI covers the terminal: the examples go to a file, and the app says where
+        examples = Path(mesh_process.kubeconfig).parent / "try-kubectl.txt"
+        examples.write_text("\n".join(mesh_process.info["try"]) + "\n")
+        args.notice = f"demo mesh up. In another terminal, kubectl examples: cat {examples}"
 
         args.kubeconfig, args.context, args.namespace, args.admin = (
             mesh_process.kubeconfig,

@@ -205,6 +205,8 @@ class MeshtuiApp(ExportActions, App[int]):
             self.theme = self.options.theme
         for problem in problems:
             self.notify(problem, severity="error", timeout=12)
+        if self.options.notice:
+            self.notify(self.options.notice, timeout=20)
 
     @work(exclusive=True, group="kube", exit_on_error=False)
     async def _connect(self) -> None:
@@ -346,6 +348,17 @@ class MeshtuiApp(ExportActions, App[int]):
     def _command_go(self, message: CommandBar.Go) -> None:
         self._focus_before_command = None
         self.go_to(message.place_id)
+        if message.tab is not None:
+            tabs = self.query_one(TabbedContent)
+            tabs.active = message.tab
+            self.call_after_refresh(self._focus_inside, message.tab)
+
+    def _focus_inside(self, pane_id: str) -> None:
+        """Focus the first thing a key reaches in that pane (its table, not the tab strip)."""
+        pane = self.query_one(f"#{pane_id}")
+        target = next((w for w in self.screen.focus_chain if pane in w.ancestors), None)
+        if target is not None:
+            target.focus()
 
     @on(CommandBar.Closed)
     def _command_closed(self) -> None:
@@ -361,6 +374,8 @@ class MeshtuiApp(ExportActions, App[int]):
     def _show_pod(self, message: ShowPod) -> None:
         self.go_to(PROXIES)
         self.query_one(TabbedContent).active = message.tab
+        # a filter typed for another pod's clusters would hide this one's stats
+        self.stats.show_filter("")
         if not self.pods.select_key(message.pod_namespace, message.pod_name):
             self.notify(
                 f"{message.pod_namespace}/{message.pod_name} is not in the pods list", severity="warning"

@@ -25,6 +25,7 @@ class Options:
     theme: str | None = None  # one of Textual's themes
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s), the config's [keys]
     config_problem: str | None = None  # one line about a bad config file, shown once started
+    notice: str | None = None  # said once the app is up (the demo: where its kubectl examples are)
     export_dir: str | None = None  # where exports and screenshots go (default: the current dir)
 
 

@@ -38,12 +38,34 @@ class Place:
 
 
 PLACES: tuple[Place, ...] = (
-    Place(PROXIES, "Proxies", ("pods", "po", "proxies", "proxy", "stats", "envoy"), None),
+    Place(PROXIES, "Proxies", ("pods", "po", "proxies", "envoy"), None),
     Place(
         "istiod", "Control plane", ("istiod", "cp", "pilot", "syncz"), lambda o: IstiodPane(o, id="istiod")
     ),
     Place("traces", "Traces", ("traces", "jaeger", "tr", "trace"), lambda o: TracesPane(o, id="traces")),
 )
+
+
+# the per-pod tabs by name, so `:clusters` goes straight there (k9s users type what they want)
+TABS: dict[str, str] = {
+    "stats": "tab-stats",
+    "st": "tab-stats",
+    "clusters": "tab-clusters",
+    "cl": "tab-clusters",
+    "endpoints": "tab-clusters",
+    "ep": "tab-clusters",
+    "config": "tab-config",
+    "cfg": "tab-config",
+    "listeners": "tab-config",
+    "routes": "tab-config",
+    "proxy": "tab-proxy",
+    "logging": "tab-proxy",
+}
+
+
+def resolve_tab(command: str) -> str | None:
+    """The per-pod tab a `:` command names exactly (`:clusters`), if any."""
+    return TABS.get(command.strip().lstrip(":").lower())
 
 
 def resolve(command: str) -> Place | None:
@@ -60,4 +82,4 @@ def resolve(command: str) -> Place | None:
 
 def words() -> list[str]:
     """Every word `:` completes to."""
-    return sorted({w for p in PLACES for w in (*p.aliases, p.id)})
+    return sorted({w for p in PLACES for w in (*p.aliases, p.id)} | set(TABS))

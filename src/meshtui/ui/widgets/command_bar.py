@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-from meshtui.ui.places import resolve, words
+from meshtui.ui.places import PROXIES, resolve, resolve_tab, words
 
 
 class CommandBar(Input):
@@ -19,9 +19,10 @@ class CommandBar(Input):
     BINDINGS = [Binding("escape", "close", "Close", tooltip="Close the command line")]
 
     class Go(Message):
-        def __init__(self, place_id: str) -> None:
+        def __init__(self, place_id: str, tab: str | None = None) -> None:
             super().__init__()
             self.place_id = place_id
+            self.tab = tab  # a per-pod tab (`:clusters`), in the Proxies place
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
@@ -45,6 +46,11 @@ class CommandBar(Input):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        tab = resolve_tab(event.value)
+        if tab is not None:
+            self.remove_class("open")
+            self.post_message(self.Go(PROXIES, tab))
+            return
         place = resolve(event.value)
         if place is None:
             self.notify(f"no view called {event.value.strip()!r}: try {', '.join(words())}", severity="error")
