@@ -102,10 +102,16 @@ async def test_stats_at_80x24_numbers_equal_envoys(frozen):
         hist = next(n for n in table.rows if n.endswith(".upstream_rq_time") and values[n].startswith("P0("))
         table.move_to_key(hist)
         await pilot.pause()
-        detail = str(app.stats.query_one("#stat-detail-text").render())
+        widget = app.stats.query_one("#stat-detail-text")
+        lines = str(widget.render()).splitlines()
         q = parse_quantiles(values[hist])
+        cumulative = next(i for i, line in enumerate(lines) if "cumulative" in line)
+        interval = next(i for i, line in enumerate(lines) if "interval" in line)
+        assert interval < widget.size.height  # on screen at 80x24, not below the fold
+        assert all(len(line) <= widget.size.width for line in (lines[cumulative], lines[interval]))
         for label in ("P50", "P90", "P99"):
-            assert f"{label:<5} {number(q[label].interval):>9}  {number(q[label].cumulative):>10}" in detail
+            assert f"{label} {number(q[label].cumulative)} " in lines[cumulative] + " "
+            assert f"{label} {number(q[label].interval)} " in lines[interval] + " "
 
 
 async def test_clusters_at_80x24_numbers_equal_envoys(frozen):

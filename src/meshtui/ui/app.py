@@ -292,7 +292,7 @@ class MeshtuiApp(ExportActions, App[int]):
         pane = tabs.get_pane(tabs.active)
         target = next((w for w in pane.query("*") if w.focusable and not isinstance(w, Input)), None)
         if target is not None:
-            target.focus()
+            self.screen.set_focus(target)  # at once: the keys typed next are for the view
 
     def _endpoint(self, pod: PodInfo) -> AdminEndpoint:
         if self._endpoint_for is not None:

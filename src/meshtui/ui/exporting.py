@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, TabPane
 
 from meshtui.ui.widgets.clusters import CLUSTER_COLUMNS, ClustersPane, cluster_row
+from meshtui.ui.widgets.pods import SELECTED
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.stats import StatsPane
 
@@ -159,4 +160,5 @@ def _table_rows(table: DataTable[Any]) -> list[dict[str, str]]:
 
 
 def _plain(cell: object) -> str:
-    return str(getattr(cell, "plain", cell))
+    # the pods list marks the pod whose views are shown ("▶ name"): a copy is the name alone
+    return str(getattr(cell, "plain", cell)).removeprefix(SELECTED)

@@ -323,7 +323,9 @@ class ClustersPane(Widget):
         self.table.focus()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#clusters-filter", Input).focus()
+        # set_focus, not focus(): focus() waits a message hop, and keys typed fast (a paste,
+        # tmux) would reach the table first
+        self.screen.set_focus(self.query_one("#clusters-filter", Input))
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

@@ -224,7 +224,7 @@ class ConfigPane(Widget):
         self._render_rows()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#config-filter", Input).focus()
+        self.screen.set_focus(self.query_one("#config-filter", Input))  # at once, as in the stats pane
 
     @on(Input.Submitted, "#config-filter")
     def _filter_done(self) -> None:

@@ -242,7 +242,8 @@ class PodsPane(Widget):
     def action_filter(self) -> None:
         box = self.query_one("#pods-filter", Input)
         box.remove_class("hidden")
-        box.focus()
+        box.display = True  # at once: a class change applies at the next refresh, after the next key
+        self.screen.set_focus(box)  # now, not after the keys already queued (box.focus() defers)
 
     @on(Input.Changed, "#pods-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -253,11 +254,13 @@ class PodsPane(Widget):
     def _filter_done(self, event: Input.Submitted) -> None:
         if not event.value.strip():
             event.input.add_class("hidden")
-        self.table.focus()
+            event.input.display = False
+        self.screen.set_focus(self.table)  # at once: the next key (enter) is for the table
 
     def key_escape(self) -> None:
         box = self.query_one("#pods-filter", Input)
         if box.has_focus:
             if not box.value:
                 box.add_class("hidden")
-            self.table.focus()
+                box.display = False
+            self.screen.set_focus(self.table)

@@ -287,7 +287,8 @@ class ProxyPane(Widget):
     def action_find(self) -> None:
         box = self.query_one("#loggers-find", Input)
         box.remove_class("hidden")
-        box.focus()
+        box.display = True  # at once, so the next key lands in it
+        self.screen.set_focus(box)  # now, not after the keys already queued (box.focus() defers)
 
     @on(Input.Changed, "#loggers-find")
     def _find(self, event: Input.Changed) -> None:
@@ -312,6 +313,7 @@ class ProxyPane(Widget):
         box = self.query_one("#loggers-find", Input)
         box.value = ""
         box.add_class("hidden")
+        box.display = False
         self.table.focus()
 
     @on(DataTable.RowSelected, "#loggers-table")

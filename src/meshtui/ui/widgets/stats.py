@@ -216,12 +216,12 @@ class StatsPane(Widget):
             if not q:
                 lines.append("No recorded values (yet: histograms fill at each stats flush)")
             else:
-                lines.append("      interval  cumulative")
-                for label in ("P50", "P90", "P99"):
-                    if label in q:
-                        lines.append(
-                            f"{label:<5} {number(q[label].interval):>9}  {number(q[label].cumulative):>10}"
-                        )
+                # two lines, so the percentiles fit the 3-line detail of an 80x24 screen
+                labels = [label for label in ("P50", "P90", "P99") if label in q]
+                for i, (part, what) in enumerate((("cumulative", "cumulative"), ("interval", "interval"))):
+                    cells = "  ".join(f"{p} {number(getattr(q[p], what)):<8}" for p in labels)
+                    lead = lines.pop() + "  " if i == 0 else " " * 16
+                    lines.append(f"{lead}{part:<10}  {cells}".rstrip())
             spark = "sparkline: P99 cumulative"
         elif kind == "text":
             lines.append(f"value {raw.strip(chr(34))}")
@@ -295,7 +295,9 @@ class StatsPane(Widget):
         self.query_one(FilterInput).value = text
 
     def action_focus_filter(self) -> None:
-        self.query_one(Input).focus()
+        # set_focus, not focus(): focus() waits a message hop, and keys typed fast (a paste,
+        # tmux) would reach the table first
+        self.screen.set_focus(self.query_one(Input))
 
     def action_cycle_sort(self) -> None:
         table = self.table

@@ -1,0 +1,59 @@
+"""At 80x24 in tmux, keys only, as a user would: filters, help, tabs; `?` and `q` stay in sight."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from conftest import pod_name, wait_for
+from test_tmux import start, tmux  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def test_filters_help_and_tabs_by_keys_at_80x24(tmux, mesh, tmp_path):  # noqa: F811
+    start(tmux, mesh, tmp_path)
+    webapp = pod_name(mesh, "webapp")
+    tmux.wait(webapp, 30, "the pods list")
+
+    def footer() -> str:
+        return tmux.screen().splitlines()[-1]
+
+    assert "?" in footer() and "q" in footer().split("?")[0] + footer()
+
+    # the pods filter: typing narrows the list, the rows stay in sight while the box is open
+    tmux.keys("/")
+    tmux.wait("filter pods", 5, "the pods filter box")  # a user sees the box, then types
+    tmux.keys(*"webapp")
+
+    def pod_rows() -> list[str]:
+        return [line for line in tmux.screen().splitlines() if re.search(r"\d+/\d+\s+Running", line)]
+
+    try:
+        wait_for(lambda: pod_rows() and all("webapp" in line for line in pod_rows()), 5, "the pods filter")
+    except AssertionError:
+        raise AssertionError(tmux.screen()) from None
+    # emptied and entered, the box lets go and closes (ESC then a key within tmux's
+    # escape-time would read as one Alt key: a user pauses, a test waits for the screen)
+    tmux.keys(*["BSpace"] * 6, "Enter")
+    wait_for(lambda: "filter pods" not in tmux.screen() and len(pod_rows()) >= 3, 5, "the box closed")
+    rows = pod_rows()
+    tmux.keys(*["Up"] * 8)
+    tmux.keys(*["Down"] * next(i for i, line in enumerate(rows) if webapp in line), "Enter")
+    screen = tmux.wait(f"from {webapp}:15000", 20, "webapp's stats")
+    assert "▶ " + webapp[:20] in screen  # the pod whose views are shown is marked
+    wait_for(lambda: "Pause" in footer(), 5, "the stats table has the keys")
+
+    # help for where you are: the stats keys, then back
+    tmux.keys("?")
+    screen = tmux.wait("Pause", 5, "the help screen")
+    assert "Sort" in screen and "Filter" in screen
+    tmux.keys("Escape")
+    wait_for(lambda: "Pause" in footer(), 5, "help closed, the table keeps the keys")
+
+    # every line fits and the footer keeps ? and q
+    screen = tmux.screen()
+    assert all(len(line) <= 80 for line in screen.splitlines()) and len(screen.splitlines()) <= 24
+    assert "?" in footer()
