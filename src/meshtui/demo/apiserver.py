@@ -8,7 +8,7 @@ kubectl work against it unmodified. A port-forward to a pod port is carried to
 the loopback port of the process playing that pod (a real Envoy's admin).
 
 Endpoints under `/_sim/` steer it from tests: drop every forward, rollout-restart
-a workload, switch auth to forbidden or expired.
+a workload, switch auth to forbidden or expired, give the demo user a Role.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from meshtui.demo import rbac
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -48,6 +49,7 @@ class SimApiServer:
     def __init__(self, token: str | None = None) -> None:
         self.token = token or secrets.token_hex(16)
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
+        self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pods: dict[tuple[str, str], SimPod] = {}
         self.services: dict[tuple[str, str], dict[str, Any]] = {}  # v1 Service JSON, read-only
         self.events: list[tuple[int, str, dict[str, Any]]] = []
@@ -143,6 +145,7 @@ class SimApiServer:
         r.add_post("/_sim/drop-forwards", self._sim_drop)
         r.add_post("/_sim/restart/{ns}/{workload}", self._sim_restart)
         r.add_post("/_sim/auth/{mode}", self._sim_auth)
+        r.add_post("/_sim/role", self._sim_role)
         return app
 
     async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> str:
@@ -171,22 +174,25 @@ class SimApiServer:
             return await handler(request)
         if self.auth_mode == "expired":
             return _status(401, "Unauthorized", "Unauthorized")
-        if self.auth_mode == "forbidden" and request.path.startswith("/api/v1/"):
-            ns = request.match_info.get("ns")
-            scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
-            resource = "pods/portforward" if request.path.endswith("/portforward") else "pods"
-            verb = (
-                "create"
-                if resource == "pods/portforward"
-                else ("watch" if request.query.get("watch") in ("true", "1") else "list")
-            )
-            return _status(
-                403,
-                "Forbidden",
-                f'pods is forbidden: User "system:serviceaccount:default:meshtui" cannot {verb} '
-                f'resource "{resource}" in API group "" {scope}',
-            )
+        if request.path.startswith("/api/v1/"):
+            denial = self._authorize(request)
+            if denial:
+                return _status(403, "Forbidden", denial)
         return await handler(request)
+
+    def _authorize(self, request: web.Request) -> str | None:
+        """RBAC for a core/v1 request (demo/rbac.py); "forbidden" mode denies every one."""
+        parts = request.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/SUB or /api/v1/pods
+        ns = request.match_info.get("ns")
+        rest = parts[5:] if ns else parts[3:]
+        resource = "/".join([rest[0], *rest[2:3]]) if rest else ""
+        name = rest[1] if len(rest) > 1 else ""
+        watch = request.query.get("watch") in ("true", "1")
+        if self.auth_mode == "forbidden":
+            verb = rbac.request_verb(request.method, name, watch)
+            return rbac.forbidden_message(verb, resource, name, ns)
+        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+        return self.rbac.check(request.method, resource, name, ns, watch, upgrade)
 
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -440,3 +446,8 @@ class SimApiServer:
         async with self._changed:
             self._changed.notify_all()
         return web.json_response({"mode": mode})
+
+    async def _sim_role(self, request: web.Request) -> web.Response:
+        """Give the demo user a Role: `{"rules": [{"resources", "verbs"}] | null, "version"}`."""
+        self.rbac.set_role(await request.json())
+        return web.json_response({"rules": None if self.rbac.rules is None else len(self.rbac.rules)})
