@@ -2,8 +2,9 @@
 
 It speaks the real protocol for what meshtui uses -- discovery, pod list, watch
 (chunked JSON events with resourceVersion and timeoutSeconds), Table output for
-kubectl, bearer-token auth with Status errors, and pod port-forward over
-websocket (`v4.channel.k8s.io`) -- so the official `kubernetes` client and
+kubectl, bearer-token auth with Status errors, verb-aware RBAC (demo/rbac.py),
+and pod port-forward over websocket (`v4.channel.k8s.io`, negotiated as the
+kubelet does: demo/podforward.py) -- so the official `kubernetes` client and
 kubectl work against it unmodified. A port-forward to a pod port is carried to
 the loopback port of the process playing that pod (a real Envoy's admin).
 
@@ -21,13 +22,11 @@ import ssl
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from meshtui.demo import rbac
+from meshtui.demo import podforward, rbac
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
-
-PORTFORWARD_PROTOCOL = "v4.channel.k8s.io"
 
 
 def _status(code: int, reason: str, message: str) -> web.Response:
@@ -377,56 +376,7 @@ class SimApiServer:
             return _status(400, "BadRequest", "invalid port in 'ports'")
         if len(ports) != 1:
             return _status(400, "BadRequest", "this server forwards exactly one port per stream")
-        ws = web.WebSocketResponse(protocols=(PORTFORWARD_PROTOCOL,), autoping=True)
-        if not ws.can_prepare(request).ok:
-            return _status(400, "BadRequest", "port-forward needs a websocket upgrade")
-        await ws.prepare(request)
-        ws._sim_pod = (ns, name)  # type: ignore[attr-defined]
-        port = ports[0]
-        header = port.to_bytes(2, "little")
-        await ws.send_bytes(b"\x00" + header)
-        await ws.send_bytes(b"\x01" + header)
-        target = pod.forwards.get(port)
-        try:
-            if target is None:
-                raise ConnectionRefusedError("connection refused")
-            reader, writer = await asyncio.open_connection("127.0.0.1", target)
-        except OSError as exc:
-            why = (
-                f"an error occurred forwarding {port} -> {port}: error forwarding port {port} "
-                f"to pod {pod.uid}, uid : failed to connect to localhost:{port} inside "
-                f'namespace "{ns}": {exc.strerror or exc}'
-            )
-            await ws.send_bytes(b"\x01" + why.encode())
-            await ws.close()
-            return ws
-        self.forward_count += 1
-        self._forwards.add((ws, writer))
-        pump = asyncio.ensure_future(self._pump_out(reader, ws))
-        try:
-            async for frame in ws:
-                if frame.type == WSMsgType.BINARY and frame.data[:1] == b"\x00":
-                    writer.write(frame.data[1:])
-                    await writer.drain()
-                elif frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-                    break
-        except (ConnectionError, RuntimeError):
-            pass
-        finally:
-            pump.cancel()
-            writer.close()
-            self._forwards.discard((ws, writer))
-            with contextlib.suppress(Exception):
-                await ws.close()
-        return ws
-
-    @staticmethod
-    async def _pump_out(reader: asyncio.StreamReader, ws: web.WebSocketResponse) -> None:
-        with contextlib.suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
-            while chunk := await reader.read(65536):
-                await ws.send_bytes(b"\x00" + chunk)
-        with contextlib.suppress(Exception):
-            await ws.close()
+        return await podforward.serve(self, request, pod, ports[0])
 
     async def _sim_drop(self, request: web.Request) -> web.Response:
         return web.json_response({"dropped": self.drop_forwards()})
