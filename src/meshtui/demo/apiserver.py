@@ -15,8 +15,6 @@ a workload, switch auth to forbidden or expired, give the demo user a Role.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import secrets
 import ssl
 import time
@@ -24,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from meshtui.demo import podforward, rbac
+from meshtui.demo import podforward, rbac, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -51,7 +49,7 @@ class SimApiServer:
         self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pods: dict[tuple[str, str], SimPod] = {}
         self.services: dict[tuple[str, str], dict[str, Any]] = {}  # v1 Service JSON, read-only
-        self.events: list[tuple[int, str, dict[str, Any]]] = []
+        self.watchlog = watchlog.WatchLog()  # bounded, as the watch cache is: 410 beyond it
         self.rv = 1000
         self._changed = asyncio.Condition()
         self._forwards: set[tuple[web.WebSocketResponse, asyncio.StreamWriter]] = set()
@@ -68,7 +66,10 @@ class SimApiServer:
     async def _record(self, kind: str, pod: SimPod) -> None:
         self.rv += 1
         pod.resource_version = self.rv
-        self.events.append((self.rv, kind, pod.to_json()))
+        self.watchlog.append(self.rv, kind, pod.to_json())
+        await self._notify()
+
+    async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 
@@ -145,6 +146,7 @@ class SimApiServer:
         r.add_post("/_sim/restart/{ns}/{workload}", self._sim_restart)
         r.add_post("/_sim/auth/{mode}", self._sim_auth)
         r.add_post("/_sim/role", self._sim_role)
+        r.add_post("/_sim/watch/{what}", self._sim_watch)
         return app
 
     async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> str:
@@ -258,7 +260,7 @@ class SimApiServer:
     async def _pods(self, request: web.Request) -> web.StreamResponse:
         ns = request.match_info.get("ns")
         if request.query.get("watch") in ("true", "1"):
-            return await self._watch(request, ns)
+            return await watchlog.serve(self, request, ns)
         pods = self._selected(ns, request.query.get("labelSelector"))
         if "as=Table" in request.headers.get("Accept", ""):
             return web.json_response(self._table(pods))
@@ -312,47 +314,6 @@ class SimApiServer:
             ],
         }
 
-    async def _watch(self, request: web.Request, ns: str | None) -> web.StreamResponse:
-        since = int(request.query.get("resourceVersion") or 0)
-        timeout = float(request.query.get("timeoutSeconds") or 1800)
-        deadline = time.monotonic() + timeout
-        oldest = self.events[0][0] if self.events else self.rv
-        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-        resp.enable_chunked_encoding()
-        await resp.prepare(request)
-        if since and since < oldest - 1:
-            gone = {
-                "type": "ERROR",
-                "object": {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "status": "Failure",
-                    "message": f"too old resource version: {since}",
-                    "reason": "Expired",
-                    "code": 410,
-                },
-            }
-            await resp.write(json.dumps(gone).encode() + b"\n")
-            return resp
-        if not since:
-            # a watch without resourceVersion starts with synthetic ADDED events
-            for p in self._selected(ns, None):
-                await resp.write(json.dumps({"type": "ADDED", "object": p.to_json()}).encode() + b"\n")
-            since = self.rv
-        epoch = self.watch_epoch
-        while epoch == self.watch_epoch:
-            for rv, kind, obj in self.events:
-                if rv > since and (ns is None or obj["metadata"]["namespace"] == ns):
-                    await resp.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
-                since = max(since, rv)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            async with self._changed:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=min(left, 30))
-        return resp
-
     async def _pod(self, request: web.Request) -> web.Response:
         pod = self.pods.get((request.match_info["ns"], request.match_info["name"]))
         if pod is None:
@@ -401,3 +362,20 @@ class SimApiServer:
         """Give the demo user a Role: `{"rules": [{"resources", "verbs"}] | null, "version"}`."""
         self.rbac.set_role(await request.json())
         return web.json_response({"rules": None if self.rbac.rules is None else len(self.rbac.rules)})
+
+    async def _sim_watch(self, request: web.Request) -> web.Response:
+        """advance: something else changed (bookmarks carry it); expire: the log moves past
+        every open watch (they end and meet 410); lag: open watches end and the next one
+        lands on a replica 5 versions behind (504)."""
+        what = request.match_info["what"]
+        if what not in ("advance", "expire", "lag"):
+            return _status(400, "BadRequest", "what is advance, expire or lag")
+        self.rv += 1
+        if what == "expire":
+            self.watchlog.compact(self.rv)
+            self.watch_epoch += 1
+        elif what == "lag":  # open watches end, the next one lands on the lagging replica
+            self.watchlog.lag = 5
+            self.watch_epoch += 1
+        await self._notify()
+        return web.json_response({"resourceVersion": str(self.rv)})
