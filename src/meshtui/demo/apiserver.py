@@ -2,31 +2,29 @@
 
 It speaks the real protocol for what meshtui uses -- discovery, pod list, watch
 (chunked JSON events with resourceVersion and timeoutSeconds), Table output for
-kubectl, bearer-token auth with Status errors, and pod port-forward over
-websocket (`v4.channel.k8s.io`) -- so the official `kubernetes` client and
+kubectl, bearer-token auth with Status errors, verb-aware RBAC (demo/rbac.py),
+and pod port-forward over websocket (`v4.channel.k8s.io`, negotiated as the
+kubelet does: demo/podforward.py) -- so the official `kubernetes` client and
 kubectl work against it unmodified. A port-forward to a pod port is carried to
 the loopback port of the process playing that pod (a real Envoy's admin).
 
 Endpoints under `/_sim/` steer it from tests: drop every forward, rollout-restart
-a workload, switch auth to forbidden or expired.
+a workload, switch auth to forbidden or expired, give the demo user a Role.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import secrets
 import ssl
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from meshtui.demo import podforward, rbac, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
-
-PORTFORWARD_PROTOCOL = "v4.channel.k8s.io"
 
 
 def _status(code: int, reason: str, message: str) -> web.Response:
@@ -48,9 +46,10 @@ class SimApiServer:
     def __init__(self, token: str | None = None) -> None:
         self.token = token or secrets.token_hex(16)
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
+        self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pods: dict[tuple[str, str], SimPod] = {}
         self.services: dict[tuple[str, str], dict[str, Any]] = {}  # v1 Service JSON, read-only
-        self.events: list[tuple[int, str, dict[str, Any]]] = []
+        self.watchlog = watchlog.WatchLog()  # bounded, as the watch cache is: 410 beyond it
         self.rv = 1000
         self._changed = asyncio.Condition()
         self._forwards: set[tuple[web.WebSocketResponse, asyncio.StreamWriter]] = set()
@@ -67,7 +66,10 @@ class SimApiServer:
     async def _record(self, kind: str, pod: SimPod) -> None:
         self.rv += 1
         pod.resource_version = self.rv
-        self.events.append((self.rv, kind, pod.to_json()))
+        self.watchlog.append(self.rv, kind, pod.to_json())
+        await self._notify()
+
+    async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 
@@ -143,6 +145,8 @@ class SimApiServer:
         r.add_post("/_sim/drop-forwards", self._sim_drop)
         r.add_post("/_sim/restart/{ns}/{workload}", self._sim_restart)
         r.add_post("/_sim/auth/{mode}", self._sim_auth)
+        r.add_post("/_sim/role", self._sim_role)
+        r.add_post("/_sim/watch/{what}", self._sim_watch)
         return app
 
     async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> str:
@@ -171,22 +175,25 @@ class SimApiServer:
             return await handler(request)
         if self.auth_mode == "expired":
             return _status(401, "Unauthorized", "Unauthorized")
-        if self.auth_mode == "forbidden" and request.path.startswith("/api/v1/"):
-            ns = request.match_info.get("ns")
-            scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
-            resource = "pods/portforward" if request.path.endswith("/portforward") else "pods"
-            verb = (
-                "create"
-                if resource == "pods/portforward"
-                else ("watch" if request.query.get("watch") in ("true", "1") else "list")
-            )
-            return _status(
-                403,
-                "Forbidden",
-                f'pods is forbidden: User "system:serviceaccount:default:meshtui" cannot {verb} '
-                f'resource "{resource}" in API group "" {scope}',
-            )
+        if request.path.startswith("/api/v1/"):
+            denial = self._authorize(request)
+            if denial:
+                return _status(403, "Forbidden", denial)
         return await handler(request)
+
+    def _authorize(self, request: web.Request) -> str | None:
+        """RBAC for a core/v1 request (demo/rbac.py); "forbidden" mode denies every one."""
+        parts = request.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/SUB or /api/v1/pods
+        ns = request.match_info.get("ns")
+        rest = parts[5:] if ns else parts[3:]
+        resource = "/".join([rest[0], *rest[2:3]]) if rest else ""
+        name = rest[1] if len(rest) > 1 else ""
+        watch = request.query.get("watch") in ("true", "1")
+        if self.auth_mode == "forbidden":
+            verb = rbac.request_verb(request.method, name, watch)
+            return rbac.forbidden_message(verb, resource, name, ns)
+        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+        return self.rbac.check(request.method, resource, name, ns, watch, upgrade)
 
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -253,7 +260,7 @@ class SimApiServer:
     async def _pods(self, request: web.Request) -> web.StreamResponse:
         ns = request.match_info.get("ns")
         if request.query.get("watch") in ("true", "1"):
-            return await self._watch(request, ns)
+            return await watchlog.serve(self, request, ns)
         pods = self._selected(ns, request.query.get("labelSelector"))
         if "as=Table" in request.headers.get("Accept", ""):
             return web.json_response(self._table(pods))
@@ -307,47 +314,6 @@ class SimApiServer:
             ],
         }
 
-    async def _watch(self, request: web.Request, ns: str | None) -> web.StreamResponse:
-        since = int(request.query.get("resourceVersion") or 0)
-        timeout = float(request.query.get("timeoutSeconds") or 1800)
-        deadline = time.monotonic() + timeout
-        oldest = self.events[0][0] if self.events else self.rv
-        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-        resp.enable_chunked_encoding()
-        await resp.prepare(request)
-        if since and since < oldest - 1:
-            gone = {
-                "type": "ERROR",
-                "object": {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "status": "Failure",
-                    "message": f"too old resource version: {since}",
-                    "reason": "Expired",
-                    "code": 410,
-                },
-            }
-            await resp.write(json.dumps(gone).encode() + b"\n")
-            return resp
-        if not since:
-            # a watch without resourceVersion starts with synthetic ADDED events
-            for p in self._selected(ns, None):
-                await resp.write(json.dumps({"type": "ADDED", "object": p.to_json()}).encode() + b"\n")
-            since = self.rv
-        epoch = self.watch_epoch
-        while epoch == self.watch_epoch:
-            for rv, kind, obj in self.events:
-                if rv > since and (ns is None or obj["metadata"]["namespace"] == ns):
-                    await resp.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
-                since = max(since, rv)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            async with self._changed:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=min(left, 30))
-        return resp
-
     async def _pod(self, request: web.Request) -> web.Response:
         pod = self.pods.get((request.match_info["ns"], request.match_info["name"]))
         if pod is None:
@@ -371,56 +337,7 @@ class SimApiServer:
             return _status(400, "BadRequest", "invalid port in 'ports'")
         if len(ports) != 1:
             return _status(400, "BadRequest", "this server forwards exactly one port per stream")
-        ws = web.WebSocketResponse(protocols=(PORTFORWARD_PROTOCOL,), autoping=True)
-        if not ws.can_prepare(request).ok:
-            return _status(400, "BadRequest", "port-forward needs a websocket upgrade")
-        await ws.prepare(request)
-        ws._sim_pod = (ns, name)  # type: ignore[attr-defined]
-        port = ports[0]
-        header = port.to_bytes(2, "little")
-        await ws.send_bytes(b"\x00" + header)
-        await ws.send_bytes(b"\x01" + header)
-        target = pod.forwards.get(port)
-        try:
-            if target is None:
-                raise ConnectionRefusedError("connection refused")
-            reader, writer = await asyncio.open_connection("127.0.0.1", target)
-        except OSError as exc:
-            why = (
-                f"an error occurred forwarding {port} -> {port}: error forwarding port {port} "
-                f"to pod {pod.uid}, uid : failed to connect to localhost:{port} inside "
-                f'namespace "{ns}": {exc.strerror or exc}'
-            )
-            await ws.send_bytes(b"\x01" + why.encode())
-            await ws.close()
-            return ws
-        self.forward_count += 1
-        self._forwards.add((ws, writer))
-        pump = asyncio.ensure_future(self._pump_out(reader, ws))
-        try:
-            async for frame in ws:
-                if frame.type == WSMsgType.BINARY and frame.data[:1] == b"\x00":
-                    writer.write(frame.data[1:])
-                    await writer.drain()
-                elif frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-                    break
-        except (ConnectionError, RuntimeError):
-            pass
-        finally:
-            pump.cancel()
-            writer.close()
-            self._forwards.discard((ws, writer))
-            with contextlib.suppress(Exception):
-                await ws.close()
-        return ws
-
-    @staticmethod
-    async def _pump_out(reader: asyncio.StreamReader, ws: web.WebSocketResponse) -> None:
-        with contextlib.suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
-            while chunk := await reader.read(65536):
-                await ws.send_bytes(b"\x00" + chunk)
-        with contextlib.suppress(Exception):
-            await ws.close()
+        return await podforward.serve(self, request, pod, ports[0])
 
     async def _sim_drop(self, request: web.Request) -> web.Response:
         return web.json_response({"dropped": self.drop_forwards()})
@@ -440,3 +357,25 @@ class SimApiServer:
         async with self._changed:
             self._changed.notify_all()
         return web.json_response({"mode": mode})
+
+    async def _sim_role(self, request: web.Request) -> web.Response:
+        """Give the demo user a Role: `{"rules": [{"resources", "verbs"}] | null, "version"}`."""
+        self.rbac.set_role(await request.json())
+        return web.json_response({"rules": None if self.rbac.rules is None else len(self.rbac.rules)})
+
+    async def _sim_watch(self, request: web.Request) -> web.Response:
+        """advance: something else changed (bookmarks carry it); expire: the log moves past
+        every open watch (they end and meet 410); lag: open watches end and the next one
+        lands on a replica 5 versions behind (504)."""
+        what = request.match_info["what"]
+        if what not in ("advance", "expire", "lag"):
+            return _status(400, "BadRequest", "what is advance, expire or lag")
+        self.rv += 1
+        if what == "expire":
+            self.watchlog.compact(self.rv)
+            self.watch_epoch += 1
+        elif what == "lag":  # open watches end, the next one lands on the lagging replica
+            self.watchlog.lag = 5
+            self.watch_epoch += 1
+        await self._notify()
+        return web.json_response({"resourceVersion": str(self.rv)})

@@ -1,8 +1,11 @@
 """Pods as meshtui shows them, and a list + watch loop that streams their changes.
 
 The kubernetes client is synchronous: the watch runs in one thread and hands
-events to the asyncio loop. It re-lists on 410 Gone and retries with backoff on
-errors, reporting each error as one line.
+events to the asyncio loop. Like client-go's reflector it asks for BOOKMARKs and
+keeps its resourceVersion fresh with them, re-lists quietly on 410 Gone (too old
+resourceVersion) and on 504 "Too large resource version" (an HA replica behind the
+one listed on), and retries other errors with backoff, reporting each as one line.
+A re-list arrives as one SYNC, so the pods pane is updated in place, never emptied.
 """
 
 from __future__ import annotations
@@ -144,6 +147,8 @@ class PodWatch:
         self.timeout_seconds = timeout_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.resource_version = ""  # where the next watch starts (bookmarks move it on)
+        self.relists = 0  # quiet re-lists after 410 / 504
 
     def stop(self) -> None:
         self._stop.set()
@@ -181,13 +186,14 @@ class PodWatch:
                 else:
                     listed = core.list_pod_for_all_namespaces(_request_timeout=10)
                 emit(PodEvent("SYNC", tuple(pod_info(p) for p in listed.items)))
-                rv = listed.metadata.resource_version
+                rv = self.resource_version = listed.metadata.resource_version
                 backoff = 0.5
                 while not self._stop.is_set():
                     w = watch.Watch()
                     kwargs: dict[str, Any] = {
                         "resource_version": rv,
                         "timeout_seconds": self.timeout_seconds,
+                        "allow_watch_bookmarks": True,
                         "_request_timeout": (5, self.timeout_seconds + 15),
                     }
                     fn = core.list_pod_for_all_namespaces
@@ -198,18 +204,33 @@ class PodWatch:
                         if self._stop.is_set():
                             w.stop()
                             break
+                        if ev["type"] == "BOOKMARK":
+                            # the client leaves a bookmark's object a raw dict: only its rv counts
+                            raw = ev.get("raw_object") or {}
+                            rv = (raw.get("metadata") or {}).get("resourceVersion") or rv
+                            self.resource_version = rv
+                            continue
                         obj = ev["object"]
-                        rv = obj.metadata.resource_version or rv
+                        rv = self.resource_version = obj.metadata.resource_version or rv
                         emit(PodEvent(ev["type"], (pod_info(obj),)))
             except ApiException as exc:
-                if exc.status == 410:  # resourceVersion too old: list again
-                    continue
+                if exc.status == 410 or _too_large(exc):  # as client-go's reflector: list again
+                    self.relists += 1
+                    if exc.status == 410 or not self._stop.wait(0.5):
+                        continue
+                    return
                 emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
             except Exception as exc:
                 emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, 10.0)
+
+
+def _too_large(exc: Any) -> bool:
+    """apiserver's storage.NewTooLargeResourceVersionError: a 504 with this cause."""
+    body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else str(exc.body or "")
+    return bool(exc.status == 504 and "ResourceVersionTooLarge" in body)
 
 
 class PodIndex:

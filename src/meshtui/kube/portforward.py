@@ -298,8 +298,13 @@ def _rejection(exc: InvalidStatus) -> str:
         message = json.loads(exc.response.body or b"{}").get("message", "")
     except ValueError:
         message = ""
+    if code == 403 and message:
+        # the server's own words name the verb it checked: `get` for a websocket upgrade
+        # (and also `create` from Kubernetes 1.35), never guessed here
+        return f"RBAC denied (403): {message}"
     if code == 403:
-        return f"RBAC denied (403): {message or 'cannot create pods/portforward'}"
+        # a bare 403 is golang.org/x/net/websocket refusing the subprotocol (wsstream/conn.go)
+        return f"API server refused the upgrade (403): it does not speak {PROTOCOL}"
     if code == 401:
         return "API server rejected the credentials (401): expired or revoked?"
     if code == 404:

@@ -1,0 +1,122 @@
+"""The kubelet's side of a websocket port-forward, as the simulated API server serves it.
+
+Subprotocol negotiation follows apimachinery's wsstream/conn.go `handshake` (now
+k8s.io/streaming): the kubelet (pkg/cri/streaming/portforward/websocket.go) speaks
+"" (no protocol offered), `v4.channel.k8s.io` (binary frames, channel byte first)
+and `v4.base64.channel.k8s.io` (text frames, channel as an ASCII digit, base64
+payload); the first offered protocol it speaks wins, in the client's order. When
+none matches, golang.org/x/net/websocket's server answers the handshake error
+with a bare `403 Forbidden`: no Status body, no headers of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from typing import TYPE_CHECKING
+
+from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:
+    from meshtui.demo.apiserver import SimApiServer
+    from meshtui.demo.simpod import SimPod
+
+BINARY = "v4.channel.k8s.io"
+BASE64 = "v4.base64.channel.k8s.io"
+SUPPORTED = ("", BINARY, BASE64)  # websocket.go's map given to wsstream.NewConn
+
+
+def negotiate(header: str) -> str | None:
+    """conn.go handshake: the first offered protocol the kubelet speaks, None if none."""
+    offered = [p.strip() for p in header.split(",") if p.strip()] or [""]
+    return next((p for p in offered if p in SUPPORTED), None)
+
+
+class Channels:
+    """conn.go's codecs: raw (channel byte + data) or base64 (digit + base64 text)."""
+
+    def __init__(self, ws: web.WebSocketResponse, protocol: str) -> None:
+        self.ws, self.b64 = ws, protocol == BASE64
+
+    async def send(self, channel: int, data: bytes) -> None:
+        if self.b64:
+            await self.ws.send_str(chr(ord("0") + channel) + base64.b64encode(data).decode())
+        else:
+            await self.ws.send_bytes(bytes([channel]) + data)
+
+    def decode(self, frame: str | bytes) -> tuple[int, bytes] | None:
+        if not frame:
+            return None
+        if isinstance(frame, str):
+            return (ord(frame[0]) - ord("0"), base64.b64decode(frame[1:])) if self.b64 else None
+        return (frame[0], frame[1:]) if not self.b64 else None
+
+
+async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int) -> web.StreamResponse:
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        # the API server's upgrade-aware proxy refuses before the kubelet sees the request
+        return web.json_response(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": "Upgrade request required",
+                "reason": "BadRequest",
+                "code": 400,
+            },
+            status=400,
+        )
+    protocol = negotiate(request.headers.get("Sec-WebSocket-Protocol", ""))
+    if protocol is None:
+        return web.Response(status=403, body=b"")
+    ws = web.WebSocketResponse(protocols=(protocol,) if protocol else (), autoping=True)
+    await ws.prepare(request)
+    ws._sim_pod = (pod.namespace, pod.name)  # type: ignore[attr-defined]
+    chans = Channels(ws, protocol)
+    header = port.to_bytes(2, "little")
+    await chans.send(0, header)
+    await chans.send(1, header)
+    target = pod.forwards.get(port)
+    try:
+        if target is None:
+            raise ConnectionRefusedError("connection refused")
+        reader, writer = await asyncio.open_connection("127.0.0.1", target)
+    except OSError as exc:
+        why = (
+            f"an error occurred forwarding {port} -> {port}: error forwarding port {port} "
+            f"to pod {pod.uid}, uid : failed to connect to localhost:{port} inside "
+            f'namespace "{pod.namespace}": {exc.strerror or exc}'
+        )
+        await chans.send(1, why.encode())
+        await ws.close()
+        return ws
+    api.forward_count += 1
+    api._forwards.add((ws, writer))
+    pump = asyncio.ensure_future(_pump_out(reader, chans))
+    try:
+        async for frame in ws:
+            if frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                break
+            got = chans.decode(frame.data) if frame.type in (WSMsgType.BINARY, WSMsgType.TEXT) else None
+            if got and got[0] == 0:
+                writer.write(got[1])
+                await writer.drain()
+    except (ConnectionError, RuntimeError, ValueError):
+        pass
+    finally:
+        pump.cancel()
+        writer.close()
+        api._forwards.discard((ws, writer))
+        with contextlib.suppress(Exception):
+            await ws.close()
+    return ws
+
+
+async def _pump_out(reader: asyncio.StreamReader, chans: Channels) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
+        while chunk := await reader.read(65536):
+            await chans.send(0, chunk)
+    with contextlib.suppress(Exception):
+        await chans.ws.close()

@@ -1,0 +1,127 @@
+"""The simulated API server's pod watch, bounded as the real watch cache is.
+
+Follows kubernetes/apiserver pkg/storage/cacher: the cache keeps a window of
+recent events (watch_cache.go; a fixed capacity here), and a watch from a
+resourceVersion older than the window gets a 200 whose only event is an ERROR
+carrying a `410 Expired` Status, "too old resource version: RV (OLDEST-1)"
+(watch_cache_history.go). A watch ahead of the cache (an HA replica lagging behind
+the one the client listed on) is refused with a 504 whose cause is
+`ResourceVersionTooLarge` (pkg/storage/errors.go). With `allowWatchBookmarks=true`
+the watcher gets BOOKMARK events: the watched kind with only
+`metadata.resourceVersion`, sent when the cluster moved on without an event for
+this watcher (and when the watch times out), so its resourceVersion stays fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from meshtui.demo.apiserver import SimApiServer
+
+Event = tuple[int, str, dict[str, Any]]
+
+
+class WatchLog:
+    """The last `capacity` pod events; watches from before `floor` are expired."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self.events: deque[Event] = deque()
+        self.capacity = capacity
+        self.floor = 0  # a watch from rv >= floor sees every later event
+        self.lag = 0  # > 0: the next watch meets a replica this many versions behind
+
+    def append(self, rv: int, kind: str, obj: dict[str, Any]) -> None:
+        self.events.append((rv, kind, obj))
+        while len(self.events) > self.capacity:
+            self.floor = self.events.popleft()[0]
+
+    def compact(self, rv: int) -> None:
+        """Forget every event up to `rv`: what a busy cluster does to a slow client."""
+        self.events.clear()
+        self.floor = rv
+
+    def after(self, rv: int) -> list[Event]:
+        return [e for e in self.events if e[0] > rv]
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return json.dumps(event).encode() + b"\n"
+
+
+def _status(code: int, reason: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+        **extra,
+    }
+
+
+async def serve(api: SimApiServer, request: web.Request, ns: str | None) -> web.StreamResponse:
+    log = api.watchlog
+    since = int(request.query.get("resourceVersion") or 0)
+    timeout = float(request.query.get("timeoutSeconds") or 1800)
+    bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
+    deadline = time.monotonic() + timeout
+    if log.lag:
+        current, log.lag = api.rv - log.lag, 0
+        if since > current:
+            # the real cacher first waits up to 3 s for its cache to catch up; this one never does
+            body = _status(
+                504,
+                "Timeout",
+                f"Too large resource version: {since}, current: {current}",
+                details={
+                    "causes": [
+                        {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+                    ],
+                    "retryAfterSeconds": 1,
+                },
+            )
+            return web.json_response(body, status=504)
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    if since and since < log.floor:
+        gone = _status(410, "Expired", f"too old resource version: {since} ({log.floor})")
+        await resp.write(_line({"type": "ERROR", "object": gone}))
+        return resp
+    if not since:
+        # a watch without resourceVersion starts with synthetic ADDED events
+        for p in api._selected(ns, None):
+            await resp.write(_line({"type": "ADDED", "object": p.to_json()}))
+        since = api.rv
+    sent = since
+    epoch = api.watch_epoch
+    while epoch == api.watch_epoch:
+        now = api.rv  # events appended while this one writes are sent on the next turn
+        for rv, kind, obj in log.after(since):
+            if ns is None or obj["metadata"]["namespace"] == ns:
+                await resp.write(_line({"type": kind, "object": obj}))
+                sent = rv
+        since = max(since, now)
+        left = deadline - time.monotonic()
+        if bookmarks and (since > sent or left <= 0):
+            mark = {"kind": "Pod", "apiVersion": "v1", "metadata": {"resourceVersion": str(since)}}
+            await resp.write(_line({"type": "BOOKMARK", "object": mark}))
+            sent = since
+        if left <= 0:
+            break
+        if api.rv > since:
+            continue
+        async with api._changed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(api._changed.wait(), timeout=min(left, 30))
+    return resp

@@ -1,0 +1,78 @@
+"""Verb-aware RBAC in the simulator, as the real API server authorizes a port-forward."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from conftest import api_tls, pod_name
+from meshtui.demo import rbac
+from meshtui.kube import config
+from meshtui.kube.portforward import ForwardManager, ForwardState
+
+NS = "istioinaction"
+
+
+def set_role(mesh, verbs: list[str] | None, version: str = "1.33") -> None:
+    rules = None if verbs is None else [{"resources": ["pods/portforward"], "verbs": verbs}]
+    r = httpx.post(
+        mesh.info["api"] + "/_sim/role",
+        json={"rules": rules, "version": version},
+        headers={"Authorization": f"Bearer {mesh.info['token']}"},
+        verify=api_tls(mesh),
+    )
+    r.raise_for_status()
+
+
+def denial(verb: str, pod: str) -> str:
+    return (
+        f'RBAC denied (403): pods "{pod}" is forbidden: User "system:serviceaccount:default:meshtui" '
+        f'cannot {verb} resource "pods/portforward" in API group "" in the namespace "{NS}"'
+    )
+
+
+async def forward_result(mesh, verbs: list[str], version: str = "1.33") -> tuple[str, str, str]:
+    """(state, reason, body of /ready through the forward or "") under a Role with `verbs`."""
+    pod = pod_name(mesh, "catalog")
+    manager = ForwardManager(config.load(mesh.kubeconfig))
+    set_role(mesh, verbs, version)
+    try:
+        fwd = await manager.acquire(NS, pod, 15000)
+        body = ""
+        if await fwd.probe():
+            async with httpx.AsyncClient() as c:
+                body = (await c.get(fwd.url + "/ready")).text.strip()
+        return fwd.status.state.value, fwd.status.reason, body
+    finally:
+        set_role(mesh, None)
+        await manager.close()
+
+
+def test_request_verbs_as_requestinfo_resolves_them():
+    assert rbac.request_verb("GET", "p", watch=False) == "get"
+    assert rbac.request_verb("POST", "p", watch=False) == "create"
+    assert rbac.request_verb("GET", "", watch=False) == "list"
+    assert rbac.request_verb("GET", "", watch=True) == "watch"
+
+
+async def test_get_alone_forwards(mesh):
+    assert await forward_result(mesh, ["get"]) == ("up", "", "LIVE")
+
+
+async def test_create_alone_is_refused_with_the_real_message(mesh):
+    pod = pod_name(mesh, "catalog")
+    state, reason, body = await forward_result(mesh, ["create"])
+    assert (state, body) == (ForwardState.FAILED.value, "")
+    assert reason == denial("get", pod)
+
+
+@pytest.mark.parametrize(
+    ("verbs", "missing"), [(["get"], "create"), (["create"], "get"), (["get", "create"], None)]
+)
+async def test_kubernetes_135_wants_create_too(mesh, verbs, missing):
+    pod = pod_name(mesh, "catalog")
+    state, reason, body = await forward_result(mesh, verbs, version="1.35")
+    if missing is None:
+        assert (state, reason, body) == ("up", "", "LIVE")
+    else:
+        assert (state, reason) == ("failed", denial(missing, pod))
