@@ -132,3 +132,24 @@ async def test_proxy_find_and_cursor_kept(mesh):
         proxy._show_levels()  # what follows every change and every `r`: clear and refill
         await pilot.pause()
         assert proxy.current == "upstream"
+
+
+async def test_tabs_switch_from_anywhere_and_help_says_how(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: app.stats.feed is not None, 10, "a pod shown")
+        tabs = app.query_one(TabbedContent)
+        app.pods.table.focus()  # from the pods list, not the tab strip
+        await pilot.press("ctrl+right")
+        await until(lambda: tabs.active == "tab-clusters", 2, "the clusters tab")
+        assert app.focused is app.clusters.table  # its table takes the keys
+        await pilot.press("ctrl+right", "ctrl+right", "ctrl+right")
+        await until(lambda: tabs.active == "tab-stats", 2, "round to the stats tab")
+        await pilot.press("ctrl+left")
+        await until(lambda: tabs.active == "tab-proxy", 2, "back to the proxy tab")
+        await pilot.press("question_mark")
+        await until(lambda: hasattr(app.screen, "rows"), 3, "help")
+        rows = app.screen.rows
+        assert any(
+            "ctrl" in key and "Next tab" in what and where == "everywhere" for key, what, where in rows
+        )

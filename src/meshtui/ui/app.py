@@ -68,6 +68,11 @@ class MeshtuiApp(ExportActions, App[int]):
         Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
         Binding("ctrl+p", "command_palette", show=False),
         Binding("colon", "command", "Go to", tooltip="Go to a view by name, as in k9s (:istiod, :pods)"),
+        # tabs switch from anywhere, not only from the tab strip (← → there)
+        Binding(
+            "ctrl+right", "tab(1)", "Next tab", show=False, tooltip="Next tab: Stats, Clusters, Config, Proxy"
+        ),
+        Binding("ctrl+left", "tab(-1)", "Previous tab", show=False, tooltip="Previous tab"),
         *EXPORT_BINDINGS,
         *(
             Binding(str(i), f"place('{p.id}')", p.title, show=False, tooltip=f"Go to {p.title}")
@@ -461,6 +466,15 @@ class MeshtuiApp(ExportActions, App[int]):
         self.pods.mark_sidecar(pod, freshness.reason if freshness.stale else None)
 
     # -- actions -----------------------------------------------------------------------
+
+    def action_tab(self, step: int) -> None:
+        if self.place != PROXIES:
+            return
+        tabs = self.query_one(TabbedContent)
+        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if tabs.active in ids:
+            tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+            self._focus_views()
 
     def action_place(self, place_id: str) -> None:
         self.go_to(place_id)
