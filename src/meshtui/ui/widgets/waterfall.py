@@ -174,7 +174,9 @@ class Waterfall(RowsView):
         key = self.rows[index]
         strip = self._strips.get(key)
         if strip is None:
-            strip = Strip(self.row_segments(key, width), width)
+            # no cell length given: the segments may be shorter than the width, and a Strip
+            # told it is full-width is never padded (the rest of the line kept old text)
+            strip = Strip(self.row_segments(key, width))
             strip = self._strips[key] = strip.adjust_cell_length(width, self.rich_style).simplify()
         if index == self.cursor:
             strip = strip.apply_style(self.get_component_rich_style("rows-view--cursor"))
