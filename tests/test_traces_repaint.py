@@ -88,3 +88,24 @@ async def test_second_trace_leaves_nothing_of_the_first(jaeger_url, store):  # n
             await until(lambda: pane.summary.trace_id != first, 5, "the second trace")
             await pilot.pause()
             assert term.region(waterfall.region) == fresh_lines(waterfall)
+
+
+async def test_small_terminal_shows_span_rows(jaeger_url):  # noqa: F811
+    with loopback_http(_FixedAdmin) as admin:
+        app = fixed_app(admin)
+        app.options.jaeger_url = jaeger_url
+        async with app.run_test(size=(80, 24)) as pilot:
+            term = Terminal(app)
+            app.go_to("traces")
+            await until(lambda: "classic /api" in str(app.query_one("#traces-jaeger").render()), 5, "Jaeger")
+            app.query_one("#tr-lookup", Input).value = "rid-1"
+            app.query_one("#tr-lookup", Input).focus()
+            await pilot.press("enter")
+            waterfall = app.query_one(Waterfall)
+            await until(lambda: len(waterfall.rows) == 4, 5, "the waterfall")
+            await pilot.pause()
+            assert waterfall.size.height - 1 >= 5, "room for at least 5 span rows"
+            painted = term.region(waterfall.region)
+            services = [waterfall.trace_tree.node(k).span.service for k in waterfall.rows]
+            for line, service in zip(painted[1:], services, strict=False):
+                assert service[:12] in line  # names are cut to the tree's column

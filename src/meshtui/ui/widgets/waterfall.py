@@ -21,7 +21,9 @@ NAME_SHARE = 0.45  # of the width, for the tree; the rest is the time axis
 
 
 class Waterfall(RowsView):
+    # the rows come first on a small terminal: the span detail below gives way (its max-height)
     DEFAULT_CSS = """
+    Waterfall { height: 1fr; min-height: 6; }
     Waterfall > .waterfall--bar { color: $primary; }
     Waterfall > .waterfall--error { color: $error; text-style: bold; }
     Waterfall > .waterfall--missing { color: $warning; }
