@@ -109,3 +109,26 @@ async def test_small_terminal_shows_span_rows(jaeger_url):  # noqa: F811
             services = [waterfall.trace_tree.node(k).span.service for k in waterfall.rows]
             for line, service in zip(painted[1:], services, strict=False):
                 assert service[:12] in line  # names are cut to the tree's column
+
+
+async def test_small_terminal_forms_and_results_are_readable(jaeger_url):  # noqa: F811
+    with loopback_http(_FixedAdmin) as admin:
+        app = fixed_app(admin)
+        app.options.jaeger_url = jaeger_url
+        async with app.run_test(size=(80, 24)) as pilot:
+            term = Terminal(app)
+            app.go_to("traces")
+            await until(lambda: "classic /api" in str(app.query_one("#traces-jaeger").render()), 5, "Jaeger")
+            app.query_one("#tr-service", Input).value = "webapp.istioinaction"
+            app.query_one("#tr-lookback", Input).value = "15m"
+            app.query_one(TracesPane).action_search()
+            table = app.query_one("#traces-results", DataTable)
+            await until(lambda: table.row_count == 2, 5, "two traces")
+            await pilot.pause()
+            form = "\n".join(term.region(app.query_one("#traces-search").region))
+            assert "webapp.istioinaction" in form and "15m" in form
+            lookup = "\n".join(term.region(app.query_one("#traces-lookup").region))
+            assert "open" in lookup and "force-trace" in lookup
+            header = term.region(table.region)[0]
+            for column in ("Start", "Duration", "Spans", "Errors"):
+                assert column in header

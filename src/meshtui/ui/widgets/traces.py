@@ -41,6 +41,7 @@ from meshtui.ui.widgets.traces_messages import (
     found_with_trees,
     opened,
 )
+from meshtui.ui.widgets.traces_results import add_result_columns, fill_results
 from meshtui.ui.widgets.waterfall import Waterfall
 
 AUTO_REFRESH_S = 5.0
@@ -89,17 +90,7 @@ class TracesPane(Widget):
                 yield SpanDetail(id="traces-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one("#traces-results", DataTable)
-        for label, key in (
-            ("Trace", "trace"),
-            ("Start", "start"),
-            ("Duration", "duration"),
-            ("Spans", "spans"),
-            ("Errors", "errors"),
-            ("Root", "root"),
-            ("Services", "services"),
-        ):
-            table.add_column(label, key=key)
+        add_result_columns(self.query_one("#traces-results", DataTable))
 
     # -- the place interface -----------------------------------------------------------
 
@@ -414,34 +405,7 @@ class TracesPane(Widget):
     # -- drawing -----------------------------------------------------------------------
 
     def _fill_results(self) -> None:
-        """Keyed rows: new traces added, gone ones removed, kept ones updated in place."""
-        table = self.query_one("#traces-results", DataTable)
-        shown = {str(k.value) for k in table.rows}
-        for gone in shown - self.found.keys():
-            table.remove_row(gone)
-        for tid, f in self.found.items():
-            s = f.summary
-            errors = Text(str(s.error_count), style="bold red") if s.error_count else Text("0")
-            cells = (
-                tid,
-                fmt_start(s.start_us),
-                fmt_us(s.duration_us),
-                str(s.span_count),
-                errors,
-                f"{s.root_service}: {s.root_operation}",
-                " ".join(f"{name}({n})" for name, n in s.services),
-            )
-            if tid in shown:
-                for key, value in zip(
-                    ("start", "duration", "spans", "errors", "root", "services"), cells[1:], strict=True
-                ):
-                    table.update_cell(tid, key, value)
-            else:
-                table.add_row(*cells, key=tid)
-        if self.sort_by == "duration":
-            table.sort("trace", key=lambda tid: -self.found[tid].summary.duration_us)
-        else:
-            table.sort("trace", key=lambda tid: -self.found[tid].summary.start_us)
+        fill_results(self.query_one("#traces-results", DataTable), self.found, self.sort_by)
 
     def _state(self, text: str, error: bool = False) -> None:
         line = self.query_one("#traces-state", Static)
