@@ -131,6 +131,10 @@ def test_clock_skew_gives_no_negative_offset_and_no_bar_outside_the_trace():
     c, d = tree.node("c"), tree.node("d")
     assert c.skew_us == 1_001_000 - 996_000 and d.offset_us - c.offset_us == 500  # moved together
     assert tree.node("e").offset_us == 0
+    # the results list and the waterfall header read one duration: the adjusted one
+    s = summarize(trace)
+    assert (s.start_us, s.duration_us) == (tree.start_us, tree.duration_us) == (1_000_000, 50_000)
+    assert summarize(trace, tree) == s
 
 
 def test_reference_cycles_and_duplicate_ids_keep_every_span():

@@ -151,12 +151,15 @@ def build_tree(trace: Trace) -> TraceTree:
     return TraceTree(trace.trace_id, t0, t1 - t0, nodes, {n.key: i for i, n in enumerate(nodes)})
 
 
-def summarize(trace: Trace) -> TraceSummary:
+def summarize(trace: Trace, tree: TraceTree | None = None) -> TraceSummary:
+    """`tree`: the trace's built tree, if at hand (else it is built here for its times)."""
     spans = trace.spans
     if not spans:
         return TraceSummary(trace.trace_id, 0, 0, "", "", 0, (), 0)
-    start = min(s.start_us for s in spans)
-    end = max(s.end_us for s in spans)
+    # start and duration as the waterfall has them: earliest start to latest end after the
+    # clock-skew adjustment, as Jaeger UI computes them from the adjusted spans the query
+    # service returns (jaegertracing/jaeger-ui packages/jaeger-ui/src/model/transform-trace-data.tsx)
+    tree = tree if tree is not None else build_tree(trace)
     # Jaeger UI names a trace after its root: the span without references, else the earliest
     root = next((s for s in spans if not s.references), None) or min(spans, key=lambda s: s.start_us)
     counts: dict[str, int] = {}
@@ -164,8 +167,8 @@ def summarize(trace: Trace) -> TraceSummary:
         counts[s.service] = counts.get(s.service, 0) + 1
     return TraceSummary(
         trace_id=trace.trace_id,
-        start_us=start,
-        duration_us=end - start,
+        start_us=tree.start_us,
+        duration_us=tree.duration_us,
         root_service=root.service,
         root_operation=root.operation,
         span_count=len(spans),

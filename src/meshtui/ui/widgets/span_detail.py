@@ -64,7 +64,7 @@ def span_text(tree: TraceTree, node: SpanNode) -> Text:
 
 class SpanDetail(VerticalScroll):
     DEFAULT_CSS = """
-    SpanDetail { height: 12; border-top: solid $primary-background; padding: 0 1; }
+    SpanDetail { height: 12; max-height: 45%; border-top: solid $primary-background; padding: 0 1; }
     """
 
     def compose(self) -> ComposeResult:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -18,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
@@ -29,64 +27,27 @@ from meshtui.jaeger.locate import JaegerLink
 from meshtui.jaeger.model import JaegerFormatError, Trace
 from meshtui.jaeger.query import QueryError, TraceQuery
 from meshtui.jaeger.text import fmt_start, fmt_us
-from meshtui.jaeger.tree import TraceSummary, TraceTree, build_tree, summarize
+from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
 from meshtui.ui.options import Options
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.span_detail import SpanDetail
 from meshtui.ui.widgets.traces_form import LookupForm, SearchForm
+from meshtui.ui.widgets.traces_messages import (
+    Found,
+    JaegerReady,
+    Progress,
+    TraceOpened,
+    TracesFound,
+    found_with_trees,
+    opened,
+)
+from meshtui.ui.widgets.traces_results import add_result_columns, fill_results
 from meshtui.ui.widgets.waterfall import Waterfall
 
 AUTO_REFRESH_S = 5.0
 DETAIL_DELAY_S = 0.06
 BACKEND_ERRORS = (JaegerError, JaegerFormatError, QueryError)
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{16}([0-9a-fA-F]{16})?$")
-
-
-@dataclass(frozen=True)
-class Found:
-    summary: TraceSummary
-    trace: Trace
-    tree: TraceTree | None = None  # built in the search worker's thread: enter only draws
-
-
-def found_with_trees(traces: list[Trace]) -> tuple[Found, ...]:
-    return tuple(Found(summarize(t), t, build_tree(t)) for t in traces)
-
-
-class JaegerReady(Message):
-    def __init__(self, link: JaegerLink | None, error: str = "", services: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self.link, self.error, self.services = link, error, services
-
-
-class TracesFound(Message):
-    def __init__(self, found: tuple[Found, ...], error: str = "", at: float = 0.0) -> None:
-        super().__init__()
-        self.found, self.error, self.at = found, error, at
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, TracesFound)
-
-
-class TraceOpened(Message):
-    def __init__(self, tree: TraceTree, summary: TraceSummary, note: str = "") -> None:
-        super().__init__()
-        self.trace_tree, self.summary, self.note = tree, summary, note
-
-
-class Progress(Message):
-    """A one-line state for the pane (countdowns, errors); never a traceback."""
-
-    def __init__(self, text: str, error: bool = False) -> None:
-        super().__init__()
-        self.text, self.error = text, error
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, Progress)
-
-
-def opened(trace: Trace, note: str = "") -> TraceOpened:
-    return TraceOpened(build_tree(trace), summarize(trace), note)
 
 
 class TracesPane(Widget):
@@ -129,17 +90,7 @@ class TracesPane(Widget):
                 yield SpanDetail(id="traces-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one("#traces-results", DataTable)
-        for label, key in (
-            ("Trace", "trace"),
-            ("Start", "start"),
-            ("Duration", "duration"),
-            ("Spans", "spans"),
-            ("Errors", "errors"),
-            ("Root", "root"),
-            ("Services", "services"),
-        ):
-            table.add_column(label, key=key)
+        add_result_columns(self.query_one("#traces-results", DataTable))
 
     # -- the place interface -----------------------------------------------------------
 
@@ -454,34 +405,7 @@ class TracesPane(Widget):
     # -- drawing -----------------------------------------------------------------------
 
     def _fill_results(self) -> None:
-        """Keyed rows: new traces added, gone ones removed, kept ones updated in place."""
-        table = self.query_one("#traces-results", DataTable)
-        shown = {str(k.value) for k in table.rows}
-        for gone in shown - self.found.keys():
-            table.remove_row(gone)
-        for tid, f in self.found.items():
-            s = f.summary
-            errors = Text(str(s.error_count), style="bold red") if s.error_count else Text("0")
-            cells = (
-                tid,
-                fmt_start(s.start_us),
-                fmt_us(s.duration_us),
-                str(s.span_count),
-                errors,
-                f"{s.root_service}: {s.root_operation}",
-                " ".join(f"{name}({n})" for name, n in s.services),
-            )
-            if tid in shown:
-                for key, value in zip(
-                    ("start", "duration", "spans", "errors", "root", "services"), cells[1:], strict=True
-                ):
-                    table.update_cell(tid, key, value)
-            else:
-                table.add_row(*cells, key=tid)
-        if self.sort_by == "duration":
-            table.sort("trace", key=lambda tid: -self.found[tid].summary.duration_us)
-        else:
-            table.sort("trace", key=lambda tid: -self.found[tid].summary.start_us)
+        fill_results(self.query_one("#traces-results", DataTable), self.found, self.sort_by)
 
     def _state(self, text: str, error: bool = False) -> None:
         line = self.query_one("#traces-state", Static)

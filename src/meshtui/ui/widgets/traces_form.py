@@ -3,6 +3,7 @@ the force-trace request. Widgets only: the pane reads them and runs the workers.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
@@ -11,8 +12,20 @@ from textual.widgets import Input, Label
 from meshtui.jaeger.force import DEFAULT_HOST, DEFAULT_PATH
 from meshtui.jaeger.query import QueryError, TraceQuery, parse_tag
 
+# columns: below this the forms drop their borders and the search takes 2 lines (at 80
+# columns 7 bordered inputs showed 7 characters each: `p.ist` of a service name); the
+# `-narrow` rules are in styles/meshtui.tcss next to the place's other rules
+NARROW = 120
 
-class SearchForm(Horizontal):
+
+class NarrowForm(Horizontal):
+    """Toggles `-narrow` with its width, so a small terminal keeps the values readable."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+
+class SearchForm(NarrowForm):
     """service, operation, tags (k=v k=v), min/max duration, lookback, limit: enter searches."""
 
     def compose(self) -> ComposeResult:
@@ -51,7 +64,7 @@ class SearchForm(Horizontal):
         ).check()
 
 
-class LookupForm(Horizontal):
+class LookupForm(NarrowForm):
     """A trace id or an x-request-id (enter opens it), and force-trace's path or URL + Host."""
 
     def compose(self) -> ComposeResult:

@@ -21,7 +21,9 @@ NAME_SHARE = 0.45  # of the width, for the tree; the rest is the time axis
 
 
 class Waterfall(RowsView):
+    # the rows come first on a small terminal: the span detail below gives way (its max-height)
     DEFAULT_CSS = """
+    Waterfall { height: 1fr; min-height: 6; }
     Waterfall > .waterfall--bar { color: $primary; }
     Waterfall > .waterfall--error { color: $error; text-style: bold; }
     Waterfall > .waterfall--missing { color: $warning; }
@@ -174,7 +176,9 @@ class Waterfall(RowsView):
         key = self.rows[index]
         strip = self._strips.get(key)
         if strip is None:
-            strip = Strip(self.row_segments(key, width), width)
+            # no cell length given: the segments may be shorter than the width, and a Strip
+            # told it is full-width is never padded (the rest of the line kept old text)
+            strip = Strip(self.row_segments(key, width))
             strip = self._strips[key] = strip.adjust_cell_length(width, self.rich_style).simplify()
         if index == self.cursor:
             strip = strip.apply_style(self.get_component_rich_style("rows-view--cursor"))
