@@ -141,7 +141,9 @@ class RowsView(ScrollView, can_focus=True):
         base = self.rich_style
         if index >= len(self.rows):
             return Strip.blank(width, base)
-        strip = Strip(self.row_segments(self.rows[index], width), width)
+        # no cell length given: a Strip told it is full width is never padded, and a short
+        # row would keep the end of whatever was painted there before
+        strip = Strip(self.row_segments(self.rows[index], width))
         strip = strip.adjust_cell_length(width, base).simplify()
         if index == self.cursor:
             strip = strip.apply_style(self.get_component_rich_style("rows-view--cursor"))
