@@ -78,3 +78,21 @@ async def test_pod_deleted_closes_its_forwards(manager, mesh):
     fwd = await manager.acquire("istioinaction", "gone-pod", 15000)
     await manager.pod_deleted("istioinaction", "gone-pod")
     assert fwd.status.state == ForwardState.CLOSED and manager.statuses() == []
+
+
+async def test_closed_pod_port_is_failed_with_the_kubelets_reason(mesh):
+    seen: list[ForwardState] = []
+    manager = ForwardManager(config.load(mesh.kubeconfig), on_change=lambda st: seen.append(st.state))
+    try:
+        fwd = await manager.acquire("istioinaction", pod_name(mesh, "catalog"), 15999)
+        # the kubelet sends the port frames before it dials: the probe must wait for its verdict
+        assert not await fwd.probe()
+        assert (fwd.status.state, fwd.status.reason) == (ForwardState.FAILED, "kubelet: connection refused")
+        for _ in range(3):  # users keep asking: it stays failed, never "up" in between
+            async with httpx.AsyncClient() as c:
+                with pytest.raises(httpx.HTTPError):
+                    await c.get(fwd.url + "/ready", timeout=3)
+            await until(lambda: fwd.status.state == ForwardState.FAILED, 3, "failed")
+        assert ForwardState.UP not in seen and ForwardState.RECONNECTING not in seen
+    finally:
+        await manager.close()

@@ -81,13 +81,15 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int)
     target = pod.forwards.get(port)
     try:
         if target is None:
-            raise ConnectionRefusedError("connection refused")
+            raise ConnectionRefusedError(111, "connection refused")
         reader, writer = await asyncio.open_connection("127.0.0.1", target)
     except OSError as exc:
+        # kubelet websocket.go: "error forwarding port %d to pod %s, uid %v: %v" with the
+        # sandbox id and an empty uid (the CRI path), around the runtime's dial error
         why = (
-            f"an error occurred forwarding {port} -> {port}: error forwarding port {port} "
-            f"to pod {pod.uid}, uid : failed to connect to localhost:{port} inside "
-            f'namespace "{pod.namespace}": {exc.strerror or exc}'
+            f"error forwarding port {port} to pod {pod.uid}, uid : failed to connect to "
+            f'localhost:{port} inside namespace "{pod.uid}", IPv4: dial tcp4 127.0.0.1:{port}: '
+            f"connect: {'connection refused' if isinstance(exc, ConnectionRefusedError) else exc}"
         )
         await chans.send(1, why.encode())
         await ws.close()

@@ -110,13 +110,28 @@ class PortForward:
         self.local_port = self._server.sockets[0].getsockname()[1]
         return self
 
-    async def probe(self) -> bool:
-        """Open a stream and wait for the kubelet's port frames: is the pod port reachable?"""
+    async def probe(self, settle: float = 0.5) -> bool:
+        """Open a stream, read the kubelet's port frames, then give it `settle` seconds to
+        report on the error channel: the kubelet writes the port frames *before* it dials
+        the pod port (pkg/cri/streaming/portforward/websocket.go), so the frames alone do
+        not prove the port answers; a refused dial comes back as text a moment later."""
         try:
             ws = await self._open()
         except PortForwardError:
             return False
-        await ws.close()
+        try:
+            frame = await asyncio.wait_for(ws.recv(), settle)
+            if isinstance(frame, bytes) and frame[:1] == bytes([ERROR]) and len(frame) > 1:
+                self._refused(_kubelet_error(frame[1:]))
+                return False
+        except asyncio.TimeoutError:
+            pass  # silence: the dial went through
+        except WebSocketException:
+            self._fail("stream closed by the API server right after the handshake")
+            return False
+        finally:
+            await ws.close()
+        self._up()
         return True
 
     async def _heal(self) -> None:
@@ -202,10 +217,18 @@ class PortForward:
             self._fail(_network_reason(exc, self.target.server))
             raise PortForwardError(self._reason) from exc
         self._streams += 1
+        return ws
+
+    def _up(self) -> None:
+        """The pod side answered (a probe settled quietly, or data came back)."""
         self._failures = 0
         self._retry_at = 0.0
         self._set(ForwardState.UP, "")
-        return ws
+
+    def _refused(self, reason: str) -> None:
+        # the kubelet dialled the pod port and nothing listens: no stream retry fixes that,
+        # so say failed now (a new request still tries again, after the backoff)
+        self._fail(reason, permanent="connection refused" in reason)
 
     async def _read_port_frames(self, ws: ClientConnection) -> None:
         seen: set[int] = set()
@@ -259,10 +282,12 @@ class PortForward:
                 if not isinstance(frame, bytes) or not frame:
                     continue
                 if frame[0] == DATA:
+                    if self._state != ForwardState.UP:
+                        self._up()  # the pod answered: only now is the forward up
                     writer.write(frame[1:])
                     await writer.drain()
                 elif frame[0] == ERROR and len(frame) > 1:
-                    self._fail(_kubelet_error(frame[1:]))
+                    self._refused(_kubelet_error(frame[1:]))
                     return
 
         up = asyncio.ensure_future(upstream())
