@@ -7,9 +7,10 @@ Each command reads a saved body (`--file`), a pod's sidecar through a port-forwa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -66,6 +67,34 @@ def table(rows: Sequence[Sequence[str]], header: tuple[str, ...]) -> list[str]:
     ]
 
 
+@contextlib.asynccontextmanager
+async def cluster(args: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """(KubeTarget, ForwardManager) for one live command: the kubeconfig, or the one behind
+    `--ssh HOST` through one SSH connection; everything is closed when the block ends."""
+    from meshtui.kube import config
+    from meshtui.kube.portforward import ForwardManager
+
+    tunnel = None
+    if getattr(args, "ssh", None):
+        from meshtui.kube import ssh
+        from meshtui.kube.remote_kubeconfig import open_target
+
+        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
+    try:
+        if tunnel is not None:
+            target = await open_target(tunnel, args.kubeconfig, args.context)
+        else:
+            target = config.load(args.kubeconfig, args.context)
+        manager = ForwardManager(target)
+        try:
+            yield target, manager
+        finally:
+            await manager.close()
+    finally:
+        if tunnel is not None:
+            await tunnel.close()
+
+
 async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(EnvoyAdmin)` against --admin URL, or POD -n NS through a port-forward."""
     from meshtui.envoy.admin import EnvoyAdmin
@@ -76,26 +105,9 @@ async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
             return await work(admin)
         finally:
             await admin.aclose()
-    from meshtui.kube import config
-    from meshtui.kube.portforward import ForwardManager
-
     if not args.namespace:
         raise CommandError(f"{args.command} POD needs -n/--namespace")
-    tunnel = None
-    if getattr(args, "ssh", None):
-        from meshtui.kube import ssh
-        from meshtui.kube.remote_kubeconfig import open_target
-
-        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
-        try:
-            target = await open_target(tunnel, args.kubeconfig, args.context)
-        except BaseException:
-            await tunnel.close()
-            raise
-    else:
-        target = config.load(args.kubeconfig, args.context)
-    manager = ForwardManager(target)
-    try:
+    async with cluster(args) as (target, manager):
         await _check_sidecar(target, args.namespace, args.pod)
         fwd = await manager.acquire(args.namespace, args.pod, ENVOY_ADMIN_PORT)
         if not await fwd.probe():
@@ -107,10 +119,6 @@ async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
             return await work(admin)
         finally:
             await admin.aclose()
-    finally:
-        await manager.close()
-        if tunnel is not None:
-            await tunnel.close()
 
 
 def live(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:

@@ -12,40 +12,23 @@ from meshtui.istiod.metrics import IstiodError
 
 
 async def _read(args: Any, read: Callable[[MonitoringClient], Awaitable[str]]) -> tuple[list[str], list[str]]:
+    from meshtui.headless import cluster
     from meshtui.istiod.source import ForwardedIstiod
-    from meshtui.kube import config
-    from meshtui.kube.portforward import ForwardManager
 
-    tunnel = None
-    if getattr(args, "ssh", None):  # the cluster behind an SSH host, as the other commands reach it
-        from meshtui.kube import ssh
-        from meshtui.kube.remote_kubeconfig import open_target
-
-        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
+    async with cluster(args) as (target, manager):  # the kubeconfig's, or behind --ssh
+        source = ForwardedIstiod(target, manager, args.istio_namespace)
         try:
-            target = await open_target(tunnel, args.kubeconfig, args.context)
-        except BaseException:
-            await tunnel.close()
-            raise
-    else:
-        target = config.load(args.kubeconfig, args.context)
-    manager = ForwardManager(target)
-    source = ForwardedIstiod(target, manager, args.istio_namespace)
-    try:
-        names, bodies = [], []
-        for name, url in await source.replicas():
-            client = MonitoringClient(url)
-            try:
-                bodies.append(await read(client))
-            finally:
-                await client.aclose()
-            names.append(name)
-        return names, bodies
-    finally:
-        await source.close()
-        await manager.close()
-        if tunnel is not None:
-            await tunnel.close()
+            names, bodies = [], []
+            for name, url in await source.replicas():
+                client = MonitoringClient(url)
+                try:
+                    bodies.append(await read(client))
+                finally:
+                    await client.aclose()
+                names.append(name)
+            return names, bodies
+        finally:
+            await source.close()
 
 
 def scrape_replicas(

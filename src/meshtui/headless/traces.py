@@ -41,26 +41,11 @@ async def _with_jaeger(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) 
             return await work(client)
         finally:
             await client.aclose()
+    from meshtui.headless import cluster
     from meshtui.jaeger.locate import DEFAULT_SERVICE, find_jaeger, forward_jaeger, parse_service
-    from meshtui.kube import config
-    from meshtui.kube.portforward import ForwardManager
 
     ns, name = parse_service(args.jaeger_service) if args.jaeger_service else DEFAULT_SERVICE
-    tunnel = None
-    if getattr(args, "ssh", None):  # the cluster's API through an SSH tunnel, as `stats` does
-        from meshtui.kube import ssh
-        from meshtui.kube.remote_kubeconfig import open_target
-
-        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
-        try:
-            target = await open_target(tunnel, args.kubeconfig, args.context)
-        except BaseException:
-            await tunnel.close()
-            raise
-    else:
-        target = config.load(args.kubeconfig, args.context)
-    manager = ForwardManager(target)
-    try:
+    async with cluster(args) as (target, manager):  # the kubeconfig's, or behind --ssh
         found = await find_jaeger(target, ns, name, fallback=not args.jaeger_service)
         fwd = await forward_jaeger(manager, found)
         client = JaegerClient(fwd.url)
@@ -68,10 +53,6 @@ async def _with_jaeger(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) 
             return await work(client)
         finally:
             await client.aclose()
-    finally:
-        await manager.close()
-        if tunnel is not None:
-            await tunnel.close()
 
 
 def _live(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) -> T:

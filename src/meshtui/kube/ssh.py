@@ -349,10 +349,3 @@ class SshTunnel:
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "reason", "") or getattr(exc, "strerror", "") or str(exc) or type(exc).__name__
     return str(text).strip().splitlines()[0][:160]
-
-
-async def open_target(tunnel: SshTunnel, kubeconfig: str | None, context: str | None) -> KubeTarget:
-    """The kubeconfig target through `tunnel` (see kube/remote_kubeconfig.py, which has the work)."""
-    from meshtui.kube.remote_kubeconfig import open_target as routed
-
-    return await routed(tunnel, kubeconfig, context)
