@@ -31,6 +31,9 @@ from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summa
 NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found through the API server)"
 
 
+SHORT = 34  # pane lines under which the summary is squeezed into a scrolling strip
+
+
 class IstiodUpdated(Message):
     """A poll of istiod; a newer one replaces a queued older one."""
 
@@ -120,6 +123,10 @@ class IstiodPane(Widget):
     def on_place_opened(self, **arguments: object) -> None:
         if "filter" in arguments:
             self.query_one("#istiod-filter", Input).value = str(arguments["filter"])
+
+    def on_resize(self) -> None:
+        # below this the summary's 16 lines leave the proxy sync table only its header
+        self.set_class(self.size.height < SHORT, "short")
 
     # -- the feed --------------------------------------------------------------------------
 
