@@ -297,3 +297,45 @@ async def test_feed_reads_every_replica_and_sums_them():
     assert second.total is not None and second.total.pushes_rate and second.total.pushes_rate > 0
     assert second.trends.pushes_per_s and second.trends.pushes_per_s[-1] > 0
     assert feed.urls == {"istiod-a": a.url, "istiod-b": b.url}
+
+
+def _dump(clusters: list, listeners: list) -> str:
+    return json.dumps(
+        {
+            "configs": [
+                {
+                    "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",
+                    "dynamic_active_clusters": clusters,
+                },
+                {
+                    "@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
+                    "dynamic_listeners": listeners,
+                },
+                {"@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump", "dynamic_route_configs": []},
+            ]
+        }
+    )
+
+
+def test_config_diff_number_spelling_is_not_a_difference():
+    # istiod's protobuf JSON writes an integral double as 10, the dump we compare against as 10.0
+    def listener(value: object) -> dict:
+        return {
+            "active_state": {"listener": {"name": "virtualInbound", "per_connection_buffer_limit": value}}
+        }
+
+    def cluster(timeout: str, weight: object) -> dict:
+        return {"cluster": {"name": "outbound|80||a", "connect_timeout": timeout, "lb": {"value": weight}}}
+
+    sent = _dump([cluster("-1s", 10.0)], [listener(10.0)])
+    held = _dump([cluster("1s", 10)], [listener(10)])
+    diffs = {d.kind: d for d in diff_config(sent, held)}
+    assert diffs["Listeners"].matches and diffs["Routes"].matches
+    changed = [
+        line[0] + line[1:].strip()
+        for line in diffs["Clusters"].lines
+        if line[:1] in "+-" and line[:3] not in ("---", "+++")
+    ]
+    assert changed == ['-"connect_timeout": "-1s",', '+"connect_timeout": "1s",']
+    # a real fraction is still a difference
+    assert not diff_config(_dump([], [listener(10.5)]), _dump([], [listener(10)]))[1].matches

@@ -172,3 +172,29 @@ async def test_no_cluster_under_admin_is_one_line():
 
 def test_pods_have_the_istiod_fixture_names():
     assert {p.name for p in PODS} >= {ISTIOD, CATALOG}
+
+
+async def test_at_80x24_the_sync_table_shows_proxy_rows(setup):
+    app, _, _ = setup
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(IstiodPane)
+        await pilot.press("2")
+        await until(lambda: pane.last is not None and pane.proxies.rows, 10, "proxies")
+        await pilot.pause()
+        # the header takes one line of the table; at least three proxies below it
+        assert pane.proxies.region.height - 1 >= 3, pane.proxies.region
+        detail = app.query_one("#istiod-proxy-detail")
+        assert detail.region.height >= 2 and "LDS NACK" in str(detail.render())
+
+
+async def test_opening_the_place_focuses_the_sync_table(setup):
+    app, istiod, _ = setup
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.query_one(IstiodPane)
+        await pilot.press("2")
+        await until(lambda: pane.last is not None and len(pane.proxies.rows) > 2, 10, "proxies")
+        assert app.focused is pane.proxies
+        await pilot.press("down", "d")
+        second = pane.proxies.by_key[pane.proxies.rows[1]].proxy
+        await until(lambda: any(f"proxyID={second}" in r for r in istiod.requests), 10, "row 2's diff asked")
+        assert not any(f"proxyID={CATALOG}" in r for r in istiod.requests)  # not row 1's

@@ -3,7 +3,8 @@
 As `istioctl proxy-status POD` does it (istio/istio istioctl/pkg/writer/compare/*.go and
 istioctl/pkg/util/configdump/{cluster,listener,route}.go): only the dynamic resources,
 sorted by name (virtual hosts too), version_info and last_updated stripped, listeners'
-draining state dropped, then a unified diff of the indented JSON per type.
+draining state dropped, then a unified diff of the indented JSON per type. Numbers are compared
+by value (10.0 is 10), as the two sides spell integral doubles differently.
 """
 
 from __future__ import annotations
@@ -84,9 +85,17 @@ def _routes(section: dict[str, Any]) -> Any:
 _NORMALISE = {"Clusters": _clusters, "Listeners": _listeners, "Routes": _routes}
 
 
+def _number(text: str) -> float | int:
+    """A JSON number as protobuf JSON spells it: an integral double is written as an integer
+    (google.golang.org/protobuf encoding/protojson, and Envoy's own dump), so 10.0 and 10 are the
+    same value and must not make a whole type "Don't Match"."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def _load(body: str, who: str) -> Any:
     try:
-        return json.loads(body)
+        return json.loads(body, parse_float=_number)
     except ValueError as exc:
         raise IstiodFormatError(f"{who}'s config dump is not JSON") from exc
 

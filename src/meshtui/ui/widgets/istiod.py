@@ -31,6 +31,9 @@ from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summa
 NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found through the API server)"
 
 
+SHORT = 34  # pane lines under which the summary is squeezed into a scrolling strip
+
+
 class IstiodUpdated(Message):
     """A poll of istiod; a newer one replaces a queued older one."""
 
@@ -49,8 +52,6 @@ class IstiodPane(Widget):
         ),
         Binding("o", "cycle_sort", "Sort", tooltip="Sort metrics by name, by rate, by value"),
         Binding("r", "refresh_now", "Refresh", tooltip="Poll istiod now"),
-        Binding("enter", "show_pod", "Pod stats", tooltip="Select the proxy's pod and show its stats"),
-        Binding("d", "diff", "Diff", tooltip="What istiod sent this proxy against what its Envoy holds"),
     ]
 
     def __init__(
@@ -120,6 +121,20 @@ class IstiodPane(Widget):
     def on_place_opened(self, **arguments: object) -> None:
         if "filter" in arguments:
             self.query_one("#istiod-filter", Input).value = str(arguments["filter"])
+        else:
+            # not the tab strip, where up/down do nothing; once the place is shown and laid out
+            self.call_after_refresh(self.proxies.focus)
+
+    @on(SyncTable.Act)
+    def _act(self, message: SyncTable.Act) -> None:
+        if message.action == "diff":
+            self.action_diff()
+        else:
+            self.action_show_pod()
+
+    def on_resize(self) -> None:
+        # below this the summary's 16 lines leave the proxy sync table only its header
+        self.set_class(self.size.height < SHORT, "short")
 
     # -- the feed --------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.istiod.browser import MetricRow, fmt_number
@@ -99,11 +101,28 @@ STATUS_CLASS = {
 class SyncTable(RowsView):
     """Every proxy's sync status, STALE first, keyed by proxy id and istiod replica."""
 
+    # bound here, not on the pane, so the footer offers them only where they act on a row
+    BINDINGS = [
+        Binding("enter", "act('show_pod')", "Pod stats", tooltip="Select the proxy's pod and show its stats"),
+        Binding(
+            "d", "act('diff')", "Diff", tooltip="What istiod sent this proxy against what its Envoy holds"
+        ),
+    ]
     WIDTHS = (None, 16, 9, 9, 9, 9, 9, 22, 9)
+
+    class Act(Message):
+        """enter or d on the highlighted proxy; the pane does the work."""
+
+        def __init__(self, action: str) -> None:
+            super().__init__()
+            self.action = action
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.by_key: dict[str, ProxySync] = {}
+
+    def action_act(self, action: str) -> None:
+        self.post_message(self.Act(action))
 
     @staticmethod
     def key(row: ProxySync) -> str:
