@@ -29,6 +29,10 @@ def test_istiod_file_json_done_when_figures(capsys):
     for figure in ("proxy_convergence_seconds", "push_time_seconds", "config_size_bytes"):
         assert set(doc[figure]["lifetime"]) == {"P50", "P90", "P99"}
     assert len(doc["replicas"]) == 1
+    # percentiles without interpolation noise (Prometheus itself answers 0.09000000000000001)
+    assert doc["proxy_convergence_seconds"]["lifetime"]["P90"] == 0.09
+    assert doc["push_time_seconds"]["lifetime"]["P90"] == 0.009
+    assert "00000000001" not in out
 
 
 def test_istiod_file_text(capsys):
@@ -88,3 +92,12 @@ def test_live_garbage_on_15014_is_one_line(capsys, tmp_path):
         istiod.metrics = "<html><body>502 Bad Gateway</body></html>"
         code, out, err = run(capsys, "istiod", "live", "--kubeconfig", str(k8s.kubeconfig))
         assert code == 2 and out == "" and "not Prometheus text" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["istiod", "syncz"])
+def test_a_stray_word_says_what_was_expected(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--file", str(SEED_METRICS), "--rate", "3"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{command}: expected 'live' or --file PATH, got '3'" in err and "invalid choice" not in err

@@ -85,12 +85,25 @@ def _headless(
     return s
 
 
+class _LiveWord(argparse.Action):
+    """The optional `live` word. argparse's own "argument live: invalid choice: '3'" reads as
+    nonsense when the stray word is an unknown option's value (`--rate 3`): say what was expected."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, *_: Any
+    ) -> None:
+        if values not in (None, "live"):
+            command = parser.prog.split()[-1]
+            parser.error(f"{command}: expected 'live' or --file PATH, got {values!r}")
+        setattr(namespace, self.dest, values)
+
+
 def _istiod_headless(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, file_: str, json_: str
 ) -> None:
     """A command on istiod's monitoring port: --file PATH, or `live` through port-forwards."""
     s = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
-    s.add_argument("live", nargs="?", choices=["live"], help="read every istiod replica now")
+    s.add_argument("live", nargs="?", action=_LiveWord, help="read every istiod replica now")
     s.add_argument(
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )

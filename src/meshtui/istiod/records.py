@@ -28,7 +28,13 @@ def _counters(cs: Mapping[str, Counter]) -> dict[str, Any]:
 def _p(values: tuple[float, float, float] | None) -> dict[str, Any] | None:
     if values is None:
         return None
-    return {name: _num(v) for name, v in zip(("P50", "P90", "P99"), values, strict=True)}
+    return {name: _num(_round(v)) for name, v in zip(("P50", "P90", "P99"), values, strict=True)}
+
+
+def _round(value: float) -> float:
+    """A percentile to 12 significant digits: the bucket interpolation's float noise
+    (0.09000000000000001) is not precision anyone measured."""
+    return float(f"{value:.12g}")
 
 
 def percentiles_record(p: Percentiles | None) -> dict[str, Any] | None:
