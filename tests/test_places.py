@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from conftest import loopback_http, until
 from meshtui.ui import app as app_module
-from meshtui.ui import places
+from meshtui.ui import navigation, places
 from meshtui.ui.messages import OpenPlace, ShowPod
 from meshtui.ui.places import Place, resolve, resolve_tab
 from meshtui.ui.widgets.places_bar import PlacesBar
@@ -45,6 +45,7 @@ def with_fake_place(monkeypatch):
     registered = (*places.PLACES, Place("fake", "Fake plane", ("fake", "fk"), lambda o: FakePlace(id="fake")))
     monkeypatch.setattr(places, "PLACES", registered)
     monkeypatch.setattr(app_module, "PLACES", registered)
+    monkeypatch.setattr(navigation, "PLACES", registered)
     return registered
 
 

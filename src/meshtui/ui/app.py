@@ -13,7 +13,6 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPane
 
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
@@ -26,13 +25,12 @@ from meshtui.ui.messages import (
     ClustersUpdated,
     ForwardsChanged,
     KubeProblem,
-    OpenPlace,
     PodsChanged,
     PodSelected,
     RefreshStateChanged,
-    ShowPod,
     StatsUpdated,
 )
+from meshtui.ui.navigation import PlacesNavigation
 from meshtui.ui.options import Options
 from meshtui.ui.places import PLACES, PROXIES
 from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
@@ -60,7 +58,7 @@ def styles_path() -> Path:
     raise FileNotFoundError("meshtui.tcss not found next to the package nor in the checkout")
 
 
-class MeshtuiApp(ExportActions, App[int]):
+class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
     BINDINGS = [
@@ -100,7 +98,7 @@ class MeshtuiApp(ExportActions, App[int]):
         self.manager: Any = None  # ForwardManager once the kubeconfig is loaded
         self._views_for: tuple[str, str] | None = None  # the pod the views are attached to
         self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
-        self._focus_before_command: Widget | None = None
+        self._focus_before_command = None
 
     def compose(self) -> ComposeResult:
         yield PlacesBar(PLACES, id="places-bar")
@@ -152,21 +150,6 @@ class MeshtuiApp(ExportActions, App[int]):
     @property
     def status(self) -> StatusLine:
         return self._base.query_one(StatusLine)
-
-    @property
-    def place(self) -> str:
-        """The id of the place on screen."""
-        return self.query_one(PlacesBar).current
-
-    def place_widget(self, place_id: str) -> Widget | None:
-        """The widget of a mesh-wide place (None for the per-pod layout)."""
-        for place in PLACES:
-            if place.id == place_id and place.make is not None:
-                return self._place_widgets()[place_id]
-        return None
-
-    def _place_widgets(self) -> dict[str, Widget]:
-        return {p.id: self.query_one(f"#place-{p.id}").children[0] for p in PLACES if p.make is not None}
 
     def on_resize(self, event: events.Resize) -> None:
         # below 120 columns the pods go on top, so the stats keep the full width
@@ -252,10 +235,6 @@ class MeshtuiApp(ExportActions, App[int]):
         await self.tunnel.start()
         return await open_target(self.tunnel, self.options.kubeconfig, self.options.context)
 
-    def _connect_places(self, access: MeshAccess | None) -> None:
-        for widget in self._place_widgets().values():
-            widget.connect(access)  # type: ignore[attr-defined]
-
     def _forwards_changed(self) -> None:
         if self.manager is not None and self.is_running:
             self.post_message(ForwardsChanged(tuple(self.manager.statuses())))
@@ -315,76 +294,11 @@ class MeshtuiApp(ExportActions, App[int]):
         self.config.set_active(shown and active == "tab-config")
         self.proxy.set_active(shown and active == "tab-proxy")
 
-    def go_to(self, place_id: str, arguments: dict[str, object] | None = None) -> None:
-        """Show a place; only what is on screen polls."""
-        if place_id not in {p.id for p in PLACES}:
-            return
-        self.query_one(PlacesBar).show(place_id)
-        self.query_one("#places", ContentSwitcher).current = (
-            "main" if place_id == PROXIES else f"place-{place_id}"
-        )
-        for pid, other in self._place_widgets().items():
-            other.set_active(pid == place_id)  # type: ignore[attr-defined]
-        self._tab_changed(self.query_one(TabbedContent).active)
-        widget = self.place_widget(place_id)
-        if widget is None:
-            self.pods.table.focus()
-            return
-        opened = getattr(widget, "on_place_opened", None)
-        if opened is not None:
-            opened(**(arguments or {}))
-        if self.focused is None or widget not in self.focused.ancestors_with_self:
-            # focus the first focusable thing inside the place, so its keys work at once
-            target = next((w for w in [widget, *widget.query("*")] if w.focusable), None)
-            if target is not None:
-                target.focus()
-
     @on(ClustersPane.ShowStats)
     def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:
         self.query_one(TabbedContent).active = "tab-stats"
         self.stats.show_filter(f"cluster.{message.cluster}.")
         self.stats.table.focus()
-
-    @on(PlacesBar.Clicked)
-    def _place_clicked(self, message: PlacesBar.Clicked) -> None:
-        self.go_to(message.place_id)
-
-    @on(CommandBar.Go)
-    def _command_go(self, message: CommandBar.Go) -> None:
-        self._focus_before_command = None
-        self.go_to(message.place_id)
-        if message.tab is not None:
-            tabs = self.query_one(TabbedContent)
-            tabs.active = message.tab
-            self.call_after_refresh(self._focus_inside, message.tab)
-
-    def _focus_inside(self, pane_id: str) -> None:
-        """Focus the first thing a key reaches in that pane (its table, not the tab strip)."""
-        pane = self.query_one(f"#{pane_id}")
-        target = next((w for w in self.screen.focus_chain if pane in w.ancestors), None)
-        if target is not None:
-            target.focus()
-
-    @on(CommandBar.Closed)
-    def _command_closed(self) -> None:
-        before, self._focus_before_command = self._focus_before_command, None
-        if before is not None and before.is_attached:
-            before.focus()
-
-    @on(OpenPlace)
-    def _open_place(self, message: OpenPlace) -> None:
-        self.go_to(message.place_id, message.arguments)
-
-    @on(ShowPod)
-    def _show_pod(self, message: ShowPod) -> None:
-        self.go_to(PROXIES)
-        self.query_one(TabbedContent).active = message.tab
-        # a filter typed for another pod's clusters would hide this one's stats
-        self.stats.show_filter("")
-        if not self.pods.select_key(message.pod_namespace, message.pod_name):
-            self.notify(
-                f"{message.pod_namespace}/{message.pod_name} is not in the pods list", severity="warning"
-            )
 
     @on(PodsChanged)
     def _pods_changed(self, message: PodsChanged) -> None:
@@ -475,13 +389,6 @@ class MeshtuiApp(ExportActions, App[int]):
         if tabs.active in ids:
             tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
             self._focus_views()
-
-    def action_place(self, place_id: str) -> None:
-        self.go_to(place_id)
-
-    def action_command(self) -> None:
-        self._focus_before_command = self.focused
-        self.query_one(CommandBar).open()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

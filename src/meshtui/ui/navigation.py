@@ -1,0 +1,125 @@
+"""Moving between places: the bar at the top, number keys, k9s's `:` command, and the
+messages that panes send to go somewhere (ShowPod, OpenPlace). Mixed into MeshtuiApp."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import App
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, TabbedContent
+
+from meshtui.kube.access import MeshAccess
+from meshtui.ui.messages import OpenPlace, ShowPod
+from meshtui.ui.places import PLACES, PROXIES
+from meshtui.ui.widgets.command_bar import CommandBar
+from meshtui.ui.widgets.places_bar import PlacesBar
+from meshtui.ui.widgets.pods import PodsPane
+from meshtui.ui.widgets.stats import StatsPane
+
+
+class PlacesNavigation(App[Any]):
+    _focus_before_command: Widget | None = None
+
+    @property
+    def pods(self) -> PodsPane:
+        raise NotImplementedError
+
+    @property
+    def stats(self) -> StatsPane:
+        raise NotImplementedError
+
+    def _tab_changed(self, active: str) -> None:
+        raise NotImplementedError
+
+    @property
+    def place(self) -> str:
+        """The id of the place on screen."""
+        return self.query_one(PlacesBar).current
+
+    def place_widget(self, place_id: str) -> Widget | None:
+        """The widget of a mesh-wide place (None for the per-pod layout)."""
+        for place in PLACES:
+            if place.id == place_id and place.make is not None:
+                return self._place_widgets()[place_id]
+        return None
+
+    def _place_widgets(self) -> dict[str, Widget]:
+        return {p.id: self.query_one(f"#place-{p.id}").children[0] for p in PLACES if p.make is not None}
+
+    def _connect_places(self, access: MeshAccess | None) -> None:
+        for widget in self._place_widgets().values():
+            widget.connect(access)  # type: ignore[attr-defined]
+
+    def go_to(self, place_id: str, arguments: dict[str, object] | None = None) -> None:
+        """Show a place; only what is on screen polls."""
+        if place_id not in {p.id for p in PLACES}:
+            return
+        self.query_one(PlacesBar).show(place_id)
+        self.query_one("#places", ContentSwitcher).current = (
+            "main" if place_id == PROXIES else f"place-{place_id}"
+        )
+        for pid, other in self._place_widgets().items():
+            other.set_active(pid == place_id)  # type: ignore[attr-defined]
+        self._tab_changed(self.query_one(TabbedContent).active)
+        widget = self.place_widget(place_id)
+        if widget is None:
+            self.pods.table.focus()
+            return
+        opened = getattr(widget, "on_place_opened", None)
+        if opened is not None:
+            opened(**(arguments or {}))
+        if self.focused is None or widget not in self.focused.ancestors_with_self:
+            # focus the first focusable thing inside the place, so its keys work at once
+            target = next((w for w in [widget, *widget.query("*")] if w.focusable), None)
+            if target is not None:
+                target.focus()
+
+    @on(PlacesBar.Clicked)
+    def _place_clicked(self, message: PlacesBar.Clicked) -> None:
+        self.go_to(message.place_id)
+
+    @on(CommandBar.Go)
+    def _command_go(self, message: CommandBar.Go) -> None:
+        self._focus_before_command = None
+        self.go_to(message.place_id)
+        if message.tab is not None:
+            tabs = self.query_one(TabbedContent)
+            tabs.active = message.tab
+            self.call_after_refresh(self._focus_inside, message.tab)
+
+    def _focus_inside(self, pane_id: str) -> None:
+        """Focus the first thing a key reaches in that pane (its table, not the tab strip)."""
+        pane = self.query_one(f"#{pane_id}")
+        target = next((w for w in self.screen.focus_chain if pane in w.ancestors), None)
+        if target is not None:
+            target.focus()
+
+    @on(CommandBar.Closed)
+    def _command_closed(self) -> None:
+        before, self._focus_before_command = self._focus_before_command, None
+        if before is not None and before.is_attached:
+            before.focus()
+
+    @on(OpenPlace)
+    def _open_place(self, message: OpenPlace) -> None:
+        self.go_to(message.place_id, message.arguments)
+
+    @on(ShowPod)
+    def _show_pod(self, message: ShowPod) -> None:
+        self.go_to(PROXIES)
+        self.query_one(TabbedContent).active = message.tab
+        # a filter typed for another pod's clusters would hide this one's stats
+        self.stats.show_filter("")
+        if not self.pods.select_key(message.pod_namespace, message.pod_name):
+            self.notify(
+                f"{message.pod_namespace}/{message.pod_name} is not in the pods list", severity="warning"
+            )
+
+    def action_place(self, place_id: str) -> None:
+        self.go_to(place_id)
+
+    def action_command(self) -> None:
+        self._focus_before_command = self.focused
+        self.query_one(CommandBar).open()
