@@ -28,16 +28,7 @@ from meshtui.demo.simpod import SimPod
 
 
 def _status(code: int, reason: str, message: str) -> web.Response:
-    body = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
-    return web.json_response(body, status=code)
+    return web.json_response(watchlog.status_body(code, reason, message), status=code)
 
 
 class SimApiServer:

@@ -56,7 +56,8 @@ def _line(event: dict[str, Any]) -> bytes:
     return json.dumps(event).encode() + b"\n"
 
 
-def _status(code: int, reason: str, message: str, **extra: Any) -> dict[str, Any]:
+def status_body(code: int, reason: str, message: str, **extra: Any) -> dict[str, Any]:
+    """A metav1.Status failure, as the API server writes it (in a body or a watch ERROR)."""
     return {
         "kind": "Status",
         "apiVersion": "v1",
@@ -79,7 +80,7 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None) -> web.
         current, log.lag = api.rv - log.lag, 0
         if since > current:
             # the real cacher first waits up to 3 s for its cache to catch up; this one never does
-            body = _status(
+            body = status_body(
                 504,
                 "Timeout",
                 f"Too large resource version: {since}, current: {current}",
@@ -95,7 +96,7 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None) -> web.
     resp.enable_chunked_encoding()
     await resp.prepare(request)
     if since and since < log.floor:
-        gone = _status(410, "Expired", f"too old resource version: {since} ({log.floor})")
+        gone = status_body(410, "Expired", f"too old resource version: {since} ({log.floor})")
         await resp.write(_line({"type": "ERROR", "object": gone}))
         return resp
     if not since:
