@@ -7,6 +7,8 @@ parent), right expand, p parent, e expand all, c collapse all, n/N next/previous
 
 from __future__ import annotations
 
+import gc
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -63,6 +65,11 @@ class Waterfall(RowsView):
         self._strips.clear()
         self.set_rows(self._visible(), keep=tree.nodes[0].key if tree.nodes else None)
         self.post_message(self.Highlighted(self, self.current))
+        # A 5,000-span trace is ~35k GC-tracked objects (spans, tags, tree nodes). Left in
+        # the young generations, the first gen-1 pass after the open lands on some cursor
+        # key and holds it 70-90 ms (bench/trace_waterfall.py). Pay it once, after the
+        # waterfall is on screen, while the user reads it.
+        self.call_after_refresh(gc.collect, 1)
 
     @property
     def node(self) -> SpanNode | None:
