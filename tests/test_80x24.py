@@ -42,18 +42,30 @@ def frozen(mesh) -> Iterator[tuple[str, dict[str, str]]]:
     )
     bodies = {
         "stats": get("/stats"),
-        "Counters": get("/stats", type="Counters"),
-        "Gauges": get("/stats", type="Gauges"),
         "clusters": get("/clusters", format="json"),
         "config_dump": get("/config_dump"),
     }
+    # each variant is cut from the one body above, so every answer shows the same moment
+    lines = bodies["stats"].splitlines()
+
+    def names(text: str) -> set[str]:
+        return {line.partition(": ")[0] for line in text.splitlines()}
+
+    used = names(get("/stats", usedonly=""))
+    for kind in ("Counters", "Gauges", "Histograms", "TextReadouts"):
+        typed = names(get("/stats", type=kind))
+        bodies[kind] = "".join(ln + "\n" for ln in lines if ln.partition(": ")[0] in typed)
+        bodies[kind + "-used"] = "".join(ln + "\n" for ln in lines if ln.partition(": ")[0] in typed & used)
+    bodies["stats-used"] = "".join(ln + "\n" for ln in lines if ln.partition(": ")[0] in used)
 
     class Frozen(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             url = urllib.parse.urlparse(self.path)
-            query = urllib.parse.parse_qs(url.query)
+            query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
             if url.path == "/stats":
-                text = bodies[query["type"][0]] if "type" in query else bodies["stats"]
+                text = bodies[query["type"][0] if "type" in query else "stats"]
+                if "usedonly" in query:
+                    text = bodies[query["type"][0] + "-used" if "type" in query else "stats-used"]
                 if "filter" in query:
                     rx = re.compile(query["filter"][0])
                     text = "".join(ln + "\n" for ln in text.splitlines() if rx.search(ln.partition(": ")[0]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.widgets import Input
+
 from conftest import pod_name, select_pod, sim, until
 from meshtui.demo.mesh import kubeconfig_yaml
 from meshtui.ui.app import MeshtuiApp, Options
@@ -29,13 +31,10 @@ async def test_select_filter_and_see_a_rate(mesh):
         await pilot.press(*"cluster.outbound|80||catalog")
         rows = await until(lambda: stats.table.rows if stats.table.filter.text else None, 5, "filter")
         assert all(r.startswith("cluster.outbound|80||catalog") for r in rows)
-        # the filter went to Envoy too: the next snapshot holds only matching names
-        await until(
-            lambda: stats.last and stats.last.snapshot and stats.last.filter.text.endswith("catalog"),
-            5,
-            "poll",
-        )
-        assert all(n.startswith("cluster.outbound|80||catalog") for n in stats.last.snapshot.names)
+        # filtered here, over every name the poll knows: all the matching stats and only them
+        snap = stats.table.snapshot
+        assert rows == [n for n in snap.names if n.startswith("cluster.outbound|80||catalog")]
+        assert len(snap.names) > len(rows) and snap.in_use is not None and len(snap.in_use) < len(snap.names)
         await until(lambda: stats.table.snapshot.rates.get(RQ_TOTAL, 0) > 0, 15, "upstream_rq_total rate > 0")
         assert stats.table.snapshot.kind(RQ_TOTAL) == "counter"
         status = str(app.status.render_text())
@@ -179,8 +178,9 @@ async def test_start_with_a_filter(mesh):
     async with app.run_test(size=(120, 40)):
         rows = await until(lambda: app.stats.table.rows, 10, "stats rows")
         assert all(r.startswith(CATALOG_PREFIX) for r in rows)
-        await until(lambda: app.stats.last and app.stats.last.snapshot, 5, "a poll")
-        assert all(n.startswith(CATALOG_PREFIX) for n in app.stats.last.snapshot.names)  # sent to Envoy
+        snap = app.stats.table.snapshot
+        assert rows == [n for n in snap.names if n.startswith(CATALOG_PREFIX)]  # all of them
+        assert app.stats.query_one("#stats-filter", Input).value == CATALOG_PREFIX
 
 
 async def test_namespace_flag_limits_the_pods(mesh):

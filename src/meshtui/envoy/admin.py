@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from meshtui.envoy.stats import StatKind
+from meshtui.envoy.stats_catalog import TYPED_BODIES as TYPED
 from meshtui.envoy.tracker import StatKinds
 
 
@@ -95,8 +97,22 @@ class EnvoyAdmin:
             raise AdminError(f"Envoy admin answered {r.status_code} on {path}: {first}", r.status_code)
         return r
 
-    async def stats_text(self, envoy_filter: str | None = None) -> str:
-        params = {"filter": envoy_filter} if envoy_filter else None
+    async def stats_text(self, envoy_filter: str | None = None, used_only: bool = False) -> str:
+        params = {"filter": envoy_filter} if envoy_filter else {}
+        if used_only:
+            params["usedonly"] = ""
+        return (await self.get("/stats", params or None)).text
+
+    async def stats_typed_bodies(self, in_thread: bool = True) -> dict[StatKind, str]:
+        """Every stat, as one text body per kind (`/stats?type=`): megabytes on a big
+        sidecar, so received off the event loop unless known to be small."""
+        out: dict[StatKind, str] = {}
+        for kind, label in TYPED.items():
+            params = {"type": label}
+            out[kind] = await (self.get_in_thread("/stats", params) if in_thread else self.stats_get(params))
+        return out
+
+    async def stats_get(self, params: dict[str, str]) -> str:
         return (await self.get("/stats", params)).text
 
     async def stats_json(self, envoy_filter: str | None = None) -> str:
@@ -112,13 +128,15 @@ class EnvoyAdmin:
     async def config_dump(self, params: dict[str, str] | None = None) -> str:
         return (await self.get("/config_dump", params)).text
 
-    async def stat_kinds(self, envoy_filter: str | None = None) -> StatKinds:
+    async def stat_kinds(self, envoy_filter: str | None = None, used_only: bool = False) -> StatKinds:
         """Which stats are counters and which gauges (Envoy's `/stats?type=`)."""
 
         async def names(kind: str) -> frozenset[str]:
             params = {"type": kind}
             if envoy_filter:
                 params["filter"] = envoy_filter
+            if used_only:
+                params["usedonly"] = ""
             text = (await self.get("/stats", params)).text
             return frozenset(line.partition(": ")[0] for line in text.splitlines() if line)
 

@@ -8,6 +8,7 @@ converted, and the value table of the previous snapshot is copied, not rebuilt.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -15,38 +16,51 @@ from meshtui.envoy.stats import StatKind, StatsFormatError, raw_kind
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 _EMPTY_INT: Mapping[str, int] = MappingProxyType({})
+_EMPTY_KINDS: Mapping[str, StatKind] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
 class StatKinds:
     """Which names Envoy reported as gauges and counters (`/stats?type=...`).
 
-    Plain `/stats` text does not say; names first seen after this index was
-    built are `unknown` until it is rebuilt.
+    Plain `/stats` text does not say. `counters`/`gauges` are the cheap answer for the
+    stats in use (`?usedonly&type=`); `catalog` is every stat's kind from the last full
+    refresh (envoy/stats_catalog.py). Names seen since both are `unknown` until the next.
     """
 
-    gauges: frozenset[str] = frozenset()
-    counters: frozenset[str] = frozenset()
+    gauges: AbstractSet[str] = frozenset()
+    counters: AbstractSet[str] = frozenset()
+    catalog: Mapping[str, StatKind] = field(default_factory=lambda: _EMPTY_KINDS)
 
     def kind_of(self, name: str, raw: str) -> StatKind:
         if name in self.counters:
             return "counter"
         if name in self.gauges:
             return "gauge"
+        known = self.catalog.get(name)
+        if known is not None:
+            return known
         shape = raw_kind(raw)
         if shape == "number":
             return "unknown"
         return "text" if shape == "text" else "histogram"
 
+    def is_counter(self, name: str) -> bool:
+        return name in self.counters or self.catalog.get(name) == "counter"
+
     def knows(self, name: str) -> bool:
-        return name in self.counters or name in self.gauges
+        return name in self.counters or name in self.gauges or name in self.catalog
+
+    @property
+    def empty(self) -> bool:
+        return not (self.counters or self.gauges or self.catalog)
 
 
 @dataclass(frozen=True, slots=True)
 class StatsSnapshot:
     """One poll of one Envoy's stats, with what moved since the poll before."""
 
-    names: tuple[str, ...]  # Envoy's own order; the same object while the name set is unchanged
+    names: tuple[str, ...]  # sorted; the same object while the name set is unchanged
     values: Mapping[str, str]  # raw values exactly as Envoy printed them
     deltas: Mapping[str, int]  # numeric stats whose value changed: new - old
     rates: Mapping[str, float]  # counters that grew: per second since the previous poll
@@ -55,6 +69,8 @@ class StatsSnapshot:
     taken_at: float = 0.0  # time.monotonic() of the poll
     elapsed: float | None = None  # seconds since the previous poll, None on the first
     unknown_numeric: int = 0  # numeric names missing from `kinds`
+    # the names written at least once (`/stats?usedonly`), sorted; `names` when not known
+    in_use: tuple[str, ...] | None = None
 
     def kind(self, name: str) -> StatKind:
         return self.kinds.kind_of(name, self.values[name])
@@ -90,7 +106,7 @@ class StatsTracker:
         values = self._values.copy()
         new_names: list[str] = []
         deltas: dict[str, int] = {}
-        counters = self.kinds.counters
+        is_counter = self.kinds.is_counter
         for line in added:
             name, sep, raw = line.partition(": ")
             if not sep:
@@ -115,22 +131,22 @@ class StatsTracker:
                 del values[name]
             self._names = tuple(n for n in self._names if n in present)
         if new_names:
-            # appended, not re-split from the body: views sort names themselves
-            self._names = self._names + tuple(sorted(new_names))
+            # merged, not re-split from the body: sorted() of sorted runs is a linear merge
+            self._names = tuple(sorted(self._names + tuple(new_names)))
         elapsed = None if self._taken_at is None else max(now - self._taken_at, 1e-6)
         rates: dict[str, float] = {}
         resets: set[str] = set()
         for name, delta in deltas.items():
             if delta < 0:
-                if name in counters:
+                if is_counter(name):
                     resets.add(name)
-            elif elapsed is not None and name in counters:
+            elif elapsed is not None and is_counter(name):
                 rates[name] = delta / elapsed
         self._lines = current
         self._values = values
         self._taken_at = now
         unknown = 0
-        if new_names and (counters or self.kinds.gauges):
+        if new_names and not self.kinds.empty:
             unknown = sum(1 for n in new_names if not self.kinds.knows(n) and values[n][:1].isdigit())
         return StatsSnapshot(
             names=self._names,

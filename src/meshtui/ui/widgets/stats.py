@@ -21,6 +21,7 @@ from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
+from meshtui.envoy.tracker import StatsSnapshot
 from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.messages import RefreshStateChanged, StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
@@ -49,6 +50,13 @@ class StatsPane(Widget):
             "cycle_sort",
             "Sort",
             tooltip="Sort by name, by rate (what is moving now), by value",
+        ),
+        Binding(
+            "u",
+            "toggle_in_use",
+            "In use",
+            show=False,  # the bar above the table says `show: all` / `show: in use`
+            tooltip="Show only the stats written at least once (Envoy's usedonly), or all",
         ),
         Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume the live refresh"),
         Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
@@ -151,24 +159,28 @@ class StatsPane(Widget):
             self._state(self._filter_error, error=True)
             return
         self.table.show(snap)
-        shown = len(self.table.rows)
-        self._why_missing = ""
-        if not snap.names:
-            text = self.table.filter.text
-            if self.table.filter.empty:
-                self._state(f"{update.endpoint} has no stats")
-            elif update.matcher is not None and update.matcher.mode != "all":
-                self._why_missing = why_missing(text, update.matcher)
-                self._state(f"no stats match {text!r} on {update.endpoint}: see why below", error=True)
-            else:
-                self._state(f"no stats match {text!r} on {update.endpoint}")
-        elif shown == 0:
-            self._state(f"no stats match {self.table.filter.text!r}")
-        else:
-            local = "" if update.envoy_filtered else " (Envoy refused the regex: filtered here)"
-            self._state(f"{shown:,} of {len(snap.names):,} stats from {update.endpoint}{local}")
+        self._show_counts()
         self._sample()
         self._show_detail()
+
+    def _show_counts(self) -> None:
+        """The state line: how many rows of how many stats, or why there are none."""
+        update, snap = self.last, self.table.snapshot
+        if update is None or update.error or snap is None or self._filter_error is not None:
+            return
+        shown, f = len(self.table.rows), self.table.filter
+        self._why_missing = ""
+        if not snap.names:
+            self._state(f"{update.endpoint} has no stats")
+        elif shown == 0 and not f.empty and update.matcher is not None and update.matcher.mode != "all":
+            self._why_missing = why_missing(f.text, update.matcher)
+            self._state(f"no stats match {f.text!r} on {update.endpoint}: see why below", error=True)
+        elif shown == 0:
+            where = "in use" if self.table.in_use_only else "on " + update.endpoint
+            self._state(f"no stats match {f.text!r} {where}")
+        else:
+            total, in_use = _counts(snap, self.table.in_use_only)
+            self._state(f"{shown:,} of {total} from {update.endpoint}{in_use}")
 
     @on(StatsTable.Highlighted)
     def _on_highlight(self, message: StatsTable.Highlighted) -> None:
@@ -258,7 +270,7 @@ class StatsPane(Widget):
         state.set_class(error, "error")
 
     def _show_mode(self) -> None:
-        parts = [f"sort: {self.table.sort}"]
+        parts = [f"sort: {self.table.sort}", "show: in use" if self.table.in_use_only else "show: all"]
         if self.user_paused:
             parts.append("PAUSED")
         self.query_one("#stats-mode", Static).update("  ".join(parts))
@@ -281,6 +293,9 @@ class StatsPane(Widget):
         self.table.set_filter(f)
         if self.feed:
             self.feed.set_filter(f)
+        self._show_counts()
+        if not self.table.rows:
+            self._show_detail()
 
     @on(Input.Submitted, "#stats-filter")
     def _filter_done(self) -> None:
@@ -304,6 +319,11 @@ class StatsPane(Widget):
         table.sort = SORTS[(SORTS.index(table.sort) + 1) % len(SORTS)]
         self._show_mode()
 
+    def action_toggle_in_use(self) -> None:
+        self.table.in_use_only = not self.table.in_use_only
+        self._show_mode()
+        self._show_counts()
+
     def action_toggle_pause(self) -> None:
         self.user_paused = not self.user_paused
         if self.feed:
@@ -318,6 +338,16 @@ class StatsPane(Widget):
     @property
     def paused(self) -> bool:
         return self.user_paused
+
+
+def _counts(snap: StatsSnapshot, in_use_only: bool) -> tuple[str, str]:
+    """("214,521 stats", " (14,799 in use)"), or with `u` ("14,799 stats in use", " (of 214,521; u: all)")."""
+    total = len(snap.names)
+    if snap.in_use is None or len(snap.in_use) == total:
+        return f"{total:,} stats", ""
+    if in_use_only:
+        return f"{len(snap.in_use):,} stats in use", f" (of {total:,}; u: all)"
+    return f"{total:,} stats", f" ({len(snap.in_use):,} in use)"
 
 
 def why_missing(text: str, matcher: StatsMatcher) -> str:

@@ -35,12 +35,12 @@ def _numeric(raw: str) -> float:
 
 class StatsTable(RowsView):
     sort: reactive[SortKey] = reactive("name")
+    in_use_only: reactive[bool] = reactive(False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.snapshot: StatsSnapshot | None = None
         self.filter = StatFilter()
-        self._sorted_names: tuple[tuple[str, ...] | None, list[str]] = (None, [])
         self._rows_key: tuple[object, ...] | None = None
 
     # -- data --------------------------------------------------------------------------
@@ -50,49 +50,52 @@ class StatsTable(RowsView):
         self._rebuild()
 
     def set_filter(self, f: StatFilter) -> None:
-        before, self.filter = self.filter, f
-        if self.snapshot is not None and self.sort == "name" and f.narrows(before) and self._rows_key:
-            # typing one more character: the answer is inside the rows already shown
-            self._rows_key = (self.snapshot.names, f, self.sort)
-            self.set_rows(f.select(self.rows))
-            return
+        self.filter = f
         self._rebuild()
 
     def watch_sort(self) -> None:
+        self._rebuild()
+
+    def watch_in_use_only(self) -> None:
         self._rebuild()
 
     @property
     def _typed_prefix(self) -> str:
         return "" if self.filter.is_regex else self.filter.pattern
 
-    def _by_name(self, names: tuple[str, ...]) -> list[str]:
-        cached_for, ordered = self._sorted_names
-        if cached_for is not names:
-            ordered = sorted(names)
-            self._sorted_names = (names, ordered)
-        return ordered
+    def source(self, snap: StatsSnapshot) -> tuple[str, ...]:
+        """The names the rows come from (sorted): all, or those written at least once."""
+        if self.in_use_only and snap.in_use is not None:
+            return snap.in_use
+        return snap.names
 
     def _rebuild(self) -> None:
         snap = self.snapshot
         if snap is None:
             self.set_rows([])
             return
-        key = (snap.names, self.filter, self.sort)
+        names = self.source(snap)
+        key = (names, self.filter, self.sort, self.in_use_only)
         if self.sort == "name" and key == self._rows_key:
             self.refresh()  # same rows, new values: repaint the visible lines only
             return
-        if self.sort == "name":
-            rows = self.filter.select(self._by_name(snap.names))
-        elif self.sort == "rate":
+        rows = self.filter.select_sorted(names)
+        if self.sort == "rate":
             rates = snap.rates
             # rounded, then by name: equal rates keep their order from tick to tick
+            # (a stat with a rate was written: it is in use, whichever names are shown)
             moving = sorted((n for n in rates if n in snap.values), key=lambda n: (-round(rates[n], 1), n))
             moving = self.filter.select(moving)
-            rest = self.filter.select([n for n in self._by_name(snap.names) if n not in rates])
-            rows = moving + rest
-        else:
+            rows = moving + [n for n in rows if n not in rates]
+        elif self.sort == "value":
+            # only a stat in use can hold more than its initial 0: the non-zero values,
+            # largest first, then the rest by name (sorting 200,000 values each tick is not)
             values = snap.values
-            rows = self.filter.select(sorted(snap.names, key=lambda n: -_numeric(values[n])))
+            used = rows if snap.in_use is None or self.in_use_only else self.filter.select_sorted(snap.in_use)
+            top = [n for n in used if _numeric(values[n]) > 0]
+            top.sort(key=lambda n: -_numeric(values[n]))
+            chosen = set(top)
+            rows = top + [n for n in rows if n not in chosen]
         self._rows_key = key
         self.set_rows(rows)
 
