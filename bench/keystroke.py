@@ -53,6 +53,7 @@ async def measure(admin_url: str, stats: int) -> dict[str, object]:
         "first_key_ms": round(latencies[0], 1),
         "median_ms": round(statistics.median(latencies), 1),
         "max_ms": round(max(latencies), 1),
+        "all_ms": [round(x) for x in latencies],
     }
 
 

@@ -162,7 +162,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         # Each refresh of a big sidecar makes ~10k objects that live one interval; with the
         # default thresholds they get promoted and full passes follow every few seconds
         # (60-80 ms each at 2,000 clusters, bench/clusters_keys.py). Collect young ones rarely.
-        gc.set_threshold(50_000, 20, 100)
+        gc.set_threshold(10_000, 50, 100)
         self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
         self._apply_preferences()
         if self._access is not None:

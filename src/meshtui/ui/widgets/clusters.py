@@ -110,11 +110,11 @@ class ClustersTable(RowsView):
                 continue  # gave way on a narrow screen
             style = Style()
             if i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
-                style = self.get_component_rich_style("rows-view--bad", partial=True)  # unhealthy endpoints
+                style = self.style_of("rows-view--bad", partial=True)  # unhealthy endpoints
             elif i in (6, 7) and cell:
-                style = self.get_component_rich_style("rows-view--bad", partial=True)  # errors moving
+                style = self.style_of("rows-view--bad", partial=True)  # errors moving
             elif i == 5 and cell:
-                style = self.get_component_rich_style("rows-view--good", partial=True)
+                style = self.style_of("rows-view--good", partial=True)
             out.append(Segment(_fit(cell, w, i) + " ", style))
         return out
 

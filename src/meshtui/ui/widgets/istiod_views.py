@@ -149,7 +149,7 @@ class SyncTable(RowsView):
         out = [Segment(c[:w].ljust(w) + " ") for c, w in zip(cells, widths, strict=False)]
         for s, w in zip(row.statuses, widths[2:7], strict=True):
             text = s.status + ("!" if s.nack else "")
-            style = self.get_component_rich_style(STATUS_CLASS.get(s.status, "rows-view--dim"), partial=True)
+            style = self.style_of(STATUS_CLASS.get(s.status, "rows-view--dim"), partial=True)
             out.append(Segment(text[:w].ljust(w) + " ", style))
         out.append(Segment((row.istiod or "-")[: widths[7]].ljust(widths[7]) + " "))
         out.append(Segment((row.version or "-")[: widths[8]].ljust(widths[8])))
@@ -202,12 +202,12 @@ class MetricTable(RowsView):
         w = self._widths(width)
         q = " / ".join(fmt_number(v) for v in m.quantiles) if m.quantiles else ""
         rate = "" if m.rate is None else f"{m.rate:.3g}"
-        style = self.get_component_rich_style("rows-view--good", partial=True) if m.rate else Style()
+        style = self.style_of("rows-view--good", partial=True) if m.rate else Style()
         return [
             Segment(key[: w[0]].ljust(w[0]) + " "),
             Segment(
                 m.kind[: w[1]].ljust(w[1]) + " ",
-                self.get_component_rich_style("rows-view--dim", partial=True),
+                self.style_of("rows-view--dim", partial=True),
             ),
             Segment(fmt_number(m.value)[: w[2]].rjust(w[2]) + " "),
             Segment(rate[: w[3]].rjust(w[3]) + " ", style),

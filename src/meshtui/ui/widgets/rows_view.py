@@ -9,6 +9,7 @@ a DataTable's per-row cost would show on every refresh and keystroke.
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -58,6 +59,25 @@ class RowsView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: list[str] = []
         self.cursor = 0
+        self._styles: dict[tuple[str, bool], Style] = {}
+
+    def style_of(self, component: str, partial: bool = False) -> Style:
+        """A component class's style, kept: Textual works it out by walking the widget's
+        ancestors on each call, which a row painted with three styles paid 0.5 ms for
+        (a third of a keystroke at 214,000 stats). Cleared when the styles change."""
+        key = (component, partial)
+        style = self._styles.get(key)
+        if style is None:
+            if component == "":
+                style = self._styles[key] = self.rich_style
+            else:
+                style = self._styles[key] = self.get_component_rich_style(component, partial=partial)
+        return style
+
+    def notify_style_update(self) -> None:
+        # focus, a class (`.stale`), the theme: anything that re-applies this widget's CSS
+        self._styles.clear()
+        super().notify_style_update()
 
     # -- rows --------------------------------------------------------------------------
 
@@ -135,10 +155,10 @@ class RowsView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
-            style = self.get_component_rich_style("rows-view--header")
+            style = self.style_of("rows-view--header")
             return Strip([Segment(self.header_text(width).ljust(width)[:width], style)], width)
         index = int(self.scroll_y) + y - 1
-        base = self.rich_style
+        base = self.style_of("")
         if index >= len(self.rows):
             return Strip.blank(width, base)
         # no cell length given: a Strip told it is full width is never padded, and a short
@@ -146,5 +166,5 @@ class RowsView(ScrollView, can_focus=True):
         strip = Strip(self.row_segments(self.rows[index], width))
         strip = strip.adjust_cell_length(width, base).simplify()
         if index == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("rows-view--cursor"))
+            strip = strip.apply_style(self.style_of("rows-view--cursor"))
         return strip

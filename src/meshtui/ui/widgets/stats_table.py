@@ -121,19 +121,17 @@ class StatsTable(RowsView):
         return self._row(key, snap.values.get(key, ""), snap, self._name_width(width))
 
     def _row(self, name: str, raw: str, snap: StatsSnapshot, name_w: int) -> list[Segment]:
-        dim = self.get_component_rich_style("rows-view--dim", partial=True)
+        dim = self.style_of("rows-view--dim", partial=True)
         shape = raw_kind(raw) if raw else "number"
         change = snap.deltas.get(name, 0)
         if name in snap.resets:
-            right = Segment(
-                f"{'reset':>{RATE_W}}", self.get_component_rich_style("rows-view--bad", partial=True)
-            )
+            right = Segment(f"{'reset':>{RATE_W}}", self.style_of("rows-view--bad", partial=True))
             change_text = f"{'↺':>{DELTA_W}}"
         else:
             r = snap.rates.get(name)
             right = Segment(
                 f"{rate(r) if r else '':>{RATE_W}}",
-                self.get_component_rich_style("rows-view--good", partial=True) if r else Style(),
+                self.style_of("rows-view--good", partial=True) if r else Style(),
             )
             change_text = f"{delta(change):>{DELTA_W}}"
         if shape == "number":

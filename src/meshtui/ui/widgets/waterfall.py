@@ -50,7 +50,6 @@ class Waterfall(RowsView):
         super().__init__(id=id)
         self.trace_tree: TraceTree | None = None
         self.collapsed: set[str] = set()
-        self._styles: dict[str, Style] = {}
         # painted rows by key: a cursor move repaints from here (the cursor style is applied
         # on top), so keys stay cheap however long the trace; a fold or a resize clears it
         self._strips: dict[str, Strip] = {}
@@ -61,7 +60,6 @@ class Waterfall(RowsView):
         self.collapsed = set()
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
-        self._styles = {}
         self._strips.clear()
         self.set_rows(self._visible(), keep=tree.nodes[0].key if tree.nodes else None)
         self.post_message(self.Highlighted(self, self.current))
@@ -167,10 +165,7 @@ class Waterfall(RowsView):
     # -- painting ----------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(name)
-        return style
+        return self.style_of(name)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -186,9 +181,9 @@ class Waterfall(RowsView):
             # no cell length given: the segments may be shorter than the width, and a Strip
             # told it is full-width is never padded (the rest of the line kept old text)
             strip = Strip(self.row_segments(key, width))
-            strip = self._strips[key] = strip.adjust_cell_length(width, self.rich_style).simplify()
+            strip = self._strips[key] = strip.adjust_cell_length(width, self.style_of("")).simplify()
         if index == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("rows-view--cursor"))
+            strip = strip.apply_style(self.style_of("rows-view--cursor"))
         return strip
 
     def header_text(self, width: int) -> str:
