@@ -159,9 +159,10 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         # Everything imported and built so far lives as long as the app: keep it out of the
         # cyclic GC, whose full passes over it stalled keys by 50-65 ms (bench/keystroke.py).
         gc.freeze()
-        # Each refresh of a big sidecar makes ~10k objects that live one interval; with the
-        # default thresholds they get promoted and full passes follow every few seconds
-        # (60-80 ms each at 2,000 clusters, bench/clusters_keys.py). Collect young ones rarely.
+        # Young objects: each frame Textual paints leaves thousands (strips, their caches,
+        # geometry) that only the cyclic GC frees. A young pass costs ~1 us an object, so it runs
+        # every 10,000 (8-15 ms) rather than every 700 (too often) or 50,000 (30-40 ms,
+        # one key in twenty paid it: bench/keystroke.py --clusters 2000).
         gc.set_threshold(10_000, 50, 100)
         self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
         self._apply_preferences()
