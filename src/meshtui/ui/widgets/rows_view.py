@@ -99,12 +99,29 @@ class RowsView(ScrollView, can_focus=True):
                 self.cursor = min(self.cursor, max(len(rows) - 1, 0))
         else:
             self.cursor = min(self.cursor, max(len(rows) - 1, 0))
-        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        self._set_virtual_height(len(rows) + 1)
         if moved:
             self._scroll_to_cursor()
         self.refresh()
         if self.current != keep:
             self.post_message(self.Highlighted(self, self.current))
+
+    def _set_virtual_height(self, height: int) -> None:
+        """A new row count changes only the scrollbar. Setting `virtual_size` re-lays out
+        the whole screen and repaints every widget on it (10-20 ms a keystroke in the
+        stats filter); this updates the scrollbar alone, and lays out only when the
+        scrollbar appears or goes (the rows' width changes then)."""
+        size = Size(self.scrollable_content_region.width, height)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or size.width != self.virtual_size.width:
+            self.virtual_size = size
+            return
+        had_scrollbar = self.show_vertical_scrollbar
+        self.set_reactive(RowsView.virtual_size, size)
+        self._scroll_update(size)  # shows or hides the scrollbar with a layout if need be
+        if self.show_vertical_scrollbar == had_scrollbar:
+            self.refresh()
 
     # -- keys --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -40,6 +41,14 @@ class FilterInput(Input):
 
     def watch_value(self, value: str) -> None:
         self._on_value(value)
+
+    def _watch_value(self, value: str) -> None:
+        # Input grows its virtual width by a cell per key, and a virtual size change lays
+        # out the whole screen and repaints every widget (most of a keystroke at 214,000
+        # stats). The box's own scroll width is all that changed: set it quietly first,
+        # so Input's own assignment finds it equal and lays nothing out.
+        self.set_reactive(Input.virtual_size, Size(self.content_width, 1))
+        super()._watch_value(value)
 
 
 class StatsPane(Widget):
@@ -210,7 +219,7 @@ class StatsPane(Widget):
                 q = None
             self.history.append((q.cumulative or 0.0) if q else 0.0)
         spark = self.query_one("#stat-spark", Static)
-        spark.update(sparkline(list(self.history), spark.size.width or HISTORY))
+        spark.update(sparkline(list(self.history), spark.size.width or HISTORY), layout=False)
 
     def _show_detail(self) -> None:
         snap, name = self.table.snapshot, self.table.current
@@ -260,13 +269,14 @@ class StatsPane(Widget):
     def _detail(self, markup: str) -> None:
         if markup != self._detail_markup:  # an unchanged Static costs a repaint all the same
             self._detail_markup = markup
-            self.query_one("#stat-detail-text", Static).update(markup)
+            # fixed heights in the CSS: no layout (a layout repaints the whole screen)
+            self.query_one("#stat-detail-text", Static).update(markup, layout=False)
 
     def _state(self, text: str, error: bool = False) -> None:
         state = self.query_one("#stats-state", Static)
         if text != self._state_text:
             self._state_text = text
-            state.update(text)
+            state.update(text, layout=False)  # one line high, fixed in the CSS
         state.set_class(error, "error")
 
     def _show_mode(self) -> None:
