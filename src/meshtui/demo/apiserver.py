@@ -105,15 +105,23 @@ class SimApiServer:
         return new
 
     def drop_forwards(self, pod: SimPod | None = None) -> int:
-        """Cut live port-forward streams (all, or one pod's): what a kubelet restart does."""
+        """Cut live port-forward streams (all, or one pod's): what a kubelet restart does.
+        The connection is cut without a close frame, as the API server's upgrade proxy
+        does when its kubelet side dies: the client sees an abnormal closure (1006), not
+        the normal close that ends a stream whose pod side hung up (demo/podforward.py)."""
         dropped = 0
         for ws, writer in list(self._forwards):
             if pod is not None and getattr(ws, "_sim_pod", None) != (pod.namespace, pod.name):
                 continue
+            request = getattr(ws, "_sim_request", None)
+            transport = request.transport if request is not None else None
+            if transport is not None:
+                transport.abort()
+            else:
+                task = asyncio.ensure_future(ws.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
             writer.close()
-            task = asyncio.ensure_future(ws.close())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
             self._forwards.discard((ws, writer))
             dropped += 1
         return dropped

@@ -23,11 +23,17 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import websockets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-PROTOCOL = "v4.channel.k8s.io"
+from meshtui.kube.forward_reasons import (
+    PROTOCOL,
+    kubelet_error,
+    network_reason,
+    pod_side_close,
+    rejection,
+)
+
 DATA, ERROR = 0, 1
 
 
@@ -122,7 +128,7 @@ class PortForward:
         try:
             frame = await asyncio.wait_for(ws.recv(), settle)
             if isinstance(frame, bytes) and frame[:1] == bytes([ERROR]) and len(frame) > 1:
-                self._refused(_kubelet_error(frame[1:]))
+                self._refused(kubelet_error(frame[1:]))
                 return False
         except asyncio.TimeoutError:
             pass  # silence: the dial went through
@@ -208,13 +214,13 @@ class PortForward:
             )
             await asyncio.wait_for(self._read_port_frames(ws), self.connect_timeout)
         except InvalidStatus as exc:
-            self._fail(_rejection(exc), permanent=exc.response.status_code in (401, 403, 404))
+            self._fail(rejection(exc, PROTOCOL), permanent=exc.response.status_code in (401, 403, 404))
             raise PortForwardError(self._reason) from exc
         except PortForwardError as exc:
             self._fail(str(exc))
             raise
         except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
-            self._fail(_network_reason(exc, self.target.server))
+            self._fail(network_reason(exc, self.target.server))
             raise PortForwardError(self._reason) from exc
         self._streams += 1
         return ws
@@ -238,7 +244,7 @@ class PortForward:
                 raise PortForwardError("unexpected text frame from the API server")
             channel = frame[0]
             if channel in seen and channel == ERROR:
-                raise PortForwardError(_kubelet_error(frame[1:]))
+                raise PortForwardError(kubelet_error(frame[1:]))
             if len(frame) != 3 or int.from_bytes(frame[1:3], "little") != self.port:
                 raise PortForwardError(f"bad port-forward handshake on channel {channel}")
             seen.add(channel)
@@ -287,15 +293,15 @@ class PortForward:
                     writer.write(frame[1:])
                     await writer.drain()
                 elif frame[0] == ERROR and len(frame) > 1:
-                    self._refused(_kubelet_error(frame[1:]))
+                    self._refused(kubelet_error(frame[1:]))
                     return
 
         up = asyncio.ensure_future(upstream())
         down = asyncio.ensure_future(downstream())
         try:
             done, _ = await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
-            if down in done and self._state == ForwardState.UP:
-                # the API server or kubelet ended the stream under a live client: check the
+            if down in done and self._state == ForwardState.UP and not pod_side_close(down, ws):
+                # the API server or kubelet cut the stream under a live client: check the
                 # way back now (with backoff) rather than at the next request
                 self._set(ForwardState.RECONNECTING, "stream dropped by the API server")
                 self._spawn(self._heal())
@@ -307,44 +313,6 @@ class PortForward:
             await asyncio.gather(up, down, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await ws.close()
-
-
-def _kubelet_error(data: bytes) -> str:
-    text = data.decode(errors="replace").strip()
-    # "an error occurred forwarding 15000 -> 15000: error forwarding port ...: connection refused"
-    return "kubelet: " + (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160]
-
-
-def _rejection(exc: InvalidStatus) -> str:
-    import json
-
-    code = exc.response.status_code
-    try:
-        message = json.loads(exc.response.body or b"{}").get("message", "")
-    except ValueError:
-        message = ""
-    if code == 403 and message:
-        # the server's own words name the verb it checked: `get` for a websocket upgrade
-        # (and also `create` from Kubernetes 1.35), never guessed here
-        return f"RBAC denied (403): {message}"
-    if code == 403:
-        # a bare 403 is golang.org/x/net/websocket refusing the subprotocol (wsstream/conn.go)
-        return f"API server refused the upgrade (403): it does not speak {PROTOCOL}"
-    if code == 401:
-        return "API server rejected the credentials (401): expired or revoked?"
-    if code == 404:
-        return f"pod gone (404): {message}".rstrip(": ")
-    return f"API server answered {code}: {message}".rstrip(": ")
-
-
-def _network_reason(exc: BaseException, server: str) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return f"API server {server} did not answer within the connect timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return f"API server {server} unreachable: connection refused"
-    if isinstance(exc, websockets.exceptions.ConnectionClosed):
-        return "stream closed during the port-forward handshake"
-    return f"port-forward failed: {exc}"[:200]
 
 
 class ForwardManager:
