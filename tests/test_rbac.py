@@ -26,7 +26,7 @@ def set_role(mesh, verbs: list[str] | None, version: str = "1.33") -> None:
 
 def denial(verb: str, pod: str) -> str:
     return (
-        f'RBAC denied (403): pods "{pod}" is forbidden: User "system:serviceaccount:default:meshtui" '
+        f'RBAC denied (403): pods "{pod}" is forbidden: User "kubernetes-admin" '
         f'cannot {verb} resource "pods/portforward" in API group "" in the namespace "{NS}"'
     )
 

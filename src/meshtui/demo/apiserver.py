@@ -2,7 +2,7 @@
 
 It speaks the real protocol for what meshtui uses -- discovery, pod list, watch
 (chunked JSON events with resourceVersion and timeoutSeconds), Table output for
-kubectl, bearer-token auth with Status errors, verb-aware RBAC (demo/rbac.py),
+kubectl, client-certificate and bearer-token auth with Status errors, verb-aware RBAC (demo/rbac.py),
 and pod port-forward over websocket (`v4.channel.k8s.io`, negotiated as the
 kubelet does: demo/podforward.py) -- so the official `kubernetes` client and
 kubectl work against it unmodified. A port-forward to a pod port is carried to
@@ -36,6 +36,7 @@ class SimApiServer:
 
     def __init__(self, token: str | None = None) -> None:
         self.token = token or secrets.token_hex(16)
+        self.tokens: dict[str, str] = {self.token: rbac.USER}  # bearer token -> user
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
         self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pods: dict[tuple[str, str], SimPod] = {}
@@ -166,21 +167,35 @@ class SimApiServer:
         if self.runner:
             await self.runner.cleanup()
 
+    def authenticate(self, request: web.Request) -> str | None:
+        """The user of a request, as the API server's union authenticator finds it: a
+        verified client certificate first (x509: CN is the user), then a bearer token."""
+        from meshtui.demo.tls import peer_user
+
+        ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+        cert_user = peer_user(ssl_object.getpeercert()) if ssl_object is not None else None
+        if cert_user:
+            return cert_user[0]
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else ""
+        return self.tokens.get(token) if token else None
+
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        user = self.authenticate(request)
+        if user is None:
             return _status(401, "Unauthorized", "Unauthorized")
         if request.path.startswith("/_sim/"):
             return await handler(request)
         if self.auth_mode == "expired":
             return _status(401, "Unauthorized", "Unauthorized")
         if request.path.startswith("/api/v1/"):
-            denial = self._authorize(request)
+            denial = self._authorize(request, user)
             if denial:
                 return _status(403, "Forbidden", denial)
         return await handler(request)
 
-    def _authorize(self, request: web.Request) -> str | None:
+    def _authorize(self, request: web.Request, user: str) -> str | None:
         """RBAC for a core/v1 request (demo/rbac.py); "forbidden" mode denies every one."""
         parts = request.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/SUB or /api/v1/pods
         ns = request.match_info.get("ns")
@@ -190,9 +205,9 @@ class SimApiServer:
         watch = request.query.get("watch") in ("true", "1")
         if self.auth_mode == "forbidden":
             verb = rbac.request_verb(request.method, name, watch)
-            return rbac.forbidden_message(verb, resource, name, ns)
+            return rbac.forbidden_message(verb, resource, name, ns, user)
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
-        return self.rbac.check(request.method, resource, name, ns, watch, upgrade)
+        return self.rbac.check(request.method, resource, name, ns, watch, upgrade, user)
 
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(
