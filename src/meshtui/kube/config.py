@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.rest import ApiException
+from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 
 
@@ -55,27 +56,59 @@ class KubeTarget:
         return ctx
 
 
-def kubeconfig_path(explicit: str | None) -> str:
+def kubeconfig_paths(explicit: str | None) -> list[str]:
+    """The files kubectl would read: `--kubeconfig` alone, else every existing file the
+    KUBECONFIG list names (missing ones skipped, as kubectl skips them), else ~/.kube/config."""
     if explicit:
-        return explicit
+        return [explicit]
     env = os.environ.get("KUBECONFIG")
     if env:
-        return env.split(os.pathsep)[0]
-    return str(Path.home() / ".kube" / "config")
+        listed = [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
+        return [p for p in listed if Path(p).exists()] or listed[:1]
+    return [str(Path.home() / ".kube" / "config")]
+
+
+def kubeconfig_path(explicit: str | None) -> str:
+    """The files as one line for messages (joined as KUBECONFIG joins them)."""
+    return os.pathsep.join(kubeconfig_paths(explicit))
+
+
+def _merged(paths: list[str]) -> Any:
+    """The kubeconfig files merged as kubectl merges them (client-go clientcmd loader.go:
+    the first file to set a cluster, user or context name wins, and so does the first file
+    with a current-context). The kubernetes client's KubeConfigMerger keeps the first of
+    each name but lets a later file's current-context win, so that one is set here."""
+    merger = kube_config.KubeConfigMerger(os.pathsep.join(paths))
+    if merger.config is None:
+        raise ConfigException("no configuration found")
+    current = next(
+        (
+            doc.get("current-context")
+            for doc in (merger.config_files[p] for p in merger.paths)
+            if isinstance(doc, dict) and doc.get("current-context")
+        ),
+        "",
+    )
+    merger.config.value["current-context"] = current
+    return merger.config
 
 
 def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarget:
-    """Read the kubeconfig (`--kubeconfig`, then KUBECONFIG, then ~/.kube/config)."""
-    path = kubeconfig_path(kubeconfig)
-    if not Path(path).exists():
+    """Read the kubeconfig (`--kubeconfig`, then KUBECONFIG merged, then ~/.kube/config)."""
+    paths = kubeconfig_paths(kubeconfig)
+    path = os.pathsep.join(paths)
+    if not any(Path(p).exists() for p in paths):
         raise KubeError(f"no kubeconfig at {path} (use --kubeconfig or KUBECONFIG, or --admin URL)")
     cfg = client.Configuration()
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=path)
-        name = context or (current or {}).get("name", "")
-        if context and context not in {c["name"] for c in contexts}:
+        merged = _merged(paths)
+        if context and context not in {c["name"] for c in merged.value.get("contexts") or []}:
             raise KubeError(f"context {context!r} is not in {path}")
-        config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
+        loader = kube_config.KubeConfigLoader(
+            config_dict=merged, active_context=context, config_base_path=None
+        )
+        name = context or (loader.current_context or {}).get("name", "")
+        loader.load_and_set(cfg)
     except KubeError:
         raise
     except ConfigException as exc:
