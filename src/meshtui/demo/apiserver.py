@@ -15,6 +15,7 @@ a workload, switch auth to forbidden or expired, give the demo user a Role.
 from __future__ import annotations
 
 import asyncio
+import collections
 import secrets
 import ssl
 import time
@@ -37,6 +38,8 @@ class SimApiServer:
     def __init__(self, token: str | None = None) -> None:
         self.token = token or secrets.token_hex(16)
         self.tokens: dict[str, str] = {self.token: rbac.USER}  # bearer token -> user
+        # (client port, method, path?query) of recent requests: tests see which way each came
+        self.requests: collections.deque[tuple[int, str, str]] = collections.deque(maxlen=2000)
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
         self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pods: dict[tuple[str, str], SimPod] = {}
@@ -182,6 +185,8 @@ class SimApiServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.requests.append((peer[1] if peer else 0, request.method, request.path_qs))
         user = self.authenticate(request)
         if user is None:
             return _status(401, "Unauthorized", "Unauthorized")

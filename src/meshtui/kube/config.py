@@ -13,6 +13,8 @@ from kubernetes.client.rest import ApiException
 from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 
+from meshtui.kube import proxy
+
 
 class KubeError(Exception):
     """A Kubernetes problem with a one-line reason fit for a status line or stderr."""
@@ -38,6 +40,10 @@ class KubeTarget:
             if setting.get("in") == "header" and setting.get("key", "").lower() == "authorization":
                 return str(setting["value"]) or None
         return None
+
+    def proxy_url(self) -> str | None:
+        """The proxy every connection to the API server goes through (kube/proxy.py)."""
+        return getattr(self.configuration, "proxy", None) or None
 
     def tls_server_name(self) -> str | None:
         """The name to verify the server certificate for, when not the URL's host (tunnels)."""
@@ -109,6 +115,7 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         )
         name = context or (loader.current_context or {}).get("name", "")
         loader.load_and_set(cfg)
+        proxy.settle(cfg, proxy.cluster_proxy_url(merged, context))
     except KubeError:
         raise
     except ConfigException as exc:

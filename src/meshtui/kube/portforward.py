@@ -191,7 +191,9 @@ class PortForward:
         auth = self.target.auth_header()
         if auth:
             headers["Authorization"] = auth
-        extra: dict[str, Any] = {}
+        # the proxy as the list and watch use it (kube/proxy.py); None stops websockets
+        # from reading the environment its own way
+        extra: dict[str, Any] = {"proxy": getattr(self.target, "proxy_url", lambda: None)()}
         server_name = getattr(self.target, "tls_server_name", lambda: None)()
         if server_name and self._ws_url().startswith("wss:"):
             # through an SSH tunnel the URL says 127.0.0.1:<local>: verify the kubeconfig's name
