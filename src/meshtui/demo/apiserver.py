@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from meshtui.demo import podforward, rbac, watchlog
+from meshtui.demo import podforward, rbac, steering, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -145,11 +145,7 @@ class SimApiServer:
         r.add_get("/api/v1/namespaces/{ns}/services/{name}", self._service)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
         r.add_post("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
-        r.add_post("/_sim/drop-forwards", self._sim_drop)
-        r.add_post("/_sim/restart/{ns}/{workload}", self._sim_restart)
-        r.add_post("/_sim/auth/{mode}", self._sim_auth)
-        r.add_post("/_sim/role", self._sim_role)
-        r.add_post("/_sim/watch/{what}", self._sim_watch)
+        steering.install(r, self)
         return app
 
     async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> str:
@@ -358,43 +354,12 @@ class SimApiServer:
             return _status(400, "BadRequest", "this server forwards exactly one port per stream")
         return await podforward.serve(self, request, pod, ports[0])
 
-    async def _sim_drop(self, request: web.Request) -> web.Response:
-        return web.json_response({"dropped": self.drop_forwards()})
-
-    async def _sim_restart(self, request: web.Request) -> web.Response:
-        new = await self.rollout_restart(request.match_info["ns"], request.match_info["workload"])
-        if new is None:
-            return _status(404, "NotFound", "no such workload")
-        return web.json_response({"name": new.name})
-
-    async def _sim_auth(self, request: web.Request) -> web.Response:
-        mode = request.match_info["mode"]
-        if mode not in ("ok", "forbidden", "expired"):
-            return _status(400, "BadRequest", "mode is ok, forbidden or expired")
-        self.auth_mode = mode
-        self.watch_epoch += 1  # clients re-list, and meet the new auth
-        async with self._changed:
-            self._changed.notify_all()
-        return web.json_response({"mode": mode})
-
-    async def _sim_role(self, request: web.Request) -> web.Response:
-        """Give the demo user a Role: `{"rules": [{"resources", "verbs"}] | null, "version"}`."""
-        self.rbac.set_role(await request.json())
-        return web.json_response({"rules": None if self.rbac.rules is None else len(self.rbac.rules)})
-
-    async def _sim_watch(self, request: web.Request) -> web.Response:
-        """advance: something else changed (bookmarks carry it); expire: the log moves past
-        every open watch (they end and meet 410); lag: open watches end and the next one
-        lands on a replica 5 versions behind (504)."""
-        what = request.match_info["what"]
-        if what not in ("advance", "expire", "lag"):
-            return _status(400, "BadRequest", "what is advance, expire or lag")
-        self.rv += 1
-        if what == "expire":
-            self.watchlog.compact(self.rv)
-            self.watch_epoch += 1
-        elif what == "lag":  # open watches end, the next one lands on the lagging replica
-            self.watchlog.lag = 5
-            self.watch_epoch += 1
+    async def rotate_token(self, token: str, user: str, revoke: tuple[str, ...] = ()) -> None:
+        """Accept `token` as `user` and stop accepting `revoke` (never the demo's own token):
+        what a credential rotation does. Open watches end, so they meet the change."""
+        for old in revoke:
+            if old != self.token:
+                self.tokens.pop(old, None)
+        self.tokens[token] = user
+        self.watch_epoch += 1
         await self._notify()
-        return web.json_response({"resourceVersion": str(self.rv)})

@@ -13,7 +13,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 
-from meshtui.kube import proxy
+from meshtui.kube import credentials, proxy
 
 
 class KubeError(Exception):
@@ -26,6 +26,7 @@ class KubeTarget:
     server: str
     configuration: client.Configuration
     via: str = ""  # "ssh HOST" when the API server is reached through an SSH connection
+    credentials: Any = None  # kube/credentials.py ExecCredentials for an exec plugin user
 
     def api_client(self) -> client.ApiClient:
         return client.ApiClient(self.configuration)
@@ -34,6 +35,7 @@ class KubeTarget:
         return client.CoreV1Api(self.api_client())
 
     def auth_header(self) -> str | None:
+        """The Authorization header; may run an exec plugin, so blocking: call it from a thread."""
         # auth_settings() runs the refresh hook first (exec plugins, expiring tokens)
         settings: Any = self.configuration.auth_settings()
         for setting in settings.values():
@@ -44,6 +46,14 @@ class KubeTarget:
     def proxy_url(self) -> str | None:
         """The proxy every connection to the API server goes through (kube/proxy.py)."""
         return getattr(self.configuration, "proxy", None) or None
+
+    def refresh_credentials(self, rejected: str | None) -> bool:
+        """After a 401: get a new credential if the user has a way to (an exec plugin).
+        Blocking (the plugin runs here): call it from a thread."""
+        if self.credentials is None:
+            return False
+        self.credentials.refresh(rejected)
+        return True
 
     def tls_server_name(self) -> str | None:
         """The name to verify the server certificate for, when not the URL's host (tunnels)."""
@@ -116,6 +126,7 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         name = context or (loader.current_context or {}).get("name", "")
         loader.load_and_set(cfg)
         proxy.settle(cfg, proxy.cluster_proxy_url(merged, context))
+        creds = credentials.install(cfg, merged, name, loader)
     except KubeError:
         raise
     except ConfigException as exc:
@@ -126,7 +137,7 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         kind = "not valid YAML" if "yaml" in type(exc).__module__ else "not a kubeconfig"
         raise KubeError(f"kubeconfig {path} is {kind}: {first_line(str(exc))}") from exc
     cfg.retries = False
-    return KubeTarget(context=name, server=cfg.host, configuration=cfg)
+    return KubeTarget(context=name, server=cfg.host, configuration=cfg, credentials=creds)
 
 
 def first_line(text: str) -> str:

@@ -181,14 +181,18 @@ class PortForward:
         )
         return ("wss" if scheme == "https" else "ws") + "://" + rest + path
 
-    async def _open(self) -> ClientConnection:
+    async def _open(self, retry_auth: bool = True) -> ClientConnection:
         if self._state == ForwardState.CLOSED:
             raise PortForwardError("forward closed")
         now = time.monotonic()
         if now < self._retry_at:
             raise PortForwardError(self._reason or "reconnecting")
         headers = {}
-        auth = self.target.auth_header()
+        try:  # an exec plugin may run for this: never on the event loop
+            auth = await asyncio.to_thread(self.target.auth_header)
+        except Exception as exc:
+            self._fail(f"credentials: {str(exc).strip()[:160]}", permanent=True)
+            raise PortForwardError(self._reason) from exc
         if auth:
             headers["Authorization"] = auth
         # the proxy as the list and watch use it (kube/proxy.py); None stops websockets
@@ -216,6 +220,8 @@ class PortForward:
             )
             await asyncio.wait_for(self._read_port_frames(ws), self.connect_timeout)
         except InvalidStatus as exc:
+            if exc.response.status_code == 401 and retry_auth and await self._refreshed(auth):
+                return await self._open(retry_auth=False)  # once, with the new credential
             self._fail(rejection(exc, PROTOCOL), permanent=exc.response.status_code in (401, 403, 404))
             raise PortForwardError(self._reason) from exc
         except PortForwardError as exc:
@@ -226,6 +232,16 @@ class PortForward:
             raise PortForwardError(self._reason) from exc
         self._streams += 1
         return ws
+
+    async def _refreshed(self, rejected: str | None) -> bool:
+        """A 401: ask the kubeconfig user for a new credential (an exec plugin runs again)."""
+        refresh = getattr(self.target, "refresh_credentials", None)
+        if refresh is None:
+            return False
+        try:
+            return bool(await asyncio.to_thread(refresh, rejected))
+        except Exception:  # the plugin failed: the 401 stands, with its own reason
+            return False
 
     def _up(self) -> None:
         """The pod side answered (a probe settled quietly, or data came back)."""

@@ -1,0 +1,132 @@
+"""An exec credential plugin whose token changes mid-run: the forward and the pods watch
+get a new token once after a 401, and the plugin never runs on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import httpx
+import pytest
+
+from kube_cluster import NS, POD, tls_cluster
+from meshtui.demo.simpod import Container, SimPod
+from meshtui.kube import config
+from meshtui.kube.pods import PodWatch
+from meshtui.kube.portforward import ForwardManager, ForwardState
+
+PLUGIN = """
+import json, pathlib, time
+here = pathlib.Path(__file__).parent
+time.sleep(float((here / "delay").read_text()))
+with open(here / "runs", "a") as f:
+    f.write("run\\n")
+status = {"token": (here / "token").read_text().strip()}
+doc = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": status}
+print(json.dumps(doc))
+"""
+
+
+class Plugin:
+    def __init__(self, directory):
+        self.dir = directory
+        (directory / "plugin.py").write_text(PLUGIN)
+        (directory / "delay").write_text("0")
+        (directory / "token").write_text("token-a")
+
+    @property
+    def runs(self) -> int:
+        path = self.dir / "runs"
+        return len(path.read_text().splitlines()) if path.exists() else 0
+
+    def user(self) -> dict:
+        return {
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "command": sys.executable,
+                "args": [str(self.dir / "plugin.py")],
+                "interactiveMode": "Never",
+            }
+        }
+
+
+@pytest.fixture()
+def setup(tmp_path, mesh):
+    with tls_cluster(tmp_path, mesh) as cluster:
+        cluster.run(cluster.api.rotate_token("token-a", "exec-user"))
+        plugin = Plugin(tmp_path)
+        yield cluster, plugin, config.load(cluster.kubeconfig(user=plugin.user()))
+
+
+def rotate(cluster, plugin, delay: float = 0.0) -> None:
+    """The identity provider issues token-b and the API server stops accepting token-a."""
+    (plugin.dir / "delay").write_text(str(delay))
+    (plugin.dir / "token").write_text("token-b")
+    cluster.run(cluster.api.rotate_token("token-b", "exec-user", revoke=("token-a",)))
+
+
+async def test_a_forward_gets_a_new_token_after_a_401_off_the_event_loop(setup):
+    cluster, plugin, target = setup
+    assert plugin.runs == 1  # at load
+    seen: list[ForwardState] = []
+    manager = ForwardManager(target, on_change=lambda st: seen.append(st.state))
+    gaps: list[float] = []
+
+    async def ticker() -> None:  # how long the event loop goes without running us
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.ensure_future(ticker())
+    try:
+        fwd = await manager.acquire(NS, POD, 15000)
+        async with httpx.AsyncClient(trust_env=False) as c:
+            assert (await c.get(fwd.url + "/ready")).text.strip() == "LIVE"
+        rotate(cluster, plugin, delay=0.6)  # the plugin now takes 0.6 s, as a real one may
+        gaps.clear()
+        async with httpx.AsyncClient(trust_env=False) as c:  # a new connection: a new stream
+            r = await c.get(fwd.url + "/ready", timeout=10)
+        assert r.text.strip() == "LIVE"
+        assert plugin.runs == 2  # once more, after the 401
+        assert fwd.status.state == ForwardState.UP
+        assert ForwardState.FAILED not in seen and ForwardState.RECONNECTING not in seen
+        assert max(gaps) < 0.4, f"the event loop stalled {max(gaps):.2f}s: the plugin ran on it"
+    finally:
+        tick.cancel()
+        await asyncio.gather(tick, return_exceptions=True)
+        await manager.close()
+
+
+async def test_the_pods_watch_gets_a_new_token_after_a_401_without_an_error(setup):
+    cluster, plugin, target = setup
+    events = PodWatch(target, NS).events()
+    try:
+        assert (await asyncio.wait_for(anext(events), 10)).kind == "SYNC"
+        rotate(cluster, plugin)  # ends the open watch: the next list meets the 401
+        event = await asyncio.wait_for(anext(events), 10)
+        assert event.kind == "SYNC", event  # re-listed with token-b, no ERROR in between
+        assert plugin.runs == 2
+        pod = SimPod("webapp-1-b", NS, "webapp", "10.244.0.11", [Container("app", "w")])
+        cluster.run(cluster.api.add_pod(pod))
+        event = await asyncio.wait_for(anext(events), 10)
+        assert (event.kind, event.pods[0].name) == ("ADDED", "webapp-1-b")
+    finally:
+        await events.aclose()
+
+
+async def test_a_token_the_plugin_cannot_renew_fails_the_forward_with_401(setup):
+    cluster, plugin, target = setup
+    manager = ForwardManager(target)
+    try:
+        fwd = await manager.acquire(NS, POD, 15000)
+        assert await fwd.probe()
+        cluster.run(cluster.api.rotate_token("token-c", "exec-user", revoke=("token-a",)))
+        assert not await fwd.probe()  # the plugin still says token-a: refreshed once, then failed
+        assert (fwd.status.state, plugin.runs) == (ForwardState.FAILED, 2)
+        assert fwd.status.reason.startswith("API server rejected the credentials (401)")
+    finally:
+        await manager.close()
