@@ -130,3 +130,16 @@ async def test_a_token_the_plugin_cannot_renew_fails_the_forward_with_401(setup)
         assert fwd.status.reason.startswith("API server rejected the credentials (401)")
     finally:
         await manager.close()
+
+
+def test_a_token_users_refresh_keeps_a_tunnelled_address(tmp_path):
+    """The client's own refresh hook writes the kubeconfig's server back on every request;
+    under --ssh the address is a local tunnel port and must stay so."""
+    from meshtui.demo.mesh import kubeconfig_yaml
+
+    path = tmp_path / "kc"
+    path.write_text(kubeconfig_yaml("https://10.0.0.5:6443", "a-token", b"unused"))
+    target = config.load(str(path))
+    target.configuration.host = "https://127.0.0.1:40000"  # what SshTunnel.route does
+    assert target.auth_header() == "Bearer a-token"
+    assert target.configuration.host == "https://127.0.0.1:40000"
