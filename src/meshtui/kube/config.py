@@ -47,6 +47,10 @@ class KubeTarget:
         """The proxy every connection to the API server goes through (kube/proxy.py)."""
         return getattr(self.configuration, "proxy", None) or None
 
+    def auth_may_block(self) -> bool:
+        """Whether getting the header can run something (an exec plugin, a token refresh)."""
+        return self.credentials is not None or self.configuration.refresh_api_key_hook is not None
+
     def refresh_credentials(self, rejected: str | None) -> bool:
         """After a 401: get a new credential if the user has a way to (an exec plugin).
         Blocking (the plugin runs here): call it from a thread."""

@@ -189,7 +189,10 @@ class PortForward:
             raise PortForwardError(self._reason or "reconnecting")
         headers = {}
         try:  # an exec plugin may run for this: never on the event loop
-            auth = await asyncio.to_thread(self.target.auth_header)
+            if getattr(self.target, "auth_may_block", lambda: True)():
+                auth = await asyncio.to_thread(self.target.auth_header)
+            else:  # a certificate or a fixed token: no thread hop per stream
+                auth = self.target.auth_header()
         except Exception as exc:
             self._fail(f"credentials: {str(exc).strip()[:160]}", permanent=True)
             raise PortForwardError(self._reason) from exc
