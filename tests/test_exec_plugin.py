@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from conftest import until
 from kube_cluster import NS, POD, tls_cluster
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.kube import config
@@ -23,6 +24,13 @@ time.sleep(float((here / "delay").read_text()))
 with open(here / "runs", "a") as f:
     f.write("run\\n")
 status = {"token": (here / "token").read_text().strip()}
+if (here / "fail").exists():
+    raise SystemExit("login expired: run sso-login")
+if (here / "expires_in").exists():  # seconds from now, as an identity provider would stamp it
+    import datetime
+    seconds = float((here / "expires_in").read_text())
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    status["expirationTimestamp"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
 doc = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": status}
 print(json.dumps(doc))
 """
@@ -143,3 +151,56 @@ def test_a_token_users_refresh_keeps_a_tunnelled_address(tmp_path):
     target.configuration.host = "https://127.0.0.1:40000"  # what SshTunnel.route does
     assert target.auth_header() == "Bearer a-token"
     assert target.configuration.host == "https://127.0.0.1:40000"
+
+
+async def test_an_expiring_token_is_renewed_before_the_api_server_refuses_it(tmp_path, mesh):
+    with tls_cluster(tmp_path, mesh) as cluster:
+        cluster.run(cluster.api.rotate_token("token-a", "exec-user"))
+        plugin = Plugin(tmp_path)
+        (tmp_path / "expires_in").write_text("11")  # within the 10 s skew a second from now
+        target = config.load(cluster.kubeconfig(user=plugin.user()))
+        (tmp_path / "expires_in").write_text("3600")
+        rotate(cluster, plugin)  # the next run gives token-b; token-a is no longer accepted
+        manager = ForwardManager(target)
+        try:
+            fwd = await manager.acquire(NS, POD, 15000)
+            # once token-a is past its time, the next stream runs the plugin before asking
+            await until(lambda: target.credentials._expired(), 5, "token-a expired")
+            assert await fwd.probe(), fwd.status.reason
+            assert plugin.runs == 2 and target.auth_header() == "Bearer token-b"
+        finally:
+            await manager.close()
+
+
+async def test_a_failing_plugin_is_one_line_on_the_forward(setup):
+    cluster, plugin, target = setup
+    rotate(cluster, plugin)
+    (plugin.dir / "fail").write_text("")
+    manager = ForwardManager(target)
+    try:
+        fwd = await manager.acquire(NS, POD, 15000)
+        assert not await fwd.probe()
+        assert fwd.status.state == ForwardState.FAILED
+        assert fwd.status.reason == (
+            "API server rejected the credentials (401); the exec plugin could not renew them: "
+            "exec: process returned 1. login expired: run sso-login"
+        )
+        assert "\n" not in fwd.status.reason
+    finally:
+        await manager.close()
+
+
+async def test_a_failing_plugin_is_one_line_on_the_pods_watch(setup):
+    cluster, plugin, target = setup
+    events = PodWatch(target, NS).events()
+    try:
+        assert (await asyncio.wait_for(anext(events), 10)).kind == "SYNC"
+        (plugin.dir / "fail").write_text("")
+        rotate(cluster, plugin)
+        event = await asyncio.wait_for(anext(events), 10)
+        assert event.kind == "ERROR"
+        assert event.message.endswith(
+            "could not renew them: exec: process returned 1. login expired: run sso-login"
+        )
+    finally:
+        await events.aclose()

@@ -221,22 +221,27 @@ class PodWatch:
                     if exc.status == 410 or not self._stop.wait(0.5):
                         continue
                     return
-                if exc.status == 401 and not refreshed and self._refresh(used):
-                    refreshed = True
-                    continue  # list again at once with the new credential
-                emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
+                why = ""
+                if exc.status == 401 and not refreshed:
+                    refreshed, why = self._refresh(used)
+                    if refreshed:
+                        continue  # list again at once with the new credential
+                renew = f"; the exec plugin could not renew them: {why}" if why else ""
+                message = f"API server rejected the credentials (401){renew}" if renew else ""
+                emit(PodEvent("ERROR", message=message or describe(exc, self.target.server)))
             except Exception as exc:
                 emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, 10.0)
 
-    def _refresh(self, rejected: str | None) -> bool:
+    def _refresh(self, rejected: str | None) -> tuple[bool, str]:
+        """(renewed, why not): why is the exec plugin's own first line when it failed."""
         refresh = getattr(self.target, "refresh_credentials", None)
         try:
-            return bool(refresh(rejected)) if refresh is not None else False
-        except Exception:  # the plugin failed: the 401 is what the user sees
-            return False
+            return (bool(refresh(rejected)) if refresh is not None else False), ""
+        except Exception as exc:
+            return False, " ".join(str(exc).split())[:200]
 
 
 def _too_large(exc: Any) -> bool:

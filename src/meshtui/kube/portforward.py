@@ -223,8 +223,14 @@ class PortForward:
             )
             await asyncio.wait_for(self._read_port_frames(ws), self.connect_timeout)
         except InvalidStatus as exc:
-            if exc.response.status_code == 401 and retry_auth and await self._refreshed(auth):
-                return await self._open(retry_auth=False)  # once, with the new credential
+            if exc.response.status_code == 401 and retry_auth:
+                renewed, why = await self._refreshed(auth)
+                if renewed:
+                    return await self._open(retry_auth=False)  # once, with the new credential
+                if why:
+                    renew = "the exec plugin could not renew them"
+                    self._fail(f"API server rejected the credentials (401); {renew}: {why}", permanent=True)
+                    raise PortForwardError(self._reason) from exc
             self._fail(rejection(exc, PROTOCOL), permanent=exc.response.status_code in (401, 403, 404))
             raise PortForwardError(self._reason) from exc
         except PortForwardError as exc:
@@ -236,15 +242,16 @@ class PortForward:
         self._streams += 1
         return ws
 
-    async def _refreshed(self, rejected: str | None) -> bool:
-        """A 401: ask the kubeconfig user for a new credential (an exec plugin runs again)."""
+    async def _refreshed(self, rejected: str | None) -> tuple[bool, str]:
+        """A 401: ask the kubeconfig user for a new credential (an exec plugin runs again).
+        (renewed, why not) -- `why` is the plugin's own first line when it failed."""
         refresh = getattr(self.target, "refresh_credentials", None)
         if refresh is None:
-            return False
+            return False, ""
         try:
-            return bool(await asyncio.to_thread(refresh, rejected))
-        except Exception:  # the plugin failed: the 401 stands, with its own reason
-            return False
+            return bool(await asyncio.to_thread(refresh, rejected)), ""
+        except Exception as exc:
+            return False, " ".join(str(exc).split())[:200]
 
     def _up(self) -> None:
         """The pod side answered (a probe settled quietly, or data came back)."""
