@@ -4,6 +4,7 @@ get a new token once after a 401, and the plugin never runs on the event loop.""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 
@@ -18,8 +19,11 @@ from meshtui.kube.pods import PodWatch
 from meshtui.kube.portforward import ForwardManager, ForwardState
 
 PLUGIN = """
-import json, pathlib, time
+import json, os, pathlib, sys, time
 here = pathlib.Path(__file__).parent
+info = json.loads(os.environ["KUBERNETES_EXEC_INFO"])
+seen = {"interactive": info["spec"]["interactive"], "stdin": sys.stdin.isatty()}
+(here / "seen").write_text(json.dumps(seen))
 time.sleep(float((here / "delay").read_text()))
 with open(here / "runs", "a") as f:
     f.write("run\\n")
@@ -204,3 +208,15 @@ async def test_a_failing_plugin_is_one_line_on_the_pods_watch(setup):
         )
     finally:
         await events.aclose()
+
+
+def test_the_plugin_never_gets_the_terminal(tmp_path, mesh, monkeypatch):
+    """Even with a terminal on stdout (the TUI's), the plugin is told it is not interactive,
+    gets no stdin, and its stderr never reaches the screen."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    with tls_cluster(tmp_path, mesh) as cluster:
+        cluster.run(cluster.api.rotate_token("token-a", "exec-user"))
+        plugin = Plugin(tmp_path)
+        target = config.load(cluster.kubeconfig(user=plugin.user()))
+        assert target.auth_header() == "Bearer token-a"
+        assert json.loads((tmp_path / "seen").read_text()) == {"interactive": False, "stdin": False}

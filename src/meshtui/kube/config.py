@@ -124,13 +124,14 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         merged = _merged(paths)
         if context and context not in {c["name"] for c in merged.value.get("contexts") or []}:
             raise KubeError(f"context {context!r} is not in {path}")
+        name = context or str(merged.value.get("current-context") or "")
+        creds = credentials.take_over(merged, name) if name else None  # the exec plugin, our way
         loader = kube_config.KubeConfigLoader(
             config_dict=merged, active_context=context, config_base_path=None
         )
-        name = context or (loader.current_context or {}).get("name", "")
         loader.load_and_set(cfg)
         proxy.settle(cfg, proxy.cluster_proxy_url(merged, context))
-        creds = credentials.install(cfg, merged, name, loader)
+        credentials.install(cfg, creds)
     except KubeError:
         raise
     except ConfigException as exc:
