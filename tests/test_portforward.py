@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import pytest
 
@@ -94,5 +97,35 @@ async def test_closed_pod_port_is_failed_with_the_kubelets_reason(mesh):
                     await c.get(fwd.url + "/ready", timeout=3)
             await until(lambda: fwd.status.state == ForwardState.FAILED, 3, "failed")
         assert ForwardState.UP not in seen and ForwardState.RECONNECTING not in seen
+    finally:
+        await manager.close()
+
+
+async def test_a_pod_side_close_after_connection_close_is_not_a_drop(mesh):
+    """Envoy answers `Connection: close` and hangs up; the kubelet ends the stream about
+    1 s later with a normal close. That is the end of one connection, not a dropped
+    stream: the forward never shows `reconnecting` and opens no healing probe."""
+    seen: list[ForwardState] = []
+    manager = ForwardManager(config.load(mesh.kubeconfig), on_change=lambda st: seen.append(st.state))
+    try:
+        fwd = await manager.acquire("istioinaction", pod_name(mesh, "catalog"), 15000)
+        assert await fwd.probe()
+        streams = fwd.status.streams
+        for _ in range(2):
+            reader, writer = await asyncio.open_connection("127.0.0.1", fwd.local_port)
+            try:
+                started = time.monotonic()
+                writer.write(b"GET /ready HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")
+                # read as a close-delimited client does: until the forward ends the connection
+                answer = await asyncio.wait_for(reader.read(), 10)
+                took = time.monotonic() - started
+            finally:
+                writer.close()
+            assert answer.startswith(b"HTTP/1.1 200") and b"connection: close" in answer.lower()
+            assert b"LIVE" in answer
+            assert took >= 0.8  # the end came from the kubelet's close, after the runtime's 1 s
+        assert ForwardState.RECONNECTING not in seen
+        assert fwd.status.state == ForwardState.UP
+        assert fwd.status.streams == streams + 2  # one per connection, no healing probe
     finally:
         await manager.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
+from kubernetes.client.rest import ApiException
 
 from conftest import api_tls, pod_name
 from meshtui.demo import rbac
@@ -26,7 +29,7 @@ def set_role(mesh, verbs: list[str] | None, version: str = "1.33") -> None:
 
 def denial(verb: str, pod: str) -> str:
     return (
-        f'RBAC denied (403): pods "{pod}" is forbidden: User "system:serviceaccount:default:meshtui" '
+        f'RBAC denied (403): pods "{pod}" is forbidden: User "kubernetes-admin" '
         f'cannot {verb} resource "pods/portforward" in API group "" in the namespace "{NS}"'
     )
 
@@ -76,3 +79,40 @@ async def test_kubernetes_135_wants_create_too(mesh, verbs, missing):
         assert (state, reason, body) == ("up", "", "LIVE")
     else:
         assert (state, reason) == ("failed", denial(missing, pod))
+
+
+async def test_the_readme_cluster_role_is_enough(mesh):
+    """The ClusterRole the README gives a read-only user, applied as the demo user's Role:
+    the pods list, the Jaeger service lookup and a forward all pass (in 1.35 mode too)."""
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### RBAC meshtui needs") :]
+    block = section[section.index("```yaml") + 7 : section.index("```", section.index("```yaml") + 7)]
+    role = next(doc for doc in yaml.safe_load_all(block) if doc["kind"] == "ClusterRole")
+    rules = [{"resources": r["resources"], "verbs": r["verbs"]} for r in role["rules"]]
+    target = config.load(mesh.kubeconfig)
+    try:
+        for version in ("1.33", "1.35"):
+            r = httpx.post(
+                mesh.info["api"] + "/_sim/role",
+                json={"rules": rules, "version": version},
+                headers={"Authorization": f"Bearer {mesh.info['token']}"},
+                verify=api_tls(mesh),
+            )
+            r.raise_for_status()
+            assert target.core().list_pod_for_all_namespaces(_request_timeout=5).items
+            assert target.core().read_namespaced_service("tracing", "istio-system").metadata.name == "tracing"
+            manager = ForwardManager(target)
+            try:
+                fwd = await manager.acquire(NS, pod_name(mesh, "catalog"), 15000)
+                assert await fwd.probe(), fwd.status.reason
+            finally:
+                await manager.close()
+        # and it is not more than needed: without `services` the Jaeger lookup is denied
+        set_role(mesh, ["get", "create"])
+        with pytest.raises(ApiException) as denied:
+            target.core().read_namespaced_service("tracing", "istio-system")
+        assert denied.value.status == 403
+    finally:
+        set_role(mesh, None)

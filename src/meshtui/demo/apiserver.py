@@ -2,7 +2,7 @@
 
 It speaks the real protocol for what meshtui uses -- discovery, pod list, watch
 (chunked JSON events with resourceVersion and timeoutSeconds), Table output for
-kubectl, bearer-token auth with Status errors, verb-aware RBAC (demo/rbac.py),
+kubectl, client-certificate and bearer-token auth with Status errors, verb-aware RBAC (demo/rbac.py),
 and pod port-forward over websocket (`v4.channel.k8s.io`, negotiated as the
 kubelet does: demo/podforward.py) -- so the official `kubernetes` client and
 kubectl work against it unmodified. A port-forward to a pod port is carried to
@@ -15,6 +15,7 @@ a workload, switch auth to forbidden or expired, give the demo user a Role.
 from __future__ import annotations
 
 import asyncio
+import collections
 import secrets
 import ssl
 import time
@@ -22,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from meshtui.demo import podforward, rbac, watchlog
+from meshtui.demo import podforward, rbac, steering, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -36,6 +37,9 @@ class SimApiServer:
 
     def __init__(self, token: str | None = None) -> None:
         self.token = token or secrets.token_hex(16)
+        self.tokens: dict[str, str] = {self.token: rbac.USER}  # bearer token -> user
+        # (client port, method, path?query) of recent requests: tests see which way each came
+        self.requests: collections.deque[tuple[int, str, str]] = collections.deque(maxlen=2000)
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
         self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pods: dict[tuple[str, str], SimPod] = {}
@@ -105,15 +109,23 @@ class SimApiServer:
         return new
 
     def drop_forwards(self, pod: SimPod | None = None) -> int:
-        """Cut live port-forward streams (all, or one pod's): what a kubelet restart does."""
+        """Cut live port-forward streams (all, or one pod's): what a kubelet restart does.
+        The connection is cut without a close frame, as the API server's upgrade proxy
+        does when its kubelet side dies: the client sees an abnormal closure (1006), not
+        the normal close that ends a stream whose pod side hung up (demo/podforward.py)."""
         dropped = 0
         for ws, writer in list(self._forwards):
             if pod is not None and getattr(ws, "_sim_pod", None) != (pod.namespace, pod.name):
                 continue
+            request = getattr(ws, "_sim_request", None)
+            transport = request.transport if request is not None else None
+            if transport is not None:
+                transport.abort()
+            else:
+                task = asyncio.ensure_future(ws.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
             writer.close()
-            task = asyncio.ensure_future(ws.close())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
             self._forwards.discard((ws, writer))
             dropped += 1
         return dropped
@@ -133,11 +145,7 @@ class SimApiServer:
         r.add_get("/api/v1/namespaces/{ns}/services/{name}", self._service)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
         r.add_post("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
-        r.add_post("/_sim/drop-forwards", self._sim_drop)
-        r.add_post("/_sim/restart/{ns}/{workload}", self._sim_restart)
-        r.add_post("/_sim/auth/{mode}", self._sim_auth)
-        r.add_post("/_sim/role", self._sim_role)
-        r.add_post("/_sim/watch/{what}", self._sim_watch)
+        steering.install(r, self)
         return app
 
     async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> str:
@@ -158,21 +166,37 @@ class SimApiServer:
         if self.runner:
             await self.runner.cleanup()
 
+    def authenticate(self, request: web.Request) -> str | None:
+        """The user of a request, as the API server's union authenticator finds it: a
+        verified client certificate first (x509: CN is the user), then a bearer token."""
+        from meshtui.demo.tls import peer_user
+
+        ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+        cert_user = peer_user(ssl_object.getpeercert()) if ssl_object is not None else None
+        if cert_user:
+            return cert_user[0]
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else ""
+        return self.tokens.get(token) if token else None
+
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.requests.append((peer[1] if peer else 0, request.method, request.path_qs))
+        user = self.authenticate(request)
+        if user is None:
             return _status(401, "Unauthorized", "Unauthorized")
         if request.path.startswith("/_sim/"):
             return await handler(request)
         if self.auth_mode == "expired":
             return _status(401, "Unauthorized", "Unauthorized")
         if request.path.startswith("/api/v1/"):
-            denial = self._authorize(request)
+            denial = self._authorize(request, user)
             if denial:
                 return _status(403, "Forbidden", denial)
         return await handler(request)
 
-    def _authorize(self, request: web.Request) -> str | None:
+    def _authorize(self, request: web.Request, user: str) -> str | None:
         """RBAC for a core/v1 request (demo/rbac.py); "forbidden" mode denies every one."""
         parts = request.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/SUB or /api/v1/pods
         ns = request.match_info.get("ns")
@@ -182,9 +206,9 @@ class SimApiServer:
         watch = request.query.get("watch") in ("true", "1")
         if self.auth_mode == "forbidden":
             verb = rbac.request_verb(request.method, name, watch)
-            return rbac.forbidden_message(verb, resource, name, ns)
+            return rbac.forbidden_message(verb, resource, name, ns, user)
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
-        return self.rbac.check(request.method, resource, name, ns, watch, upgrade)
+        return self.rbac.check(request.method, resource, name, ns, watch, upgrade, user)
 
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -330,43 +354,12 @@ class SimApiServer:
             return _status(400, "BadRequest", "this server forwards exactly one port per stream")
         return await podforward.serve(self, request, pod, ports[0])
 
-    async def _sim_drop(self, request: web.Request) -> web.Response:
-        return web.json_response({"dropped": self.drop_forwards()})
-
-    async def _sim_restart(self, request: web.Request) -> web.Response:
-        new = await self.rollout_restart(request.match_info["ns"], request.match_info["workload"])
-        if new is None:
-            return _status(404, "NotFound", "no such workload")
-        return web.json_response({"name": new.name})
-
-    async def _sim_auth(self, request: web.Request) -> web.Response:
-        mode = request.match_info["mode"]
-        if mode not in ("ok", "forbidden", "expired"):
-            return _status(400, "BadRequest", "mode is ok, forbidden or expired")
-        self.auth_mode = mode
-        self.watch_epoch += 1  # clients re-list, and meet the new auth
-        async with self._changed:
-            self._changed.notify_all()
-        return web.json_response({"mode": mode})
-
-    async def _sim_role(self, request: web.Request) -> web.Response:
-        """Give the demo user a Role: `{"rules": [{"resources", "verbs"}] | null, "version"}`."""
-        self.rbac.set_role(await request.json())
-        return web.json_response({"rules": None if self.rbac.rules is None else len(self.rbac.rules)})
-
-    async def _sim_watch(self, request: web.Request) -> web.Response:
-        """advance: something else changed (bookmarks carry it); expire: the log moves past
-        every open watch (they end and meet 410); lag: open watches end and the next one
-        lands on a replica 5 versions behind (504)."""
-        what = request.match_info["what"]
-        if what not in ("advance", "expire", "lag"):
-            return _status(400, "BadRequest", "what is advance, expire or lag")
-        self.rv += 1
-        if what == "expire":
-            self.watchlog.compact(self.rv)
-            self.watch_epoch += 1
-        elif what == "lag":  # open watches end, the next one lands on the lagging replica
-            self.watchlog.lag = 5
-            self.watch_epoch += 1
+    async def rotate_token(self, token: str, user: str, revoke: tuple[str, ...] = ()) -> None:
+        """Accept `token` as `user` and stop accepting `revoke` (never the demo's own token):
+        what a credential rotation does. Open watches end, so they meet the change."""
+        for old in revoke:
+            if old != self.token:
+                self.tokens.pop(old, None)
+        self.tokens[token] = user
+        self.watch_epoch += 1
         await self._notify()
-        return web.json_response({"resourceVersion": str(self.rv)})

@@ -27,7 +27,7 @@ from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
 from meshtui.demo.simpod import Container, SimPod
-from meshtui.demo.tls import DemoMeshCA, ServerCert, make_server_cert
+from meshtui.demo.tls import ClientCert, ClusterCA, DemoMeshCA, ServerCert
 from meshtui.demo.tracestore import JAEGER_IMAGE, TraceStore, tracing_service
 from meshtui.demo.tracestore_api import QueryApi, collector_app
 from meshtui.demo.xds.model import Service
@@ -99,9 +99,13 @@ class DemoMesh:
             for key in ("webapp", "catalog", "istio-ingressgateway")
         ]
         # the API server comes up while the Envoys start (it lists each pod once it is ready)
-        cert = self.cert = make_server_cert(self.workdir)
+        # as kind's: a cluster CA, the API server's certificate from it, and an admin
+        # user who authenticates with a client certificate (no token in the kubeconfig)
+        cluster_ca = ClusterCA(self.workdir)
+        cert = self.cert = cluster_ca.serving_cert()
         await self.api.start(ssl_context=cert.server_context())
-        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
+        user = cluster_ca.client_cert()
+        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, None, cert.ca_pem, user))
         started = await asyncio.gather(*(pods.ready(running) for running in spawned))
         for running in started:
             self.envoys[running.pod.workload] = running.envoy
@@ -144,7 +148,7 @@ class DemoMesh:
             "kubeconfig": str(self.kubeconfig),
             "api": self.api.url,
             "token": self.api.token,
-            "ca_file": str(self.cert.cert_file) if self.cert else "",
+            "ca_file": str(self.cert.ca_file) if self.cert else "",
             "admin": {k: e.admin_url for k, e in self.envoys.items()},
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
             "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port if self.istiod else 0}",
@@ -172,17 +176,27 @@ class DemoMesh:
                 await runner.cleanup()
 
 
-def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None) -> str:
+def kubeconfig_yaml(
+    server: str, token: str | None, ca_pem: bytes | None = None, client: ClientCert | None = None
+) -> str:
+    """A kubeconfig for the demo cluster: its user has a bearer token, or a client
+    certificate (`client-certificate-data` / `client-key-data`, as kind writes it)."""
     # JSON is valid YAML; the kubernetes client and kubectl both read it.
     cluster: dict[str, str] = {"server": server}
     if ca_pem:
         cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
+    user: dict[str, str] = {}
+    if client is not None:
+        user["client-certificate-data"] = base64.b64encode(client.cert_pem).decode()
+        user["client-key-data"] = base64.b64encode(client.key_pem).decode()
+    if token:
+        user["token"] = token
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "meshtui-demo", "cluster": cluster}],
-            "users": [{"name": "meshtui-demo", "user": {"token": token}}],
+            "users": [{"name": "meshtui-demo", "user": user}],
             "contexts": [
                 {
                     "name": "meshtui-demo",

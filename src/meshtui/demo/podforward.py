@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 BINARY = "v4.channel.k8s.io"
 BASE64 = "v4.base64.channel.k8s.io"
 SUPPORTED = ("", BINARY, BASE64)  # websocket.go's map given to wsstream.NewConn
+POD_CLOSE_GRACE = 1.0  # seconds the runtime waits for the other direction (see serve)
 
 
 def negotiate(header: str) -> str | None:
@@ -96,19 +97,22 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int)
         return ws
     api.forward_count += 1
     api._forwards.add((ws, writer))
-    pump = asyncio.ensure_future(_pump_out(reader, chans))
+    ws._sim_request = request  # type: ignore[attr-defined]  # drop_forwards cuts its transport
+    out = asyncio.ensure_future(_pump_out(reader, chans))
+    into = asyncio.ensure_future(_pump_in(ws, chans, writer))
     try:
-        async for frame in ws:
-            if frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-                break
-            got = chans.decode(frame.data) if frame.type in (WSMsgType.BINARY, WSMsgType.TEXT) else None
-            if got and got[0] == 0:
-                writer.write(got[1])
-                await writer.drain()
-    except (ConnectionError, RuntimeError, ValueError):
-        pass
+        # the runtime's PortForward (containerd's sandbox_portforward_linux.go, CRI-O alike)
+        # returns once one direction ends plus up to 1 s for the other ("give a chance to
+        # terminate gracefully or timeout after 1s"); then websocket.go's portForward closes
+        # the streams without writing an error (err is nil) and conn.Close() ends the
+        # websocket with a normal (1000) close frame
+        _, pending = await asyncio.wait({out, into}, return_when=asyncio.FIRST_COMPLETED)
+        if pending:
+            await asyncio.wait(pending, timeout=POD_CLOSE_GRACE)
     finally:
-        pump.cancel()
+        for task in (out, into):
+            task.cancel()
+        await asyncio.gather(out, into, return_exceptions=True)
         writer.close()
         api._forwards.discard((ws, writer))
         with contextlib.suppress(Exception):
@@ -116,9 +120,18 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int)
     return ws
 
 
+async def _pump_in(ws: web.WebSocketResponse, chans: Channels, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError, ValueError):
+        async for frame in ws:
+            if frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                break
+            got = chans.decode(frame.data) if frame.type in (WSMsgType.BINARY, WSMsgType.TEXT) else None
+            if got and got[0] == 0:
+                writer.write(got[1])
+                await writer.drain()
+
+
 async def _pump_out(reader: asyncio.StreamReader, chans: Channels) -> None:
-    with contextlib.suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
+    with contextlib.suppress(ConnectionError, RuntimeError):
         while chunk := await reader.read(65536):
             await chans.send(0, chunk)
-    with contextlib.suppress(Exception):
-        await chans.ws.close()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-USER = "system:serviceaccount:default:meshtui"
+USER = "system:serviceaccount:default:meshtui"  # the demo token's user
 
 
 @dataclass
@@ -49,7 +49,14 @@ class Rbac:
         return verb in verbs or "*" in verbs
 
     def check(
-        self, method: str, resource: str, name: str, namespace: str | None, watch: bool, upgrade: bool
+        self,
+        method: str,
+        resource: str,
+        name: str,
+        namespace: str | None,
+        watch: bool,
+        upgrade: bool,
+        user: str = USER,
     ) -> str | None:
         """The denial message for this request, or None when the Role allows it."""
         verbs = [request_verb(method, name, watch)]
@@ -57,7 +64,7 @@ class Rbac:
             verbs.append("create")
         for verb in verbs:
             if not self.allows(verb, resource):
-                return forbidden_message(verb, resource, name, namespace)
+                return forbidden_message(verb, resource, name, namespace, user)
         return None
 
 

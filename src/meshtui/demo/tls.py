@@ -1,9 +1,13 @@
-"""A throwaway self-signed certificate for the demo API server on 127.0.0.1.
+"""Throwaway certificates for the demo: the cluster's CA (as kind's), the mesh's CA.
 
-Real API servers speak TLS, and kubectl will not send a bearer token over plain
-HTTP, so the simulator serves HTTPS with a certificate made at start-up (the
-`cryptography` package comes with asyncssh). The kubeconfig carries it as
-`certificate-authority-data`, so clients verify the server as they would a cluster.
+Real API servers speak TLS, and kubectl will not send credentials over plain HTTP,
+so the simulator serves HTTPS with a serving certificate from a cluster CA made at
+start-up (the `cryptography` package comes with asyncssh). The kubeconfig carries
+the CA as `certificate-authority-data`, so clients verify the server as they would
+a cluster, and -- as kind's kubeconfig does -- a client certificate signed by the same
+CA as `client-certificate-data` / `client-key-data`: the API server's x509
+authenticator (apiserver pkg/authentication/request/x509/x509.go CommonNameUserConversion)
+takes the user from the subject's CN and the groups from its O values.
 """
 
 from __future__ import annotations
@@ -11,60 +15,138 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+PEM = serialization.Encoding.PEM
+# kind's (kubeadm's) admin user: CN kubernetes-admin, O kubeadm:cluster-admins (1.29+)
+ADMIN_USER, ADMIN_GROUPS = "kubernetes-admin", ("kubeadm:cluster-admins",)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.touch(mode=0o600)
+    path.write_bytes(data)
 
 
 @dataclass(frozen=True)
 class ServerCert:
-    cert_pem: bytes
+    ca_pem: bytes  # what a kubeconfig's certificate-authority-data carries
+    ca_file: Path
     cert_file: Path
     key_file: Path
 
     def server_context(self) -> ssl.SSLContext:
+        """Serve with this certificate; ask for a client certificate and verify one if
+        given (Go's tls.VerifyClientCertIfGiven, as the API server sets it)."""
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(self.cert_file, self.key_file)
+        ctx.load_verify_locations(cafile=self.ca_file)
+        ctx.verify_mode = ssl.CERT_OPTIONAL
         return ctx
 
 
-def make_server_cert(directory: Path) -> ServerCert:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "meshtui-demo-apiserver")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
+@dataclass(frozen=True)
+class ClientCert:
+    cert_pem: bytes
+    key_pem: bytes
+
+
+class ClusterCA:
+    """The cluster's `kubernetes` CA: signs the API server's serving certificate and
+    the users' client certificates."""
+
+    def __init__(self, directory: Path, name: str = "kubernetes") -> None:
+        self.directory = directory
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self._cert = (
+            x509.CertificateBuilder()
+            .subject_name(self._name)
+            .issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
         )
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    cert_file, key_file = directory / "apiserver.crt", directory / "apiserver.key"
-    cert_file.write_bytes(cert_pem)
-    key_file.touch(mode=0o600)
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
+        self.ca_pem = self._cert.public_bytes(PEM)
+        self.ca_file = directory / f"{name}-ca.crt"
+        self.ca_file.write_bytes(self.ca_pem)
+
+    def _issue(
+        self, subject: x509.Name, key: ec.EllipticCurvePrivateKey, usage: x509.ObjectIdentifier
+    ) -> x509.CertificateBuilder:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         )
-    )
-    return ServerCert(cert_pem, cert_file, key_file)
+
+    def serving_cert(
+        self, names: Sequence[str] = ("127.0.0.1", "localhost"), stem: str = "apiserver"
+    ) -> ServerCert:
+        """A serving certificate for `names` (IP addresses or DNS names): a name other
+        than the address clients dial is what a kubeconfig's tls-server-name is for."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        sans: list[x509.GeneralName] = []
+        for n in names:
+            try:
+                sans.append(x509.IPAddress(ipaddress.ip_address(n)))
+            except ValueError:
+                sans.append(x509.DNSName(n))
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")])
+        cert = (
+            self._issue(subject, key, ExtendedKeyUsageOID.SERVER_AUTH)
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
+        cert_file, key_file = self.directory / f"{stem}.crt", self.directory / f"{stem}.key"
+        cert_file.write_bytes(cert.public_bytes(PEM))
+        _write_private(key_file, _key_pem(key))
+        return ServerCert(self.ca_pem, self.ca_file, cert_file, key_file)
+
+    def client_cert(self, user: str = ADMIN_USER, groups: Sequence[str] = ADMIN_GROUPS) -> ClientCert:
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name(
+            [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups]
+            + [x509.NameAttribute(NameOID.COMMON_NAME, user)]
+        )
+        cert = self._issue(subject, key, ExtendedKeyUsageOID.CLIENT_AUTH).sign(self._key, hashes.SHA256())
+        return ClientCert(cert.public_bytes(PEM), _key_pem(key))
+
+
+def peer_user(peercert: dict[str, Any] | None) -> tuple[str, tuple[str, ...]] | None:
+    """(user, groups) from a verified client certificate as ssl's getpeercert() gives it."""
+    if not peercert:
+        return None
+    user, groups = "", []
+    for rdn in peercert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                user = value
+            elif key == "organizationName":
+                groups.append(value)
+    return (user, tuple(groups)) if user else None
 
 
 @dataclass(frozen=True)

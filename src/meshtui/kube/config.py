@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.rest import ApiException
+from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
+
+from meshtui.kube import credentials, proxy
 
 
 class KubeError(Exception):
@@ -23,6 +26,7 @@ class KubeTarget:
     server: str
     configuration: client.Configuration
     via: str = ""  # "ssh HOST" when the API server is reached through an SSH connection
+    credentials: Any = None  # kube/credentials.py ExecCredentials for an exec plugin user
 
     def api_client(self) -> client.ApiClient:
         return client.ApiClient(self.configuration)
@@ -31,12 +35,29 @@ class KubeTarget:
         return client.CoreV1Api(self.api_client())
 
     def auth_header(self) -> str | None:
+        """The Authorization header; may run an exec plugin, so blocking: call it from a thread."""
         # auth_settings() runs the refresh hook first (exec plugins, expiring tokens)
         settings: Any = self.configuration.auth_settings()
         for setting in settings.values():
             if setting.get("in") == "header" and setting.get("key", "").lower() == "authorization":
                 return str(setting["value"]) or None
         return None
+
+    def proxy_url(self) -> str | None:
+        """The proxy every connection to the API server goes through (kube/proxy.py)."""
+        return getattr(self.configuration, "proxy", None) or None
+
+    def auth_may_block(self) -> bool:
+        """Whether getting the header can run something (an exec plugin, a token refresh)."""
+        return self.credentials is not None or self.configuration.refresh_api_key_hook is not None
+
+    def refresh_credentials(self, rejected: str | None) -> bool:
+        """After a 401: get a new credential if the user has a way to (an exec plugin).
+        Blocking (the plugin runs here): call it from a thread."""
+        if self.credentials is None:
+            return False
+        self.credentials.refresh(rejected)
+        return True
 
     def tls_server_name(self) -> str | None:
         """The name to verify the server certificate for, when not the URL's host (tunnels)."""
@@ -55,27 +76,62 @@ class KubeTarget:
         return ctx
 
 
-def kubeconfig_path(explicit: str | None) -> str:
+def kubeconfig_paths(explicit: str | None) -> list[str]:
+    """The files kubectl would read: `--kubeconfig` alone, else every existing file the
+    KUBECONFIG list names (missing ones skipped, as kubectl skips them), else ~/.kube/config."""
     if explicit:
-        return explicit
+        return [explicit]
     env = os.environ.get("KUBECONFIG")
     if env:
-        return env.split(os.pathsep)[0]
-    return str(Path.home() / ".kube" / "config")
+        listed = [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
+        return [p for p in listed if Path(p).exists()] or listed[:1]
+    return [str(Path.home() / ".kube" / "config")]
+
+
+def kubeconfig_path(explicit: str | None) -> str:
+    """The files as one line for messages (joined as KUBECONFIG joins them)."""
+    return os.pathsep.join(kubeconfig_paths(explicit))
+
+
+def _merged(paths: list[str]) -> Any:
+    """The kubeconfig files merged as kubectl merges them (client-go clientcmd loader.go:
+    the first file to set a cluster, user or context name wins, and so does the first file
+    with a current-context). The kubernetes client's KubeConfigMerger keeps the first of
+    each name but lets a later file's current-context win, so that one is set here."""
+    merger = kube_config.KubeConfigMerger(os.pathsep.join(paths))
+    if merger.config is None:
+        raise ConfigException("no configuration found")
+    current = next(
+        (
+            doc.get("current-context")
+            for doc in (merger.config_files[p] for p in merger.paths)
+            if isinstance(doc, dict) and doc.get("current-context")
+        ),
+        "",
+    )
+    merger.config.value["current-context"] = current
+    return merger.config
 
 
 def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarget:
-    """Read the kubeconfig (`--kubeconfig`, then KUBECONFIG, then ~/.kube/config)."""
-    path = kubeconfig_path(kubeconfig)
-    if not Path(path).exists():
+    """Read the kubeconfig (`--kubeconfig`, then KUBECONFIG merged, then ~/.kube/config)."""
+    paths = kubeconfig_paths(kubeconfig)
+    path = os.pathsep.join(paths)
+    if not any(Path(p).exists() for p in paths):
         raise KubeError(f"no kubeconfig at {path} (use --kubeconfig or KUBECONFIG, or --admin URL)")
     cfg = client.Configuration()
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=path)
-        name = context or (current or {}).get("name", "")
-        if context and context not in {c["name"] for c in contexts}:
+        merged = _merged(paths)
+        if context and context not in {c["name"] for c in merged.value.get("contexts") or []}:
             raise KubeError(f"context {context!r} is not in {path}")
-        config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
+        name = context or str(merged.value.get("current-context") or "")
+        creds = credentials.take_over(merged, name) if name else None  # the exec plugin, our way
+        loader = kube_config.KubeConfigLoader(
+            config_dict=merged, active_context=context, config_base_path=None
+        )
+        loader.load_and_set(cfg)
+        proxy.settle(cfg, proxy.cluster_proxy_url(merged, context))
+        credentials.install(cfg, creds)
     except KubeError:
         raise
     except ConfigException as exc:
@@ -86,7 +142,7 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         kind = "not valid YAML" if "yaml" in type(exc).__module__ else "not a kubeconfig"
         raise KubeError(f"kubeconfig {path} is {kind}: {first_line(str(exc))}") from exc
     cfg.retries = False
-    return KubeTarget(context=name, server=cfg.host, configuration=cfg)
+    return KubeTarget(context=name, server=cfg.host, configuration=cfg, credentials=creds)
 
 
 def first_line(text: str) -> str:

@@ -179,7 +179,9 @@ class PodWatch:
 
         core = self.target.core()
         backoff = 0.5
+        refreshed = False  # one new credential per run of 401s, as client-go's exec authenticator
         while not self._stop.is_set():
+            used = getattr(getattr(self.target, "configuration", None), "api_key", {}).get("BearerToken")
             try:
                 if self.namespace:
                     listed = core.list_namespaced_pod(self.namespace, _request_timeout=10)
@@ -187,7 +189,7 @@ class PodWatch:
                     listed = core.list_pod_for_all_namespaces(_request_timeout=10)
                 emit(PodEvent("SYNC", tuple(pod_info(p) for p in listed.items)))
                 rv = self.resource_version = listed.metadata.resource_version
-                backoff = 0.5
+                backoff, refreshed = 0.5, False
                 while not self._stop.is_set():
                     w = watch.Watch()
                     kwargs: dict[str, Any] = {
@@ -219,12 +221,27 @@ class PodWatch:
                     if exc.status == 410 or not self._stop.wait(0.5):
                         continue
                     return
-                emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
+                why = ""
+                if exc.status == 401 and not refreshed:
+                    refreshed, why = self._refresh(used)
+                    if refreshed:
+                        continue  # list again at once with the new credential
+                renew = f"; the exec plugin could not renew them: {why}" if why else ""
+                message = f"API server rejected the credentials (401){renew}" if renew else ""
+                emit(PodEvent("ERROR", message=message or describe(exc, self.target.server)))
             except Exception as exc:
                 emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, 10.0)
+
+    def _refresh(self, rejected: str | None) -> tuple[bool, str]:
+        """(renewed, why not): why is the exec plugin's own first line when it failed."""
+        refresh = getattr(self.target, "refresh_credentials", None)
+        try:
+            return (bool(refresh(rejected)) if refresh is not None else False), ""
+        except Exception as exc:
+            return False, " ".join(str(exc).split())[:200]
 
 
 def _too_large(exc: Any) -> bool:

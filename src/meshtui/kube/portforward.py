@@ -23,11 +23,17 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import websockets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-PROTOCOL = "v4.channel.k8s.io"
+from meshtui.kube.forward_reasons import (
+    PROTOCOL,
+    kubelet_error,
+    network_reason,
+    pod_side_close,
+    rejection,
+)
+
 DATA, ERROR = 0, 1
 
 
@@ -122,7 +128,7 @@ class PortForward:
         try:
             frame = await asyncio.wait_for(ws.recv(), settle)
             if isinstance(frame, bytes) and frame[:1] == bytes([ERROR]) and len(frame) > 1:
-                self._refused(_kubelet_error(frame[1:]))
+                self._refused(kubelet_error(frame[1:]))
                 return False
         except asyncio.TimeoutError:
             pass  # silence: the dial went through
@@ -175,17 +181,26 @@ class PortForward:
         )
         return ("wss" if scheme == "https" else "ws") + "://" + rest + path
 
-    async def _open(self) -> ClientConnection:
+    async def _open(self, retry_auth: bool = True) -> ClientConnection:
         if self._state == ForwardState.CLOSED:
             raise PortForwardError("forward closed")
         now = time.monotonic()
         if now < self._retry_at:
             raise PortForwardError(self._reason or "reconnecting")
         headers = {}
-        auth = self.target.auth_header()
+        try:  # an exec plugin may run for this: never on the event loop
+            if getattr(self.target, "auth_may_block", lambda: True)():
+                auth = await asyncio.to_thread(self.target.auth_header)
+            else:  # a certificate or a fixed token: no thread hop per stream
+                auth = self.target.auth_header()
+        except Exception as exc:
+            self._fail(f"credentials: {str(exc).strip()[:160]}", permanent=True)
+            raise PortForwardError(self._reason) from exc
         if auth:
             headers["Authorization"] = auth
-        extra: dict[str, Any] = {}
+        # the proxy as the list and watch use it (kube/proxy.py); None stops websockets
+        # from reading the environment its own way
+        extra: dict[str, Any] = {"proxy": getattr(self.target, "proxy_url", lambda: None)()}
         server_name = getattr(self.target, "tls_server_name", lambda: None)()
         if server_name and self._ws_url().startswith("wss:"):
             # through an SSH tunnel the URL says 127.0.0.1:<local>: verify the kubeconfig's name
@@ -208,16 +223,35 @@ class PortForward:
             )
             await asyncio.wait_for(self._read_port_frames(ws), self.connect_timeout)
         except InvalidStatus as exc:
-            self._fail(_rejection(exc), permanent=exc.response.status_code in (401, 403, 404))
+            if exc.response.status_code == 401 and retry_auth:
+                renewed, why = await self._refreshed(auth)
+                if renewed:
+                    return await self._open(retry_auth=False)  # once, with the new credential
+                if why:
+                    renew = "the exec plugin could not renew them"
+                    self._fail(f"API server rejected the credentials (401); {renew}: {why}", permanent=True)
+                    raise PortForwardError(self._reason) from exc
+            self._fail(rejection(exc, PROTOCOL), permanent=exc.response.status_code in (401, 403, 404))
             raise PortForwardError(self._reason) from exc
         except PortForwardError as exc:
             self._fail(str(exc))
             raise
         except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
-            self._fail(_network_reason(exc, self.target.server))
+            self._fail(network_reason(exc, self.target.server))
             raise PortForwardError(self._reason) from exc
         self._streams += 1
         return ws
+
+    async def _refreshed(self, rejected: str | None) -> tuple[bool, str]:
+        """A 401: ask the kubeconfig user for a new credential (an exec plugin runs again).
+        (renewed, why not) -- `why` is the plugin's own first line when it failed."""
+        refresh = getattr(self.target, "refresh_credentials", None)
+        if refresh is None:
+            return False, ""
+        try:
+            return bool(await asyncio.to_thread(refresh, rejected)), ""
+        except Exception as exc:
+            return False, " ".join(str(exc).split())[:200]
 
     def _up(self) -> None:
         """The pod side answered (a probe settled quietly, or data came back)."""
@@ -238,7 +272,7 @@ class PortForward:
                 raise PortForwardError("unexpected text frame from the API server")
             channel = frame[0]
             if channel in seen and channel == ERROR:
-                raise PortForwardError(_kubelet_error(frame[1:]))
+                raise PortForwardError(kubelet_error(frame[1:]))
             if len(frame) != 3 or int.from_bytes(frame[1:3], "little") != self.port:
                 raise PortForwardError(f"bad port-forward handshake on channel {channel}")
             seen.add(channel)
@@ -287,15 +321,15 @@ class PortForward:
                     writer.write(frame[1:])
                     await writer.drain()
                 elif frame[0] == ERROR and len(frame) > 1:
-                    self._refused(_kubelet_error(frame[1:]))
+                    self._refused(kubelet_error(frame[1:]))
                     return
 
         up = asyncio.ensure_future(upstream())
         down = asyncio.ensure_future(downstream())
         try:
             done, _ = await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
-            if down in done and self._state == ForwardState.UP:
-                # the API server or kubelet ended the stream under a live client: check the
+            if down in done and self._state == ForwardState.UP and not pod_side_close(down, ws):
+                # the API server or kubelet cut the stream under a live client: check the
                 # way back now (with backoff) rather than at the next request
                 self._set(ForwardState.RECONNECTING, "stream dropped by the API server")
                 self._spawn(self._heal())
@@ -307,44 +341,6 @@ class PortForward:
             await asyncio.gather(up, down, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await ws.close()
-
-
-def _kubelet_error(data: bytes) -> str:
-    text = data.decode(errors="replace").strip()
-    # "an error occurred forwarding 15000 -> 15000: error forwarding port ...: connection refused"
-    return "kubelet: " + (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160]
-
-
-def _rejection(exc: InvalidStatus) -> str:
-    import json
-
-    code = exc.response.status_code
-    try:
-        message = json.loads(exc.response.body or b"{}").get("message", "")
-    except ValueError:
-        message = ""
-    if code == 403 and message:
-        # the server's own words name the verb it checked: `get` for a websocket upgrade
-        # (and also `create` from Kubernetes 1.35), never guessed here
-        return f"RBAC denied (403): {message}"
-    if code == 403:
-        # a bare 403 is golang.org/x/net/websocket refusing the subprotocol (wsstream/conn.go)
-        return f"API server refused the upgrade (403): it does not speak {PROTOCOL}"
-    if code == 401:
-        return "API server rejected the credentials (401): expired or revoked?"
-    if code == 404:
-        return f"pod gone (404): {message}".rstrip(": ")
-    return f"API server answered {code}: {message}".rstrip(": ")
-
-
-def _network_reason(exc: BaseException, server: str) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return f"API server {server} did not answer within the connect timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return f"API server {server} unreachable: connection refused"
-    if isinstance(exc, websockets.exceptions.ConnectionClosed):
-        return "stream closed during the port-forward handshake"
-    return f"port-forward failed: {exc}"[:200]
 
 
 class ForwardManager:

@@ -49,12 +49,13 @@ async def fetch(tunnel: SshTunnel, path: str | None) -> str:
 
 
 async def open_target(tunnel: SshTunnel, kubeconfig: str | None, context: str | None) -> KubeTarget:
-    """The kubeconfig target over `tunnel`: a local kubeconfig when KUBECONFIG names one, else
+    """The kubeconfig target over `tunnel`: the local KUBECONFIG files when it names any, else
     the remote host's (~/.kube/config there, or `kubeconfig` as a path on the remote host)."""
     from meshtui.kube import config
 
-    local = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    if not (local and Path(local).is_file()):
+    listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    local: str | None = None  # None: KUBECONFIG's files, merged as kubectl merges them
+    if not any(Path(p).is_file() for p in listed):
         local = await fetch(tunnel, kubeconfig)
     target = await asyncio.to_thread(config.load, local, context)
     return await tunnel.route(target)

@@ -168,6 +168,7 @@ class SshTunnel:
         local = await self.listen(url.hostname, url.port or (443 if https else 80))
         cfg = target.configuration
         cfg.host = urllib.parse.urlunsplit((url.scheme, f"127.0.0.1:{local}", url.path, "", ""))
+        cfg.proxy = None  # the SSH connection is the way there; a proxy-url is the remote host's
         if https and not getattr(cfg, "tls_server_name", None):
             # verify the certificate for the name the kubeconfig gave, not for 127.0.0.1:<local>
             cfg.tls_server_name = url.hostname

@@ -1,0 +1,171 @@
+"""The kubeconfig user's credentials, kept fresh without blocking the event loop.
+
+The kubernetes client re-runs an exec plugin from a hook inside every request's
+`auth_settings()`; that hook also writes the kubeconfig's host, TLS name and proxy
+back into the Configuration each time (undoing an SSH tunnel's rewrite), and two
+threads can run it at once. Here the hook only sets the bearer credential, under a lock:
+
+- an exec plugin runs when there is no token yet or it is past its
+  `expirationTimestamp`, and once more after a 401 -- unless another caller already
+  replaced the rejected token meanwhile (client-go plugin/pkg/client/auth/exec/exec.go
+  `maybeRefreshCreds`); callers on the event loop reach it through `asyncio.to_thread`;
+- other users keep the client's own hook (auth-provider refreshes), minus its writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import os
+import subprocess
+import threading
+from typing import Any
+
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.dateutil import parse_rfc3339
+
+SKEW = datetime.timedelta(seconds=10)  # refresh a little early, as client-go does
+PLUGIN_TIMEOUT = 60.0  # seconds; a plugin that hangs fails the refresh rather than a thread
+
+
+class ExecCredentials:
+    """An exec plugin's bearer token: cached, refreshed on expiry or after a 401."""
+
+    def __init__(self, provider: Any, token: str | None, expiry: datetime.datetime | None) -> None:
+        self._provider = provider
+        self._lock = threading.Lock()
+        self._token, self._expiry = token, expiry
+        self.runs = 0  # plugin runs after the first (tests, and the status of a refresh)
+
+    def _expired(self) -> bool:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return self._expiry is not None and self._expiry - SKEW <= now
+
+    def _run(self) -> None:
+        status = self._provider.run()
+        token = status.get("token")
+        if not token:
+            raise ConfigException("exec: the plugin gave no token")
+        stamp = status.get("expirationTimestamp")
+        self._token, self._expiry = str(token), parse_rfc3339(stamp) if stamp else None
+        self.runs += 1
+
+    def bearer(self) -> str:
+        with self._lock:
+            if self._token is None or self._expired():
+                self._run()
+            assert self._token is not None
+            return self._token
+
+    def refresh(self, rejected: str | None) -> None:
+        """The API server answered 401 to `rejected` (a header or token): run the plugin
+        again, unless another caller already did since."""
+        with self._lock:
+            if rejected is not None and self._token is not None and not rejected.endswith(self._token):
+                return
+            self._run()
+
+    def hook(self, cfg: Any) -> None:
+        cfg.api_key["BearerToken"] = f"Bearer {self.bearer()}"
+
+
+def _preserving(hook: Any) -> Any:
+    """The client's hook without its writes of host, TLS name and proxy (and one at a time)."""
+    lock = threading.Lock()
+
+    def run(cfg: Any) -> None:
+        with lock:
+            keep = {k: getattr(cfg, k, None) for k in ("host", "tls_server_name", "proxy")}
+            hook(cfg)
+            for key, value in keep.items():
+                if getattr(cfg, key, None) != value:
+                    setattr(cfg, key, value)
+
+    return run
+
+
+class Plugin:
+    """An exec credential plugin, run as client-go runs it (client-go plugin/pkg/client/auth/exec
+    exec.go) but never interactive: the TUI owns the terminal, so the plugin gets no stdin,
+    its stderr is kept for the error line, and `spec.interactive` says false."""
+
+    def __init__(self, exec_config: Any, cwd: str, cluster: Any) -> None:
+        self.config, self.cwd, self.cluster = exec_config, cwd, cluster
+
+    def _info(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"interactive": False}
+        if self.config.safe_get("provideClusterInfo") and self.cluster is not None:
+            cluster = dict(self.cluster.value)
+            for ext in cluster.pop("extensions", None) or []:
+                if ext.get("name") == "client.authentication.k8s.io/exec":
+                    cluster["config"] = ext.get("extension")
+            spec["cluster"] = cluster
+        return {"apiVersion": self.config["apiVersion"], "kind": "ExecCredential", "spec": spec}
+
+    def run(self) -> dict[str, Any]:
+        env = dict(os.environ)
+        env.update({e["name"]: e["value"] for e in self.config.safe_get("env") or []})
+        env["KUBERNETES_EXEC_INFO"] = json.dumps(self._info())
+        args = [self.config["command"], *(self.config.safe_get("args") or [])]
+        try:
+            done = subprocess.run(
+                args,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                cwd=self.cwd or None,
+                env=env,
+                timeout=PLUGIN_TIMEOUT,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ConfigException(f"exec: {args[0]}: {exc}") from exc
+        if done.returncode != 0:
+            err = " ".join(done.stderr.split())
+            raise ConfigException(f"exec: process returned {done.returncode}" + (f". {err}" if err else ""))
+        try:
+            doc = json.loads(done.stdout)
+            status = doc["status"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigException("exec: the plugin did not print an ExecCredential") from exc
+        if doc.get("apiVersion") != self.config["apiVersion"]:
+            raise ConfigException(f"exec: plugin api version {doc.get('apiVersion')} does not match")
+        return dict(status)
+
+
+def take_over(merged: Any, context: str) -> ExecCredentials | None:
+    """Run the context's user's exec plugin (if it has one) before the kubernetes client reads
+    the user, and put its answer in the plugin's place (a token, or a client certificate), so
+    the client never runs the plugin itself. The token's refresh is ours from then on."""
+    ctx = merged["contexts"].get_with_name(context)["context"]
+    if not ctx.safe_get("user"):
+        return None
+    entry = merged["users"].get_with_name(ctx["user"])
+    user = entry["user"]
+    if not user.safe_get("exec"):
+        return None
+    cluster = merged["clusters"].get_with_name(ctx["cluster"])["cluster"]
+    base = os.path.abspath(os.path.dirname(cluster.path)) if cluster.path else ""  # as the client
+    plugin = Plugin(user["exec"], base, cluster)
+    status = plugin.run()
+    rest = {k: v for k, v in user.value.items() if k != "exec"}
+    token, stamp = status.get("token"), status.get("expirationTimestamp")
+    if token:
+        entry.value["user"] = {**rest, "token": str(token)}
+        creds = ExecCredentials(plugin, str(token), parse_rfc3339(stamp) if stamp else None)
+        return creds
+    cert, key = status.get("clientCertificateData"), status.get("clientKeyData")
+    if cert and key:  # PEM text; the kubeconfig's *-data keys are base64 of it
+        b64 = lambda text: base64.b64encode(str(text).encode()).decode()  # noqa: E731
+        entry.value["user"] = {**rest, "client-certificate-data": b64(cert), "client-key-data": b64(key)}
+        return None
+    raise ConfigException("exec: the plugin gave neither a token nor a client certificate")
+
+
+def install(cfg: Any, creds: ExecCredentials | None) -> None:
+    """Put our refresh in place of the client's hook on `cfg`."""
+    if creds is not None:
+        cfg.refresh_api_key_hook = creds.hook
+    elif cfg.refresh_api_key_hook is not None:
+        cfg.refresh_api_key_hook = _preserving(cfg.refresh_api_key_hook)

@@ -1,0 +1,60 @@
+"""Why a port-forward stream failed or ended, in one line, from what the server sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidStatus
+
+PROTOCOL = "v4.channel.k8s.io"
+
+
+def pod_side_close(down: asyncio.Task[None], ws: ClientConnection) -> bool:
+    """The stream ended because the pod side hung up (an app answering `Connection:
+    close`): the runtime returns about 1 s later without an error and the kubelet's
+    wsstream conn.Close() sends a normal (1000) close frame (kubelet
+    pkg/cri/streaming/portforward/websocket.go portForward/run; now k8s.io/cri-streaming).
+    A cut stream (kubelet or API server restart) ends without one (1006)."""
+    if down.cancelled() or down.exception() is not None:
+        return False
+    received = ws.protocol.close_rcvd
+    return received is not None and received.code == 1000
+
+
+def kubelet_error(data: bytes) -> str:
+    text = data.decode(errors="replace").strip()
+    # "an error occurred forwarding 15000 -> 15000: error forwarding port ...: connection refused"
+    return "kubelet: " + (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160]
+
+
+def rejection(exc: InvalidStatus, protocol: str = PROTOCOL) -> str:
+    code = exc.response.status_code
+    try:
+        message = json.loads(exc.response.body or b"{}").get("message", "")
+    except ValueError:
+        message = ""
+    if code == 403 and message:
+        # the server's own words name the verb it checked: `get` for a websocket upgrade
+        # (and also `create` from Kubernetes 1.35), never guessed here
+        return f"RBAC denied (403): {message}"
+    if code == 403:
+        # a bare 403 is golang.org/x/net/websocket refusing the subprotocol (wsstream/conn.go)
+        return f"API server refused the upgrade (403): it does not speak {protocol}"
+    if code == 401:
+        return "API server rejected the credentials (401): expired or revoked?"
+    if code == 404:
+        return f"pod gone (404): {message}".rstrip(": ")
+    return f"API server answered {code}: {message}".rstrip(": ")
+
+
+def network_reason(exc: BaseException, server: str) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"API server {server} did not answer within the connect timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"API server {server} unreachable: connection refused"
+    if isinstance(exc, websockets.exceptions.ConnectionClosed):
+        return "stream closed during the port-forward handshake"
+    return f"port-forward failed: {exc}"[:200]
