@@ -151,3 +151,34 @@ def test_every_stat_of_a_real_envoy_has_envoys_value(mesh):
     counter_names = {line.partition(": ")[0] for line in counters if line}
     listed = feed.catalog.kinds
     assert {n for n in listed if snap.kind(n) == "counter"} == counter_names & set(listed)
+
+
+async def test_a_regex_over_many_names_filters_in_a_thread_and_keeps_the_rows_meanwhile():
+    from textual.app import App
+
+    from meshtui.ui.widgets.stats_table import REGEX_IN_THREAD, StatsTable
+
+    n = REGEX_IN_THREAD * 2
+    body = "".join(f"cluster.svc-{i:06d}.upstream_rq_{500 + i % 7}: {i}\n" for i in range(n))
+    tracker = StatsTracker()
+    snap = tracker.update(body, 1.0)
+
+    class One(App[None]):
+        def compose(self):
+            yield StatsTable()
+
+    app = One()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(StatsTable)
+        table.show(snap)
+        table.set_filter(StatFilter("cluster.svc-0001"))  # a prefix: at once
+        assert len(table.rows) == 100
+        before = table.rows
+        table.set_filter(StatFilter("re:rq_503$"))
+        assert table.rows is before  # not scanned on the event loop: the old rows stay
+        for _ in range(200):
+            if table.rows is not before:
+                break
+            await pilot.pause(0.02)
+        want = [name for name in snap.names if name.endswith("rq_503")]
+        assert table.rows == want and len(want) > 1000

@@ -7,10 +7,12 @@ deltas and rates from the current `StatsSnapshot` while painting, so a tick with
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import work
 from textual.reactive import reactive
 
 from meshtui.envoy.filter import StatFilter
@@ -22,6 +24,7 @@ from meshtui.ui.widgets.rows_view import RowsView
 SortKey = Literal["name", "rate", "value"]
 SORTS: tuple[SortKey, ...] = ("name", "rate", "value")
 VALUE_W, DELTA_W, RATE_W = 18, 10, 11
+REGEX_IN_THREAD = 20_000  # names: below, a regex scan takes a few ms on the event loop
 
 
 def _numeric(raw: str) -> float:
@@ -42,6 +45,7 @@ class StatsTable(RowsView):
         self.snapshot: StatsSnapshot | None = None
         self.filter = StatFilter()
         self._rows_key: tuple[object, ...] | None = None
+        self._selection: tuple[tuple[str, ...], StatFilter, list[str]] | None = None
 
     # -- data --------------------------------------------------------------------------
 
@@ -79,7 +83,9 @@ class StatsTable(RowsView):
         if self.sort == "name" and key == self._rows_key:
             self.refresh()  # same rows, new values: repaint the visible lines only
             return
-        rows = self.filter.select_sorted(names)
+        rows = self._selected(names)
+        if rows is None:
+            return  # a regex over many names: the rows on screen stay until it is done
         if self.sort == "rate":
             rates = snap.rates
             # rounded, then by name: equal rates keep their order from tick to tick
@@ -98,6 +104,33 @@ class StatsTable(RowsView):
             rows = top + [n for n in rows if n not in chosen]
         self._rows_key = key
         self.set_rows(rows)
+
+    def _selected(self, names: tuple[str, ...]) -> list[str] | None:
+        """The names the filter keeps, kept while names and filter stay (ticks re-sort by
+        rate or value from here). A prefix is a bisect; a regex is a scan, ~60 ms over
+        200,000 names, so a big one runs in a thread and this says None meanwhile."""
+        cached = self._selection
+        if cached is not None and cached[0] is names and cached[1] == self.filter:
+            return cached[2]
+        if self.filter.is_regex and len(names) > REGEX_IN_THREAD:
+            self._select_in_thread(names, self.filter)
+            return None
+        rows = self.filter.select_sorted(names)
+        self._selection = (names, self.filter, rows)
+        return rows
+
+    @work(thread=True, exclusive=True, group="stats-regex", exit_on_error=False)
+    def _select_in_thread(self, names: tuple[str, ...], f: StatFilter) -> None:
+        rows = f.select_sorted(names)
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.app.call_from_thread(self._selected_in_thread, names, f, rows)
+
+    def _selected_in_thread(self, names: tuple[str, ...], f: StatFilter, rows: list[str]) -> None:
+        if self.snapshot is None or self.source(self.snapshot) is not names or self.filter != f:
+            return  # typed on, or new names came: a newer scan is on its way
+        self._selection = (names, f, rows)
+        self._rows_key = None
+        self._rebuild()
 
     # -- painting ----------------------------------------------------------------------
 
