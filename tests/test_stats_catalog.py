@@ -182,3 +182,27 @@ async def test_a_regex_over_many_names_filters_in_a_thread_and_keeps_the_rows_me
             await pilot.pause(0.02)
         want = [name for name in snap.names if name.endswith("rq_503")]
         assert table.rows == want and len(want) > 1000
+
+
+async def test_u_shows_only_the_stats_in_use_and_says_so(mesh):
+    from textual.widgets import Static
+
+    from conftest import until
+    from meshtui.ui.app import MeshtuiApp, Options
+
+    app = MeshtuiApp(Options(admin=mesh.info["admin"]["catalog"], interval=0.5))
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane, table = app.stats, app.stats.table
+        await until(lambda: table.rows and table.snapshot and table.snapshot.in_use, 10, "stats rows")
+        everything = len(table.rows)
+        table.focus()
+        await pilot.press("u")
+        snap = table.snapshot
+        assert table.rows == list(snap.in_use) and len(table.rows) < everything
+        assert "show: in use" in str(pane.query_one("#stats-mode", Static).render())
+        await until(
+            lambda: "stats in use from" in pane._state_text and "u: all" in pane._state_text, 5, "state"
+        )
+        await pilot.press("u")
+        assert len(table.rows) == len(table.snapshot.names)
+        assert "show: all" in str(pane.query_one("#stats-mode", Static).render())
