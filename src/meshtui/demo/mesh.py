@@ -14,6 +14,7 @@ import collections
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
+from meshtui.demo.cleanup import guarded_folder
 from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
@@ -101,7 +103,7 @@ class DemoMesh:
         # the API server comes up while the Envoys start (it lists each pod once it is ready)
         cert = self.cert = make_server_cert(self.workdir)
         await self.api.start(ssl_context=cert.server_context())
-        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, cert.cert_pem))
+        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, self.api.token, ca_file=cert.cert_file))
         started = await asyncio.gather(*(pods.ready(running) for running in spawned))
         for running in started:
             self.envoys[running.pod.workload] = running.envoy
@@ -172,10 +174,14 @@ class DemoMesh:
                 await runner.cleanup()
 
 
-def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None) -> str:
+def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None, ca_file: Path | None = None) -> str:
     # JSON is valid YAML; the kubernetes client and kubectl both read it.
     cluster: dict[str, str] = {"server": server}
-    if ca_pem:
+    if ca_file:
+        # a path, not -data: the kubernetes client copies -data to a temporary file that
+        # only its atexit removes, so a killed demo would leave it behind
+        cluster["certificate-authority"] = str(ca_file)
+    elif ca_pem:
         cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
     return json.dumps(
         {
@@ -196,9 +202,16 @@ def kubeconfig_yaml(server: str, token: str, ca_pem: bytes | None = None) -> str
 
 
 async def serve(
-    ready_file: Path | None, rate: float, broken_tracing: str | None, sampling: float = 10.0
+    ready_file: Path | None,
+    rate: float,
+    broken_tracing: str | None,
+    sampling: float = 10.0,
+    workdir: Path | None = None,
 ) -> None:
-    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing, sampling=sampling)
+    guard = None
+    if workdir is None:  # on our own (`meshtui demo --no-tui`): our folder outlives no SIGKILL
+        workdir, guard = guarded_folder("meshtui-demo-")
+    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing, sampling=sampling, workdir=workdir)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -224,9 +237,10 @@ async def serve(
         await stop.wait()
     finally:
         await mesh.stop()
-        import shutil
-
-        shutil.rmtree(mesh.workdir, ignore_errors=True)
+        if guard is not None:
+            guard.close()
+        else:
+            shutil.rmtree(mesh.workdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,12 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=3.0)
     p.add_argument("--broken-tracing", default=None)
     p.add_argument("--sampling", type=float, default=10.0)
+    p.add_argument("--workdir", type=Path, help="the folder to write in (the caller removes it)")
     args = p.parse_args(argv)
     if args.ready_file:
         from meshtui.demo.envoy_proc import _die_with_parent
 
         _die_with_parent()  # the TUI that started us is gone: so are we
-    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing, args.sampling))
+    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing, args.sampling, args.workdir))
     return 0
 
 

@@ -3,7 +3,7 @@
 Real API servers speak TLS, and kubectl will not send a bearer token over plain
 HTTP, so the simulator serves HTTPS with a certificate made at start-up (the
 `cryptography` package comes with asyncssh). The kubeconfig carries it as
-`certificate-authority-data`, so clients verify the server as they would a cluster.
+`certificate-authority` (its file path), so clients verify the server as they would a cluster.
 """
 
 from __future__ import annotations
