@@ -76,10 +76,8 @@ class ConfigPane(Widget):
     BINDINGS = [
         Binding("r", "refresh_now", "Refresh", tooltip="Fetch the config again"),
         Binding("slash", "focus_filter", "Filter", tooltip="Filter this section's rows (any column)"),
-        Binding("left_square_bracket", "section(-1)", "Prev section", show=False),
-        Binding(
-            "right_square_bracket", "section(1)", "Next section", tooltip="Next section (] next, [ previous)"
-        ),
+        Binding("left_square_bracket", "section(-1)", "Prev section", show=False, tooltip="Previous section"),
+        Binding("right_square_bracket", "section(1)", "Next section", tooltip="Next section"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
