@@ -34,9 +34,11 @@ SIDECAR = "istio-proxy"
 INITIAL_BACKOFF = 1.0  # the kubelet's backOffPeriod (10 s), a tenth
 MAX_BACKOFF = 30.0  # MaxContainerBackOff (300 s), a tenth
 RELIST = 0.1  # how often a death is looked for (the kubelet's PLEG relists every second)
-# a restarted istio-proxy container runs pilot-agent first, which starts Envoy once it has
-# its certificates and bootstrap: on a cluster a second or two without an Envoy
-AGENT_START = 1.5
+# the runtime makes and starts the new container (the pod reads `Error` meanwhile), whose
+# pilot-agent starts Envoy once it has its certificates and bootstrap: on a cluster a
+# second or two without an Envoy
+CONTAINER_START = 0.5
+AGENT_START = 1.0
 
 
 def _ts(t: float) -> str:
@@ -126,6 +128,7 @@ class Kubelet:
                 await self._report(running, container, state={"waiting": waiting}, ready=False)
                 await asyncio.sleep(max(0.0, finished_mono + delay - time.monotonic()))
             self.backoff.next(key, finished_mono)
+            await asyncio.sleep(CONTAINER_START)
             container.last_state = {"terminated": dead}
             container.restarts += 1
             container.started = time.time()
