@@ -295,6 +295,14 @@ async def test_proxy_at_80x24_levels_equal_envoys(frozen):
         await pilot.pause()
         state = str(pane.query_one("#proxy-state").render())
         assert state.startswith(f"{len(envoy)} loggers on ")  # the count is Envoy's
+        # the columns widen to their content a frame after the rows arrive: wait for that layout
+        await until(
+            lambda: (
+                cells_on_screen(pane.table) and all(c["LOGGER"] in envoy for c in cells_on_screen(pane.table))
+            ),
+            5,
+            "the loggers table laid out",
+        )
         drawn = cells_on_screen(pane.table)
         assert len(drawn) >= 5  # rows on screen at 80x24
         for cells in drawn:

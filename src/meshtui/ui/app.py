@@ -61,8 +61,7 @@ def styles_path() -> Path:
 class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
-    # `:` is the command mode (k9s's); Textual's palette would be a second, generic one
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = False  # `:` is the command mode (k9s's): no second, generic one
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Show every key that works here"),
         Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
