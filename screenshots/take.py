@@ -6,6 +6,8 @@ Run: `.venv/bin/python screenshots/take.py` (about 30 s). Writes SVGs next to th
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -76,6 +78,40 @@ async def shoot_tab(kubeconfig: str, workload: str, tab: str, name: str, section
         print("wrote", HERE / name)
 
 
+def envoy_pid(mesh_pid: int, pod: str) -> int:
+    """The demo pod's Envoy: a child of the mesh process whose command line names the pod."""
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if entry.name.isdigit() and int(stat[1]) == mesh_pid and pod in (entry / "cmdline").read_text():
+                return int(entry.name)
+        except (OSError, IndexError, ValueError):
+            continue
+    raise LookupError(f"no Envoy for {pod}")
+
+
+async def shoot_killed(kubeconfig: str, mesh_pid: int, name: str) -> None:
+    """webapp's Envoy just SIGKILLed: its figures stale, the pod 1/2 until the demo's kubelet restarts it."""
+    app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: any("webapp" in k for k in app.pods._shown))
+        key = next(k for k in app.pods._shown if "webapp" in k)
+        app.pods.table.move_cursor(row=app.pods.table.get_row_index(key))
+        app.pods.table.focus()
+        await pilot.press("enter")
+        app.stats.table.focus()
+        await pilot.press("slash", *"cluster.outbound|80||catalog", "enter")
+        await until(lambda: app.stats.table.snapshot and RQ_TOTAL in app.stats.table.snapshot.rates)
+        await asyncio.sleep(3)
+        os.kill(envoy_pid(mesh_pid, key.split("/", 1)[1]), signal.SIGKILL)
+        await until(lambda: app.pods._cells[key][1:3] == ("1/2", "Error"))
+        await pilot.press("r")  # poll now, while the pod still shows its dead sidecar
+        await until(lambda: app.stats.last and app.stats.last.freshness.stale)
+        await pilot.pause()
+        app.save_screenshot(filename=name, path=str(HERE))
+        print("wrote", HERE / name)
+
+
 async def shoot_istiod(kubeconfig: str, name: str) -> None:
     """The Control plane place on the demo istiod, a few polls in."""
     app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
@@ -114,6 +150,9 @@ def main() -> int:
         asyncio.run(shoot_tab(mesh.kubeconfig, "catalog", "tab-config", "tracing-160x48.svg", "tracing"))
         asyncio.run(shoot_istiod(mesh.kubeconfig, "istiod-160x48.svg"))
         asyncio.run(shoot_traces(mesh.kubeconfig, "traces-160x48.svg"))
+        asyncio.run(
+            shoot_killed(mesh.kubeconfig, mesh.proc.pid, "sidecar-killed-160x48.svg")
+        )  # the last: it kills
     return 0
 
 

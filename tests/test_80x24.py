@@ -7,6 +7,8 @@ cannot move while the test compares what each view drew at 80x24 with Envoy's va
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -14,13 +16,15 @@ from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
-from textual.widgets import TabbedContent
+from cryptography import x509
+from textual.widgets import DataTable, TabbedContent, Tabs
 
 from conftest import loopback_http, until, wait_for
 from meshtui.envoy.clusters import parse_clusters
 from meshtui.envoy.stats import parse_quantiles
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.format import number
+from meshtui.ui.format import middle_truncate, number
+from meshtui.ui.widgets.config import MAX_COLUMN
 
 SIZE = (80, 24)
 
@@ -40,10 +44,17 @@ def frozen(mesh) -> Iterator[tuple[str, dict[str, str]]]:
         20,
         "recorded request times",
     )
+    # and for the tracer's span reports (the Config tab's tracing section counts them by status)
+    wait_for(
+        lambda: re.search(r"upstream_rq_\d{3}: [1-9]", get("/stats", filter="^cluster.zipkin.upstream_rq_")),
+        30,
+        "a span report to the collector",
+    )
     bodies = {
         "stats": get("/stats"),
         "clusters": get("/clusters", format="json"),
         "config_dump": get("/config_dump"),
+        "logging": httpx.post(admin + "/logging", timeout=10, trust_env=False).text,  # lists, sets nothing
     }
     # each variant is cut from the one body above, so every answer shows the same moment
     lines = bodies["stats"].splitlines()
@@ -77,6 +88,16 @@ def frozen(mesh) -> Iterator[tuple[str, dict[str, str]]]:
                 self.send_error(404)
                 return
             data = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            if self.path != "/logging":  # the Proxy tab only reads the levels here
+                self.send_error(404)
+                return
+            data = bodies["logging"].encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -144,3 +165,157 @@ async def test_clusters_at_80x24_numbers_equal_envoys(frozen):
             cells = line.split()
             assert cells[-2] == str(c.total("rq_total")), (name, line)  # RQ TOTAL whole
             assert f"{c.healthy}/{len(c.hosts)}" in cells, (name, line)
+
+
+def cells_on_screen(table: DataTable) -> list[dict[str, str]]:
+    """Per drawn row, the text under each column that is whole on screen (keyed by column)."""
+    spans, x = [], -int(table.scroll_x)
+    for col in table.ordered_columns:
+        width = col.get_render_width(table)
+        left, right = x + table.cell_padding, x + width - table.cell_padding
+        if left >= 0 and right <= table.size.width:
+            spans.append((str(col.key.value), left, right))
+        x += width
+    out = []
+    for y in range(1, table.size.height):  # the header first
+        text = table.render_line(y).text
+        if not text.strip():
+            break
+        out.append({key: text[left:right].strip() for key, left, right in spans})
+    return out
+
+
+def envoys_config(dump: dict) -> dict[str, dict[str, str]]:
+    """What the raw /config_dump says, read here without meshtui's parser."""
+    by_type = {c["@type"].rsplit(".", 1)[1]: c for c in dump["configs"]}
+    listeners = {
+        d["active_state"]["listener"]["name"]: str(
+            d["active_state"]["listener"]["address"]["socket_address"]["port_value"]
+        )
+        for d in by_type["ListenersConfigDump"].get("dynamic_listeners", [])
+        if "active_state" in d
+    }
+    node = by_type["BootstrapConfigDump"]["bootstrap"]["node"]
+    bootstrap = {"node.id": node["id"], "node.cluster": node["cluster"]}
+    for key, value in node.get("metadata", {}).items():
+        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        bootstrap[f"node.metadata.{key}"] = shown
+    not_after = {}
+    for entry in by_type["SecretsConfigDump"].get("dynamic_active_secrets", []):
+        secret = entry["secret"]
+        pem = (secret.get("tls_certificate") or {}).get("certificate_chain") or (
+            secret.get("validation_context") or {}
+        ).get("trusted_ca")
+        raw = (
+            base64.b64decode(pem["inline_bytes"]) if "inline_bytes" in pem else pem["inline_string"].encode()
+        )
+        cert = x509.load_pem_x509_certificate(raw)
+        not_after[secret["name"]] = cert.not_valid_after_utc.isoformat()
+    sampling: set[str] = set()
+
+    def walk(node: object) -> None:  # every HTTP connection manager's tracing.random_sampling
+        if isinstance(node, dict):
+            value = ((node.get("tracing") or {}).get("random_sampling") or {}).get("value")
+            if value is not None:
+                sampling.add(f"{value:g}%")
+            for sub in node.values():
+                walk(sub)
+        elif isinstance(node, list):
+            for sub in node:
+                walk(sub)
+
+    walk(by_type["ListenersConfigDump"])
+    return {"listeners": listeners, "bootstrap": bootstrap, "secrets": not_after, "sampling": sampling}  # type: ignore[dict-item]
+
+
+async def test_config_at_80x24_numbers_equal_envoys(frozen):
+    url, bodies = frozen
+    dump = json.loads(bodies["config_dump"])
+    envoy = envoys_config(dump)
+    stats = dict(line.split(": ", 1) for line in bodies["stats"].splitlines() if ": " in line)
+    app = MeshtuiApp(Options(admin=url, interval=3600))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.stats.last, 10, "the app up")
+        app.query_one(TabbedContent).active = "tab-config"
+        pane = app.query_one("ConfigPane")
+        await until(lambda: pane.doc is not None and pane.tracing is not None, 10, "the config dump")
+        compared: set[str] = set()  # the sections whose figures were checked against Envoy's
+        for section in ("listeners", "routes", "clusters", "bootstrap", "secrets", "tracing"):
+            pane.query_one(Tabs).active = f"section-{section}"
+            await until(lambda s=section: pane.section == s and pane.table.row_count, 5, section)
+            await pilot.pause()
+            table = pane.table
+            assert table.size.height >= 4, section  # the table keeps rows at 80x24
+            seen: dict[int, dict[str, str]] = {}
+            lefts = [0]
+            for col in table.ordered_columns:
+                lefts.append(lefts[-1] + col.get_render_width(table))
+            # a wide section scrolls: brought to each column's left edge, each cell is whole once
+            # and a long one scrolls down: every row is seen
+            ys = {*range(0, table.max_scroll_y, max(1, table.size.height - 1)), table.max_scroll_y}
+            for x, y in [
+                (x, y) for x in sorted({min(left, table.max_scroll_x) for left in lefts[:-1]}) for y in ys
+            ]:
+                table.scroll_to(x=x, y=y, animate=False, immediate=True)
+                await pilot.pause()
+                for i, cells in enumerate(cells_on_screen(table), start=int(table.scroll_y)):
+                    seen.setdefault(i, {}).update(cells)
+            assert sorted(seen) == list(range(len(pane.shown))), (section, "rows never on screen")
+            assert seen, section
+            columns = [str(c.key.value) for c in table.ordered_columns]
+            for i, cells in seen.items():
+                row = pane.shown[i]
+                assert set(cells) == set(columns), (section, "cut columns", set(columns) - set(cells))
+                for col, text in cells.items():
+                    # whole, or a long name shortened in the middle (never cut at its end)
+                    want = middle_truncate(str(row.get(col, "")) or "-", MAX_COLUMN)
+                    assert text == want, (section, col, text, row.get(col))
+                # and the figures are Envoy's, read from its own answer
+                if section == "listeners" and row["name"] in envoy["listeners"]:
+                    assert cells["port"] == envoy["listeners"][row["name"]]
+                    compared.add(section)
+                elif section == "clusters" and "|" in row["name"]:
+                    assert cells["port"] == row["name"].split("|")[1]
+                    compared.add(section)
+                elif section == "bootstrap" and cells["key"] in envoy["bootstrap"]:
+                    assert cells["value"] == middle_truncate(envoy["bootstrap"][cells["key"]], MAX_COLUMN)
+                    compared.add(section)
+                elif section == "secrets":
+                    assert cells["not_after"] == envoy["secrets"][row["name"]]
+                    compared.add(section)
+                elif section == "tracing" and row["check"] == "span reports by status":
+                    for code, n in re.findall(r"(\d{3}): (\d+)", cells["value"]):
+                        assert stats[f"cluster.zipkin.upstream_rq_{code}"] == n
+                        compared.add("span reports")
+                elif section == "tracing" and row["check"] == "sampling":
+                    assert set(cells["value"].split(", ")) == envoy["sampling"]
+                    compared.add(section)
+        assert compared == {"listeners", "clusters", "bootstrap", "secrets", "tracing", "span reports"}
+
+
+async def test_proxy_at_80x24_levels_equal_envoys(frozen):
+    url, bodies = frozen
+    envoy = dict(
+        line.strip().split(": ", 1) for line in bodies["logging"].splitlines() if line.startswith("  ")
+    )
+    app = MeshtuiApp(Options(admin=url, interval=3600))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.stats.last, 10, "the app up")
+        app.query_one(TabbedContent).active = "tab-proxy"
+        pane = app.query_one("ProxyPane")
+        await until(lambda: pane.table.row_count, 10, "the loggers")
+        await pilot.pause()
+        state = str(pane.query_one("#proxy-state").render())
+        assert state.startswith(f"{len(envoy)} loggers on ")  # the count is Envoy's
+        # the columns widen to their content a frame after the rows arrive: wait for that layout
+        await until(
+            lambda: (
+                cells_on_screen(pane.table) and all(c["LOGGER"] in envoy for c in cells_on_screen(pane.table))
+            ),
+            5,
+            "the loggers table laid out",
+        )
+        drawn = cells_on_screen(pane.table)
+        assert len(drawn) >= 5  # rows on screen at 80x24
+        for cells in drawn:
+            assert cells["LEVEL"] == envoy[cells["LOGGER"]] and not cells["WAS (meshtui changed it)"], cells

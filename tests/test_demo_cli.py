@@ -56,7 +56,7 @@ def envoys(pids: set[int]) -> set[int]:
 class TuiProcess:
     """`meshtui demo` in a pseudo-terminal, its screen bytes collected."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, tmpdir: Path | None = None) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
         self.proc = subprocess.Popen(
@@ -64,7 +64,7 @@ class TuiProcess:
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env={**os.environ, "TERM": "xterm-256color"},
+            env={**os.environ, "TERM": "xterm-256color", **({"TMPDIR": str(tmpdir)} if tmpdir else {})},
             start_new_session=True,
         )
         os.close(slave)
@@ -103,18 +103,54 @@ def test_demo_quits_cleanly_with_q():
         tui.close()
 
 
-def test_demo_leaves_no_envoy_when_the_tui_is_killed():
-    tui = TuiProcess("demo", "--rate", "5")
+def test_demo_leaves_no_envoy_and_no_file_when_the_tui_is_killed(tmp_path):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    tui = TuiProcess("demo", "--rate", "5", tmpdir=tmpdir)
     try:
         wait_for(lambda: b"with sidecars" in tui.screen, 60, "the pods on screen")
+        entries = list(tmpdir.iterdir())
+        assert len(entries) == 1, entries  # one folder: kubeconfig, keys, bootstraps, logs
+        folder = entries[0]
+        assert (folder / "kubeconfig").exists() and (folder / "try-kubectl.txt").exists()
+        assert any(folder.rglob("*.pem")) or any(folder.rglob("*key*"))
         everything = descendants(tui.proc.pid)
         started = envoys(everything)
         assert len(started) == 3
         os.kill(tui.proc.pid, signal.SIGKILL)  # a crash, as hard as it gets
         tui.proc.wait(5)
-        wait_for(lambda: not any(alive(p) for p in everything), 15, "the mesh and its Envoys gone")
+        wait_for(lambda: not any(alive(p) for p in everything), 15, "the mesh, its Envoys, the watchdog gone")
+        wait_for(lambda: not any(tmpdir.iterdir()), 5, "the demo's folder removed")
     finally:
         tui.close()
+
+
+def test_demo_no_tui_killed_leaves_no_process_and_no_file(tmp_path):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meshtui", "demo", "--no-tui", "--rate", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmpdir)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.stdout.readline().startswith("export KUBECONFIG="):  # type: ignore[union-attr]
+                break
+        everything = descendants(proc.pid)
+        assert len(envoys(everything)) == 3
+        assert any(tmpdir.iterdir())
+        proc.kill()
+        proc.wait(5)
+        wait_for(lambda: not any(alive(p) for p in everything), 15, "its Envoys and the watchdog gone")
+        wait_for(lambda: not any(tmpdir.iterdir()), 5, "the demo's folder removed")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
 
 
 def test_demo_no_tui_prints_the_kubeconfig_and_stops_on_ctrl_c():

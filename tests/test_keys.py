@@ -153,3 +153,46 @@ async def test_tabs_switch_from_anywhere_and_help_says_how(mesh):
         assert any(
             "ctrl" in key and "Next tab" in what and where == "everywhere" for key, what, where in rows
         )
+
+
+# Textual's generic wording: what the help must not show (meshtui says what a key does here)
+GENERIC = (
+    "Cursor up",
+    "Cursor down",
+    "Focus Next",
+    "Copy selected text",
+    "command_palette",
+    "Scroll Left",
+    "Select",
+)
+
+
+async def test_help_lists_the_apps_own_keys_for_where_you_are(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: app.stats.feed is not None, 10, "a pod shown")
+        app.pods.table.focus()
+        own = {
+            "Pods": "Filter pods",
+            "Clusters": "Sort clusters",  # ctrl+right from the pods list: the tab after Stats
+            "Config": "Next section",
+            "Proxy": "Change the selected logger's level",
+            "Stats": "Pause or resume",
+        }
+        for where, expected in own.items():
+            if where != "Pods":
+                await pilot.press("ctrl+right")
+                await pilot.pause()
+            await pilot.press("question_mark")
+            await until(lambda: hasattr(app.screen, "rows"), 3, f"help on {where}")
+            rows = app.screen.rows
+            await pilot.press("escape")
+            await until(lambda: not hasattr(app.screen, "rows"), 3, "help closed")
+            assert any(w == where and expected in what for _, what, w in rows), (where, rows)
+            assert not [r for r in rows if r[1] in GENERIC or "super+" in r[0]], (where, rows)
+            assert not [r for r in rows if r[2] not in ("everywhere", where)], (where, rows)
+            if where == "Proxy":  # enter on a logger changes its level: said so, in the pane's words
+                assert ("enter", "Change the selected logger's level (asks first)", "Proxy") in rows
+        # no second, generic command palette beside `:` (Textual's ^p in the footer)
+        footer = app.screen._compositor.render_strips()[-1].text
+        assert "Go to" in footer and "^p" not in footer

@@ -18,12 +18,11 @@ import asyncio
 import collections
 import secrets
 import ssl
-import time
 from typing import Any
 
 from aiohttp import web
 
-from meshtui.demo import podforward, rbac, steering, watchlog
+from meshtui.demo import podforward, podtable, rbac, steering, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -76,6 +75,11 @@ class SimApiServer:
         """deletionTimestamp set: the pod shows Terminating until `delete_pod`."""
         pod.deleting = True
         await self._record("MODIFIED", pod)
+
+    async def pod_status_changed(self, pod: SimPod) -> None:
+        """The kubelet reported a new status (a container died, restarted, became ready)."""
+        if self.pods.get((pod.namespace, pod.name)) is pod:
+            await self._record("MODIFIED", pod)
 
     async def delete_pod(self, namespace: str, name: str) -> None:
         pod = self.pods.pop((namespace, name), None)
@@ -278,7 +282,7 @@ class SimApiServer:
             return await watchlog.serve(self, request, ns)
         pods = self._selected(ns, request.query.get("labelSelector"))
         if "as=Table" in request.headers.get("Accept", ""):
-            return web.json_response(self._table(pods))
+            return web.json_response(podtable.pod_table([p.to_json() for p in pods], self.rv))
         return web.json_response(
             {
                 "kind": "PodList",
@@ -288,51 +292,12 @@ class SimApiServer:
             }
         )
 
-    def _table(self, pods: list[SimPod]) -> dict[str, Any]:
-        def age(p: SimPod) -> str:
-            s = int(time.time() - p.created)
-            return f"{s}s" if s < 120 else f"{s // 60}m"
-
-        cols = ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node"]
-        return {
-            "kind": "Table",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": {"resourceVersion": str(self.rv)},
-            "columnDefinitions": [
-                {
-                    "name": c,
-                    "type": "string",
-                    "format": "name" if c == "Name" else "",
-                    "description": "",
-                    "priority": 0 if c not in ("IP", "Node") else 1,
-                }
-                for c in cols
-            ],
-            "rows": [
-                {
-                    "cells": [
-                        p.name,
-                        f"{len(p.containers)}/{len(p.containers)}",
-                        p.phase,
-                        p.restarts,
-                        age(p),
-                        p.ip,
-                        "myk8s-control-plane",
-                    ],
-                    "object": {
-                        "kind": "PartialObjectMetadata",
-                        "apiVersion": "meta.k8s.io/v1",
-                        "metadata": p.to_json()["metadata"],
-                    },
-                }
-                for p in pods
-            ],
-        }
-
     async def _pod(self, request: web.Request) -> web.Response:
         pod = self.pods.get((request.match_info["ns"], request.match_info["name"]))
         if pod is None:
             return _status(404, "NotFound", f'pods "{request.match_info["name"]}" not found')
+        if "as=Table" in request.headers.get("Accept", ""):
+            return web.json_response(podtable.pod_table([pod.to_json()], self.rv))
         return web.json_response(pod.to_json())
 
     async def _service(self, request: web.Request) -> web.Response:

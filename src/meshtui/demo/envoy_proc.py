@@ -104,6 +104,16 @@ class EnvoyProcess:
         self.stop()
         raise EnvoyStartError(f"envoy {self.name} not ready after {timeout}s")
 
+    def respawn(self, same_admin_port: bool = True) -> EnvoyProcess:
+        """Start it again once it died, as a restarted container: same bootstrap, and the
+        same admin port while it is free (a pod's 15000 does not move)."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise EnvoyStartError(f"envoy {self.name} is still running")
+        address = self.bootstrap.get("admin", {}).get("address", {}).get("socket_address")
+        if address is not None:
+            address["port_value"] = self.admin_port if same_admin_port and self.admin_url else 0
+        return self.spawn()
+
     def _exited(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
             tail = (self.workdir / "envoy.log").read_text(errors="replace")[-800:]
@@ -124,7 +134,8 @@ class EnvoyProcess:
         config.write_text(json.dumps(self.bootstrap, indent=1))
         address_file = self.workdir / "admin-address"
         address_file.unlink(missing_ok=True)
-        log = open(self.workdir / "envoy.log", "wb")  # noqa: SIM115 - handed to the child
+        # appended: a restarted Envoy's log follows the one that died
+        log = open(self.workdir / "envoy.log", "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             [
                 envoy_binary(),

@@ -14,6 +14,7 @@ import collections
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
+from meshtui.demo.cleanup import guarded_folder
 from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
@@ -105,7 +107,15 @@ class DemoMesh:
         cert = self.cert = cluster_ca.serving_cert()
         await self.api.start(ssl_context=cert.server_context())
         user = cluster_ca.client_cert()
-        self.kubeconfig.write_text(kubeconfig_yaml(self.api.url, None, cert.ca_pem, user))
+        # files in the demo's folder, not -data: the kubernetes client copies -data to
+        # temporary files that only its atexit removes, so a killed demo would leave them
+        user_files = (self.workdir / "kubernetes-admin.crt", self.workdir / "kubernetes-admin.key")
+        user_files[0].write_bytes(user.cert_pem)
+        user_files[1].write_bytes(user.key_pem)
+        user_files[1].chmod(0o600)
+        self.kubeconfig.write_text(
+            kubeconfig_yaml(self.api.url, None, ca_file=cert.ca_file, client_files=user_files)
+        )
         started = await asyncio.gather(*(pods.ready(running) for running in spawned))
         for running in started:
             self.envoys[running.pod.workload] = running.envoy
@@ -177,16 +187,28 @@ class DemoMesh:
 
 
 def kubeconfig_yaml(
-    server: str, token: str | None, ca_pem: bytes | None = None, client: ClientCert | None = None
+    server: str,
+    token: str | None,
+    ca_pem: bytes | None = None,
+    client: ClientCert | None = None,
+    ca_file: Path | None = None,
+    client_files: tuple[Path, Path] | None = None,
 ) -> str:
     """A kubeconfig for the demo cluster: its user has a bearer token, or a client
-    certificate (`client-certificate-data` / `client-key-data`, as kind writes it)."""
+    certificate (`client-certificate-data` / `client-key-data` as kind writes it, or
+    `client-certificate` / `client-key` files)."""
     # JSON is valid YAML; the kubernetes client and kubectl both read it.
     cluster: dict[str, str] = {"server": server}
-    if ca_pem:
+    if ca_file:
+        # a path, not -data: the kubernetes client copies -data to a temporary file that
+        # only its atexit removes, so a killed demo would leave it behind
+        cluster["certificate-authority"] = str(ca_file)
+    elif ca_pem:
         cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
     user: dict[str, str] = {}
-    if client is not None:
+    if client_files is not None:
+        user["client-certificate"], user["client-key"] = str(client_files[0]), str(client_files[1])
+    elif client is not None:
         user["client-certificate-data"] = base64.b64encode(client.cert_pem).decode()
         user["client-key-data"] = base64.b64encode(client.key_pem).decode()
     if token:
@@ -210,9 +232,16 @@ def kubeconfig_yaml(
 
 
 async def serve(
-    ready_file: Path | None, rate: float, broken_tracing: str | None, sampling: float = 10.0
+    ready_file: Path | None,
+    rate: float,
+    broken_tracing: str | None,
+    sampling: float = 10.0,
+    workdir: Path | None = None,
 ) -> None:
-    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing, sampling=sampling)
+    guard = None
+    if workdir is None:  # on our own (`meshtui demo --no-tui`): our folder outlives no SIGKILL
+        workdir, guard = guarded_folder("meshtui-demo-")
+    mesh = DemoMesh(rate=rate, broken_tracing=broken_tracing, sampling=sampling, workdir=workdir)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -238,9 +267,10 @@ async def serve(
         await stop.wait()
     finally:
         await mesh.stop()
-        import shutil
-
-        shutil.rmtree(mesh.workdir, ignore_errors=True)
+        if guard is not None:
+            guard.close()
+        else:
+            shutil.rmtree(mesh.workdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,12 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=3.0)
     p.add_argument("--broken-tracing", default=None)
     p.add_argument("--sampling", type=float, default=10.0)
+    p.add_argument("--workdir", type=Path, help="the folder to write in (the caller removes it)")
     args = p.parse_args(argv)
     if args.ready_file:
         from meshtui.demo.envoy_proc import _die_with_parent
 
         _die_with_parent()  # the TUI that started us is gone: so are we
-    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing, args.sampling))
+    asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing, args.sampling, args.workdir))
     return 0
 
 

@@ -23,6 +23,7 @@ from meshtui.demo import apps
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec
 from meshtui.demo.envoy_proc import EnvoyProcess
+from meshtui.demo.kubelet import Kubelet
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA
 from meshtui.demo.xds.bootstrap_ads import ads_bootstrap
@@ -113,6 +114,7 @@ class Pods:
         self.zipkin_port, self.broken_tracing = zipkin_port, broken_tracing
         self.sampling = sampling  # percent traced, as meshConfig defaultConfig.tracing.sampling
         self.running: dict[str, RunningPod] = {}  # by pod name
+        self.kubelet = Kubelet(api, self._endpoints_changed)  # restarts a sidecar that dies
         self._ip = 30
 
     def of(self, workload: str) -> list[RunningPod]:
@@ -199,6 +201,10 @@ class Pods:
         running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted)
         return running
 
+    def _endpoints_changed(self) -> None:
+        if self.istiod is not None:
+            self.istiod.xds.push_endpoints()
+
     def register(self, proxy: Proxy) -> None:
         """istiod learns the proxy (and signs its certificate) before the Envoy asks for config."""
         assert self.istiod is not None
@@ -213,12 +219,14 @@ class Pods:
         except BaseException:
             await self.stop(running.pod.name)
             raise
+        self.kubelet.watch(running)
         return running
 
     async def stop(self, name: str, terminating: Callable[[SimPod], Any] | None = None) -> None:
         running = self.running.pop(name, None)
         if running is None:
             return
+        await self.kubelet.forget(name)  # its Envoy's exit from here on is no death
         if self.istiod is not None:
             self.istiod.xds.proxies.pop(running.proxy.id, None)
         if terminating is not None:

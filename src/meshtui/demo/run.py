@@ -6,12 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from meshtui.demo.cleanup import FolderGuard, guarded_folder
 from meshtui.demo.envoy_proc import _die_with_parent
 
 
@@ -23,7 +23,8 @@ class DemoError(RuntimeError):
 class MeshProcess:
     proc: subprocess.Popen[bytes]
     info: dict[str, Any]
-    workdir: Path
+    workdir: Path  # the mesh's folder: kubeconfig, keys, bootstraps, logs
+    guard: FolderGuard  # removes it even if we are killed
 
     @property
     def kubeconfig(self) -> str:
@@ -37,9 +38,7 @@ class MeshProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-        for f in self.workdir.glob("*"):
-            f.unlink(missing_ok=True)
-        self.workdir.rmdir()
+        self.guard.close()
 
     def __enter__(self) -> MeshProcess:
         return self
@@ -51,7 +50,8 @@ class MeshProcess:
 def start_mesh(
     rate: float = 3.0, broken_tracing: str | None = None, timeout: float = 60.0, sampling: float = 10.0
 ) -> MeshProcess:
-    workdir = Path(tempfile.mkdtemp(prefix="meshtui-run-"))
+    # one folder for everything the mesh writes, watched by a process that outlives a SIGKILL
+    workdir, guard = guarded_folder("meshtui-demo-")
     ready = workdir / "ready.json"
     log = open(workdir / "mesh.log", "wb")  # noqa: SIM115 - handed to the child
     cmd = [
@@ -64,6 +64,8 @@ def start_mesh(
         str(rate),
         "--sampling",
         str(sampling),
+        "--workdir",
+        str(workdir),
     ]
     if broken_tracing:
         cmd += ["--broken-tracing", broken_tracing]
@@ -74,15 +76,22 @@ def start_mesh(
         stdin=subprocess.DEVNULL,
         preexec_fn=_die_with_parent,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        pass_fds=(guard.fd,),  # the folder stays until the mesh is gone too
     )
     log.close()
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ready.exists():
-            return MeshProcess(proc, json.loads(ready.read_text()), workdir)
-        if proc.poll() is not None:
-            tail = (workdir / "mesh.log").read_text(errors="replace").strip().splitlines()[-1:]
-            raise DemoError(f"the demo mesh exited at start: {' '.join(tail)}")
-        time.sleep(0.05)
-    proc.kill()
-    raise DemoError(f"the demo mesh did not come up within {timeout:.0f}s")
+    try:
+        while time.monotonic() < deadline:
+            if ready.exists():
+                return MeshProcess(proc, json.loads(ready.read_text()), workdir, guard)
+            if proc.poll() is not None:
+                tail = (workdir / "mesh.log").read_text(errors="replace").strip().splitlines()[-1:]
+                raise DemoError(f"the demo mesh exited at start: {' '.join(tail)}")
+            time.sleep(0.05)
+        raise DemoError(f"the demo mesh did not come up within {timeout:.0f}s")
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        guard.close()
+        raise

@@ -18,6 +18,27 @@ class Container:
     name: str
     image: str
     ports: list[int] = field(default_factory=list)
+    # what the kubelet reports for it (demo/kubelet.py changes these when the Envoy dies)
+    ready: bool = True
+    restarts: int = 0
+    started: float | None = None  # running since (None: the pod's start)
+    state: dict[str, Any] | None = None  # a waiting/terminated state instead of running
+    last_state: dict[str, Any] = field(default_factory=dict)
+
+    def status(self, pod: SimPod) -> dict[str, Any]:
+        running = {"running": {"startedAt": _ts(self.started or pod.created)}}
+        return {
+            "name": self.name,
+            "image": self.image,
+            "imageID": "",
+            "containerID": "containerd://"
+            + uuid.uuid5(uuid.NAMESPACE_OID, f"{pod.uid}{self.name}{self.restarts}").hex,
+            "ready": self.ready and not pod.deleting and pod.phase == "Running",
+            "started": self.state is None,
+            "restartCount": self.restarts,
+            "state": self.state or running,
+            "lastState": self.last_state,
+        }
 
 
 @dataclass
@@ -31,14 +52,14 @@ class SimPod:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
-    restarts: int = 0
     phase: str = "Running"
     uid: str = field(default_factory=lambda: str(uuid.uuid4()))
     resource_version: int = 0
     deleting: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        ready = self.phase == "Running" and not self.deleting
+        statuses = [c.status(self) for c in self.containers]
+        ready = self.phase == "Running" and not self.deleting and all(s["ready"] for s in statuses)
         hash_ = self.name.rsplit("-", 2)[-2] if self.name.count("-") >= 2 else "0"
         return {
             "apiVersion": "v1",
@@ -82,19 +103,6 @@ class SimPod:
                     {"type": "Ready", "status": "True" if ready else "False"},
                     {"type": "ContainersReady", "status": "True" if ready else "False"},
                 ],
-                "containerStatuses": [
-                    {
-                        "name": c.name,
-                        "image": c.image,
-                        "imageID": "",
-                        "containerID": "containerd://"
-                        + uuid.uuid5(uuid.NAMESPACE_OID, self.uid + c.name).hex,
-                        "ready": ready,
-                        "started": True,
-                        "restartCount": self.restarts,
-                        "state": {"running": {"startedAt": _ts(self.created)}},
-                    }
-                    for c in self.containers
-                ],
+                "containerStatuses": statuses,
             },
         }

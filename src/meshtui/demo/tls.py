@@ -2,12 +2,13 @@
 
 Real API servers speak TLS, and kubectl will not send credentials over plain HTTP,
 so the simulator serves HTTPS with a serving certificate from a cluster CA made at
-start-up (the `cryptography` package comes with asyncssh). The kubeconfig carries
-the CA as `certificate-authority-data`, so clients verify the server as they would
-a cluster, and -- as kind's kubeconfig does -- a client certificate signed by the same
-CA as `client-certificate-data` / `client-key-data`: the API server's x509
-authenticator (apiserver pkg/authentication/request/x509/x509.go CommonNameUserConversion)
-takes the user from the subject's CN and the groups from its O values.
+start-up (the `cryptography` package comes with asyncssh). The demo's kubeconfig names
+the CA (`certificate-authority`), so clients verify the server as they would a cluster,
+and -- as kind's kubeconfig does -- a client certificate signed by the same CA
+(`client-certificate` / `client-key`: files in the demo's folder rather than -data, which
+the kubernetes client would copy to temporary files a killed demo leaves behind). The
+API server's x509 authenticator (apiserver pkg/authentication/request/x509/x509.go
+CommonNameUserConversion) takes the user from the subject's CN and the groups from O.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from meshtui.demo import podtable
+
 if TYPE_CHECKING:
     from meshtui.demo.apiserver import SimApiServer
 
@@ -70,11 +72,26 @@ def status_body(code: int, reason: str, message: str, **extra: Any) -> dict[str,
     }
 
 
+def _field(selector: str, key: str) -> str | None:
+    for part in selector.split(","):
+        k, sep, value = part.partition("=")
+        if sep and k.strip() == key:
+            return value.strip()
+    return None
+
+
 async def serve(api: SimApiServer, request: web.Request, ns: str | None) -> web.StreamResponse:
     log = api.watchlog
     since = int(request.query.get("resourceVersion") or 0)
     timeout = float(request.query.get("timeoutSeconds") or 1800)
     bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
+    # `kubectl get pod NAME -w` watches one name and asks for Table rows
+    name = _field(request.query.get("fieldSelector", ""), "metadata.name")
+    table = "as=Table" in request.headers.get("Accept", "")
+
+    def event(kind: str, obj: dict[str, Any]) -> bytes:
+        return _line({"type": kind, "object": podtable.pod_table([obj], api.rv) if table else obj})
+
     deadline = time.monotonic() + timeout
     if log.lag:
         current, log.lag = api.rv - log.lag, 0
@@ -102,15 +119,17 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None) -> web.
     if not since:
         # a watch without resourceVersion starts with synthetic ADDED events
         for p in api._selected(ns, None):
-            await resp.write(_line({"type": "ADDED", "object": p.to_json()}))
+            if name is None or p.name == name:
+                await resp.write(event("ADDED", p.to_json()))
         since = api.rv
     sent = since
     epoch = api.watch_epoch
     while epoch == api.watch_epoch:
         now = api.rv  # events appended while this one writes are sent on the next turn
         for rv, kind, obj in log.after(since):
-            if ns is None or obj["metadata"]["namespace"] == ns:
-                await resp.write(_line({"type": kind, "object": obj}))
+            meta = obj["metadata"]
+            if (ns is None or meta["namespace"] == ns) and (name is None or meta["name"] == name):
+                await resp.write(event(kind, obj))
                 sent = rv
         since = max(since, now)
         left = deadline - time.monotonic()

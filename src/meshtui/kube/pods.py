@@ -76,15 +76,24 @@ def pod_info(pod: Any) -> PodInfo:
     labels = meta.labels or {}
     statuses = (status.container_statuses or []) if status else []
     containers = spec.containers or []
-    ready = sum(1 for s in statuses if s.ready)
+    ready = sum(1 for s in statuses if s.ready and s.state and s.state.running)
     restarts = sum(s.restart_count or 0 for s in statuses)
     phase = (status.phase if status else None) or "Unknown"
     shown = phase
-    for s in statuses:
+    # as kubectl's printPod: a container waiting or terminated names the pod's status
+    # (kubernetes pkg/printers/internalversion/printers.go)
+    for s in reversed(statuses):
         waiting = s.state.waiting if s.state else None
+        terminated = s.state.terminated if s.state else None
         if waiting and waiting.reason:
             shown = waiting.reason
-            break
+        elif terminated:
+            shown = terminated.reason or (
+                f"Signal:{terminated.signal}" if terminated.signal else f"ExitCode:{terminated.exit_code}"
+            )
+    if shown == "Completed" and ready:  # a sidecar that exited 0 beside a running app
+        conditions = {c.type: c.status for c in (status.conditions or [])} if status else {}
+        shown = "Running" if conditions.get("Ready") == "True" else "NotReady"
     if meta.deletion_timestamp:
         shown = "Terminating"
     proxy_image = next((c.image for c in containers if c.name == SIDECAR_CONTAINER), None)

@@ -61,10 +61,10 @@ def styles_path() -> Path:
 class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
+    ENABLE_COMMAND_PALETTE = False  # `:` is the command mode (k9s's): no second, generic one
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Show every key that works here"),
         Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
-        Binding("ctrl+p", "command_palette", show=False),
         Binding("colon", "command", "Go to", tooltip="Go to a view by name, as in k9s (:istiod, :pods)"),
         # tabs switch from anywhere, not only from the tab strip (← → there)
         Binding(

@@ -186,6 +186,7 @@ def endpoints(
             }
             for p in pods
             if p.inbound_listener
+            and p.ready  # Istio 1.17 sends only ready endpoints (SEND_UNHEALTHY_ENDPOINTS off)
             and p.labels.get("app") == svc.name
             and p.spec.namespace == svc.namespace
             and all(p.labels.get(k) == v for k, v in want.items())

@@ -53,6 +53,7 @@ class Proxy:
     inbound_listener: int | None = None  # loopback port of virtualInbound (the pod's endpoint)
     outbound_listener: int | None = None  # loopback port of 0.0.0.0_80 / 0.0.0.0_8080
     outbound: list[Outbound] = field(default_factory=list)
+    ready: bool = True  # its pod's readiness: a pod whose sidecar is down is no endpoint
 
     @property
     def id(self) -> str:

@@ -29,6 +29,7 @@ from meshtui.envoy.config_dump import (
 )
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
+from meshtui.ui.format import middle_truncate
 
 ALL_SECTIONS = (*SECTIONS, "tracing")
 MAX_COLUMN = 70
@@ -75,10 +76,8 @@ class ConfigPane(Widget):
     BINDINGS = [
         Binding("r", "refresh_now", "Refresh", tooltip="Fetch the config again"),
         Binding("slash", "focus_filter", "Filter", tooltip="Filter this section's rows (any column)"),
-        Binding("left_square_bracket", "section(-1)", "Prev section", show=False),
-        Binding(
-            "right_square_bracket", "section(1)", "Next section", tooltip="Next section (] next, [ previous)"
-        ),
+        Binding("left_square_bracket", "section(-1)", "Prev section", show=False, tooltip="Previous section"),
+        Binding("right_square_bracket", "section(1)", "Next section", tooltip="Next section"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -180,7 +179,10 @@ class ConfigPane(Widget):
         found = self._section_rows()
         text = self.text_filter.lower()
         self.shown = [r for r in found if not text or any(text in str(v).lower() for v in public(r).values())]
-        cells = [tuple(str(r.get(c, "")) or "-" for c in cols) for r in self.shown]
+        # a long value (a route's domains) keeps both ends; the JSON tree below has it whole
+        cells = [
+            tuple(middle_truncate(str(r.get(c, "")) or "-", MAX_COLUMN) for c in cols) for r in self.shown
+        ]
         for i, col in enumerate(cols):
             label = col.upper().replace("_", " ")
             # sized from the content up front: a table refilled per section keeps no stale widths

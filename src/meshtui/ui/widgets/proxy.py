@@ -41,6 +41,8 @@ class ProxyPane(Widget):
         Binding("slash", "find", "Find", tooltip="Find a logger by part of its name"),
     ]
 
+    HELP_ENTER = "Change the selected logger's level (asks first)"  # enter on a row: see _row_selected
+
     def __init__(self, read_only: bool = False, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.read_only = read_only
