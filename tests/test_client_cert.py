@@ -107,3 +107,42 @@ def test_kubectl_authenticates_with_the_client_certificate(mesh, tmp_path):
         timeout=30,
     )
     assert r.returncode != 0 and "Unauthorized" in r.stderr
+
+
+def test_a_killed_meshtui_leaves_no_inline_key_behind(tmp_path):
+    """kind's kubeconfig carries the client key inline; the kubernetes client writes it to
+    a file for TLS and removes it only at a clean exit. Ours go where a watchdog removes
+    them however the process ends."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import wait_for
+
+    (tmp_path / "ca").mkdir()
+    ca = ClusterCA(tmp_path / "ca")
+    cert = ca.client_cert()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        kubeconfig_yaml("https://127.0.0.1:9", None, ca.ca_pem, cert)  # -data, as kind writes
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    script = (
+        "import os, signal, sys\n"
+        "from meshtui.kube import config\n"
+        f"t = config.load({str(kubeconfig)!r})\n"
+        "print(t.configuration.key_file, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == -9, proc.stderr
+    key_file = Path(proc.stdout.strip())
+    assert key_file.parent.parent == scratch and key_file.parent.name.startswith("meshtui-kube-")
+    wait_for(lambda: not any(scratch.iterdir()), 10, "the inline key's folder removed")

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from meshtui.cleanup import guarded_folder
 from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
-from meshtui.demo.cleanup import guarded_folder
 from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.demo.pods import GATEWAY_HOST, NS, Pods

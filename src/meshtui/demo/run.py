@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshtui.demo.cleanup import FolderGuard, guarded_folder
+from meshtui.cleanup import FolderGuard, guarded_folder
 from meshtui.demo.envoy_proc import _die_with_parent
 
 

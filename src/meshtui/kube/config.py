@@ -13,6 +13,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 
+from meshtui.cleanup import FolderGuard, guarded_folder
 from meshtui.kube import credentials, proxy
 
 
@@ -113,6 +114,21 @@ def _merged(paths: list[str]) -> Any:
     return merger.config
 
 
+_INLINE_FILES: Path | None = None
+_INLINE_GUARD: FolderGuard | None = None  # held for the process's life: its pipe is the signal
+
+
+def _inline_files_folder() -> Path:
+    """Where the kubernetes client writes `certificate-authority-data`, `client-key-data`
+    and the like as files (Python's TLS reads keys only from files). It removes them only
+    at a clean exit; a killed meshtui would leave a private key in /tmp. This folder goes
+    with the process however it ends (meshtui/cleanup.py), one per process."""
+    global _INLINE_FILES, _INLINE_GUARD
+    if _INLINE_FILES is None or not _INLINE_FILES.is_dir():
+        _INLINE_FILES, _INLINE_GUARD = guarded_folder("meshtui-kube-")
+    return _INLINE_FILES
+
+
 def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarget:
     """Read the kubeconfig (`--kubeconfig`, then KUBECONFIG merged, then ~/.kube/config)."""
     paths = kubeconfig_paths(kubeconfig)
@@ -127,7 +143,10 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         name = context or str(merged.value.get("current-context") or "")
         creds = credentials.take_over(merged, name) if name else None  # the exec plugin, our way
         loader = kube_config.KubeConfigLoader(
-            config_dict=merged, active_context=context, config_base_path=None
+            config_dict=merged,
+            active_context=context,
+            config_base_path=None,
+            temp_file_path=str(_inline_files_folder()),
         )
         loader.load_and_set(cfg)
         proxy.settle(cfg, proxy.cluster_proxy_url(merged, context))

@@ -1,10 +1,12 @@
-"""The demo's folder (kubeconfig, keys, bootstraps, logs) goes away even after SIGKILL.
+"""Folders of secrets and scratch that go away even after SIGKILL: the demo's (kubeconfig,
+keys, bootstraps, logs), and the one where the kubernetes client writes a kubeconfig's
+inline certificates and keys (`*-data`) as files for its TLS.
 
 A process killed by SIGKILL runs no cleanup of its own, so a tiny watchdog does it: it
-reads a pipe whose write end only the demo's processes hold, and when the kernel closes
+reads a pipe whose write end only our processes hold, and when the kernel closes
 the last of those (every holder gone, however it died) the read returns EOF and the
 watchdog removes the folder. It runs in its own session, ignoring the terminal's SIGINT
-and SIGHUP, so a Ctrl+C or a closed terminal that ends the demo does not end it first.
+and SIGHUP, so a Ctrl+C or a closed terminal that ends us does not end it first.
 """
 
 from __future__ import annotations
