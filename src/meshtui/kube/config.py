@@ -129,6 +129,17 @@ def _inline_files_folder() -> Path:
     return _INLINE_FILES
 
 
+def _has_inline_files(doc: Any) -> bool:
+    """Whether any cluster or user carries a `*-data` the client will write out as a file."""
+    for section, key in (("clusters", "cluster"), ("users", "user")):
+        for node in doc.get(section) or []:
+            entry = getattr(node, "value", node)  # the merger wraps each file's entries
+            body = entry.get(key) if isinstance(entry, dict) else None
+            if isinstance(body, dict) and any(str(k).endswith("-data") for k in body):
+                return True
+    return False
+
+
 def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarget:
     """Read the kubeconfig (`--kubeconfig`, then KUBECONFIG merged, then ~/.kube/config)."""
     paths = kubeconfig_paths(kubeconfig)
@@ -146,7 +157,7 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
             config_dict=merged,
             active_context=context,
             config_base_path=None,
-            temp_file_path=str(_inline_files_folder()),
+            temp_file_path=str(_inline_files_folder()) if _has_inline_files(merged.value) else None,
         )
         loader.load_and_set(cfg)
         proxy.settle(cfg, proxy.cluster_proxy_url(merged, context))
