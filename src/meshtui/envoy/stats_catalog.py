@@ -48,6 +48,7 @@ class StatsCatalog:
     names: tuple[str, ...]  # sorted
     kinds: Mapping[str, StatKind]
     taken_at: float = 0.0
+    counts: tuple[int, ...] = ()  # lines per typed body: a cheap "same names as before?"
 
 
 EMPTY_CATALOG = StatsCatalog((), MappingProxyType({}))
@@ -64,7 +65,11 @@ def parse_catalog(bodies: Mapping[StatKind, str], taken_at: float = 0.0) -> Stat
                     continue
                 raise StatsFormatError(f"not 'name: value': {line[:60]!r}")
             kinds[name] = kind
-    return StatsCatalog(tuple(sorted(kinds)), MappingProxyType(kinds), taken_at)
+    return StatsCatalog(tuple(sorted(kinds)), MappingProxyType(kinds), taken_at, line_counts(bodies))
+
+
+def line_counts(bodies: Mapping[StatKind, str]) -> tuple[int, ...]:
+    return tuple(body.count("\n") for body in bodies.values())
 
 
 def structure_marker(values: Mapping[str, str]) -> tuple[str, ...]:
