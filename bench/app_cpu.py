@@ -132,6 +132,7 @@ def run_app(
             "cpu": round(used / wall, 4),
             "envoy_cpu": round(envoy_used / wall, 4),
             "rss_mb": round(rss_end, 1),
+            "admin_requests_per_s": round(polls / wall, 2),
         }
         if rss_every:
             result["rss_samples_mb"] = rss
@@ -169,6 +170,7 @@ def main() -> int:
             results[f"cpu_{label}"] = run["cpu"]
             results[f"envoy_cost_{label}"] = round(float(run["envoy_cpu"]) - alone, 4)  # type: ignore[arg-type]
             results[f"rss_mb_{label}"] = run["rss_mb"]
+            results[f"admin_requests_per_s_{label}"] = run["admin_requests_per_s"]
     print(json.dumps(results, indent=1))
     big = opts.clusters >= 2000
     budgets = {

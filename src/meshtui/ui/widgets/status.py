@@ -32,7 +32,8 @@ class StatusLine(Static):
     def set(self, **fields: object) -> None:
         for k, v in fields.items():
             setattr(self, k, v)
-        self.update(self.render_text())
+        # one line high across the screen (DEFAULT_CSS): a layout would repaint every widget
+        self.update(self.render_text(), layout=False)
 
     def render_text(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
