@@ -206,3 +206,21 @@ async def test_u_shows_only_the_stats_in_use_and_says_so(mesh):
         await pilot.press("u")
         assert len(table.rows) == len(table.snapshot.names)
         assert "show: all" in str(pane.query_one("#stats-mode", Static).render())
+
+
+async def test_a_filter_matching_only_unused_stats_says_so_in_use_view(mesh):
+    from conftest import until
+    from meshtui.ui.app import MeshtuiApp, Options
+
+    app = MeshtuiApp(Options(admin=mesh.info["admin"]["catalog"], interval=0.5))
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane, table = app.stats, app.stats.table
+        await until(lambda: table.snapshot and table.snapshot.in_use, 10, "stats")
+        snap = table.snapshot
+        unused = next(n for n in snap.names if n not in snap.in_use)
+        table.focus()
+        await pilot.press("u")
+        pane.show_filter(unused)
+        await pilot.pause()
+        assert table.rows == []
+        await until(lambda: "is in use (u: show all)" in pane._state_text, 5, "the in-use explanation")

@@ -65,7 +65,7 @@ class StatsPane(Widget):
             "toggle_in_use",
             "In use",
             show=False,  # the bar above the table says `show: all` / `show: in use`
-            tooltip="Show only the stats written at least once (Envoy's usedonly), or all",
+            tooltip="Only the stats written at least once (usedonly), or all of them",
         ),
         Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume the live refresh"),
         Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
@@ -181,6 +181,14 @@ class StatsPane(Widget):
         self._why_missing = ""
         if not snap.names:
             self._state(f"{update.endpoint} has no stats")
+        elif (
+            shown == 0
+            and self.table.in_use_only
+            and not f.is_regex
+            and (unused := len(f.select_sorted(snap.names)))
+        ):
+            # they exist, never written: not a stats_matcher question
+            self._state(f"none of the {unused:,} stats matching {f.text!r} is in use (u: show all)")
         elif shown == 0 and not f.empty and update.matcher is not None and update.matcher.mode != "all":
             self._why_missing = why_missing(f.text, update.matcher)
             self._state(f"no stats match {f.text!r} on {update.endpoint}: see why below", error=True)
