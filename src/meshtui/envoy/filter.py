@@ -74,9 +74,3 @@ class StatFilter:
         lo = bisect_left(names, prefix)
         hi = bisect_left(names, prefix + "\U0010ffff", lo)
         return list(names[lo:hi])
-
-    def narrows(self, other: StatFilter) -> bool:
-        """True if every stat this filter keeps is also kept by `other` (so local data suffices)."""
-        if other.empty:
-            return True
-        return not self.is_regex and not other.is_regex and self.pattern.startswith(other.pattern)
