@@ -69,7 +69,12 @@ class BigMesh:
             for n in cluster_names(self.n_clusters)
         ]
         spec = ProxySpec(
-            pod="bench-sidecar-0", namespace="bench", pod_ip="10.10.9.9", workload="bench", routes=routes
+            pod="bench-sidecar-0",
+            namespace="bench",
+            pod_ip="10.10.9.9",
+            workload="bench",
+            routes=routes,
+            stats_flush_interval="5s",  # Istio's default, as on a real big sidecar
         )
         self.envoy = EnvoyProcess("bench", build(spec)).start(timeout=60)
         t = threading.Thread(target=self._load, daemon=True)

@@ -78,6 +78,9 @@ class ProxySpec:
     zipkin_endpoint: str = "/api/v2/spans"
     sampling: float = 100.0  # percent of requests traced (meshConfig defaultConfig.tracing.sampling)
     secrets: list[dict[str, Any]] = field(default_factory=list)  # SDS's `default` and `ROOTCA`
+    # the demo flushes each second so its histograms move live; Istio's default is 5 s
+    # (pkg/bootstrap/config.go, the sidecar.istio.io/statsFlushInterval annotation)
+    stats_flush_interval: str = "1s"
 
 
 def _address(port: int) -> dict[str, Any]:
@@ -256,7 +259,7 @@ def build(spec: ProxySpec, rds_dir: Path | None = None) -> dict[str, Any]:
             },
         },
         "admin": {"address": _address(0), "access_log_path": "/dev/null"},
-        "stats_flush_interval": "1s",
+        "stats_flush_interval": spec.stats_flush_interval,
         # where Istio 1.17 puts the tracer, and where a custom bootstrap overrides it
         **({"tracing": {"http": _zipkin(spec)}} if spec.zipkin_port else {}),
         "stats_config": {

@@ -115,6 +115,11 @@ class EnvoyAdmin:
     async def stats_get(self, params: dict[str, str]) -> str:
         return (await self.get("/stats", params)).text
 
+    async def stats_used(self, kind: StatKind, in_thread: bool = False) -> str:
+        """The stats of one kind written at least once (`/stats?usedonly&type=`)."""
+        params = {"usedonly": "", "type": TYPED[kind]}
+        return await (self.get_in_thread("/stats", params) if in_thread else self.stats_get(params))
+
     async def stats_json(self, envoy_filter: str | None = None) -> str:
         params = {"format": "json"}
         if envoy_filter:

@@ -10,6 +10,7 @@ from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.config_dump import ConfigDumpError, bootstrap_of, parse_config_dump
 from meshtui.envoy.filter import StatFilter
 from meshtui.envoy.live import AdminEndpoint, DirectEndpoint, LiveFeed
+from meshtui.envoy.stats import StatKind
 from meshtui.envoy.stats_catalog import (
     EMPTY_CATALOG,
     CatalogMerge,
@@ -19,13 +20,15 @@ from meshtui.envoy.stats_catalog import (
 )
 from meshtui.envoy.stats_matcher import StatsMatcher
 from meshtui.envoy.tracker import StatsSnapshot, StatsTracker
+from meshtui.envoy.used_poll import BIG_SIDECAR, ORDER, FlushConfig, UsedPoll
 from meshtui.freshness import Freshness
 
 __all__ = ["AdminEndpoint", "DirectEndpoint", "StatsFeed", "StatsUpdate"]
 
-KINDS_REFRESH_S = 1.0  # at most this often, and only when unknown names appeared
 THREAD_PARSE_BYTES = 256 * 1024
-CATALOG_REFRESH_S = 120.0  # the full name list: a safety net, structure changes come sooner
+# the full name list: a safety net, structure changes come sooner (STRUCTURE_COUNTERS),
+# and stats created since arrive with the used poll once written
+CATALOG_REFRESH_S = 600.0
 CATALOG_MIN_GAP_S = 10.0  # however often clusters come and go
 SMALL_CATALOG = 20_000  # names: fetched and parsed on the event loop in a few ms
 
@@ -40,10 +43,13 @@ class StatsUpdate:
     failures: int = 0
     freshness: Freshness = field(default_factory=Freshness)
     matcher: StatsMatcher | None = None  # the bootstrap's stats_matcher: why stats are missing
+    read: frozenset[StatKind] = frozenset()  # the kinds read on this poll (envoy/used_poll.py)
+    every: tuple[tuple[StatKind, float], ...] = ()  # seconds between reads, per kind
 
 
 class StatsFeed(LiveFeed[StatsUpdate]):
-    """Polls `/stats?usedonly` each interval and the full name list (`StatsCatalog`) rarely.
+    """Polls the stats in use (`/stats?usedonly&type=`, each kind as often as it can change:
+    envoy/used_poll.py) and the full name list (`StatsCatalog`) rarely.
 
     At 214,000 stats a full `/stats` each second cost the watched Envoy 13-32% of a core
     and the app ~22%; the used ones (~15,000) cost the Envoy a fifth to an eighth of that
@@ -60,8 +66,7 @@ class StatsFeed(LiveFeed[StatsUpdate]):
         self._merge = CatalogMerge()
         self._catalog_wanted = True
         self._marker: tuple[str, ...] | None = None
-        self._kinds_at = -1e9
-        self._kinds_stale = False
+        self.used = UsedPoll()
         self._matcher: StatsMatcher | None = None
         self._matcher_read = False
 
@@ -69,14 +74,17 @@ class StatsFeed(LiveFeed[StatsUpdate]):
         """Remembered for the updates' sake: the view filters, the poll is the same."""
         self.filter = f
 
-    async def _read_matcher(self, admin: EnvoyAdmin) -> StatsMatcher | None:
-        """The bootstrap's stats_matcher, once per sidecar (a small masked /config_dump)."""
+    async def _read_bootstrap(self, admin: EnvoyAdmin) -> None:
+        """The bootstrap's stats_matcher and flush settings, once per sidecar (a small
+        masked /config_dump)."""
         self._matcher_read = True
+        mask = "bootstrap.stats_config,bootstrap.stats_flush_interval,bootstrap.stats_flush_on_admin"
         try:
-            body = await admin.config_dump({"mask": "bootstrap.stats_config"})
-            return StatsMatcher.from_bootstrap(bootstrap_of(parse_config_dump(body)))
+            bootstrap = bootstrap_of(parse_config_dump(await admin.config_dump({"mask": mask})))
         except (AdminError, ConfigDumpError):
-            return None  # the pane then says only that nothing matches
+            return  # the pane then says only that nothing matches; Envoy's default flush
+        self._matcher = StatsMatcher.from_bootstrap(bootstrap)
+        self.used.flush = FlushConfig.from_bootstrap(bootstrap)
 
     def restart_rates(self) -> None:
         # the next body is diffed against nothing: no deltas or rates across the gap;
@@ -85,6 +93,7 @@ class StatsFeed(LiveFeed[StatsUpdate]):
         kinds = self.tracker.kinds
         self.tracker.reset()
         self.tracker.kinds = kinds
+        self.used.forget()
         self._catalog_wanted = True
         self._marker = None
 
@@ -107,30 +116,32 @@ class StatsFeed(LiveFeed[StatsUpdate]):
         else:
             self.catalog = parse_catalog(bodies, started)
         self.tracker.kinds = replace(self.tracker.kinds, catalog=self.catalog.kinds)
+        self.used.big = len(self.catalog.names) > BIG_SIDECAR
         self._catalog_wanted = False
 
     def failed(self, message: str, failures: int) -> StatsUpdate:
         return StatsUpdate(endpoint=self.endpoint.label, filter=self.filter, error=message, failures=failures)
 
     async def poll(self, admin: EnvoyAdmin, started: float) -> StatsUpdate | None:
-        tracker = self.tracker
+        tracker, used = self.tracker, self.used
         if not self._matcher_read:
-            self._matcher = await self._read_matcher(admin)
+            await self._read_bootstrap(admin)
         if self._catalog_due(started):
             await self._read_catalog(admin, started)
-        if self._kinds_stale and started - self._kinds_at > KINDS_REFRESH_S:
-            # stats created since the catalog: their kinds, from the cheap used-only lists
-            used = await admin.stat_kinds(used_only=True)
-            tracker.kinds = replace(used, catalog=self.catalog.kinds)
-            self._kinds_at, self._kinds_stale = started, False
-        body = await admin.stats_text(used_only=True)
+        read = used.due(started, self.interval)
+        for kind in read:
+            # a big body is received off the event loop, so keys stay quick meanwhile
+            body = await admin.stats_used(kind, in_thread=used.size(kind) > THREAD_PARSE_BYTES)
+            used.store(kind, body, started)
+        if used.kinds_changed():
+            tracker.kinds = used.kinds(self.catalog.kinds)
+        body = used.body()
         received = time.monotonic()
         if len(body) > THREAD_PARSE_BYTES:
-            # a big body is diffed off the event loop, so keys stay quick meanwhile
+            # and diffed off it
             snap = await asyncio.to_thread(tracker.update, body, received)
         else:
             snap = tracker.update(body, received)
-        self._kinds_stale = self._kinds_stale or snap.unknown_numeric > 0
         marker = structure_marker(snap.values)
         if self._marker is not None and marker != self._marker:
             self._catalog_wanted = True  # clusters or listeners came or went
@@ -141,4 +152,6 @@ class StatsFeed(LiveFeed[StatsUpdate]):
             filter=self.filter,
             snapshot=self._merge.merge(snap, self.catalog),
             fetch_ms=(time.monotonic() - started) * 1000,
+            read=frozenset(read),
+            every=tuple((kind, used.every(kind, self.interval)) for kind in ORDER),
         )

@@ -20,7 +20,7 @@ from textual.widgets import Input, Static
 
 from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 from meshtui.envoy.filter import FilterError, StatFilter
-from meshtui.envoy.stats import StatsFormatError, parse_quantiles, raw_kind
+from meshtui.envoy.stats import StatKind, StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.envoy.tracker import StatsSnapshot
 from meshtui.ui.format import delta, number, rate, sparkline
@@ -169,7 +169,7 @@ class StatsPane(Widget):
             return
         self.table.show(snap)
         self._show_counts()
-        self._sample()
+        self._sample(read=update.read)
         self._show_detail()
 
     def _show_counts(self) -> None:
@@ -210,12 +210,16 @@ class StatsPane(Widget):
         self._history_for = name
         self.history.clear()
 
-    def _sample(self) -> None:
+    def _sample(self, read: frozenset[StatKind] | None = None) -> None:
+        """One bar for the highlighted stat; on a poll, only if its kind was read then
+        (gauges and histograms are read less often on big sidecars: envoy/used_poll.py)."""
         snap, name = self.table.snapshot, self._history_for
         if snap is None or name is None or name not in snap.values:
             return
         raw = snap.values[name]
         kind = snap.kind(name)
+        if read and kind in ("gauge", "histogram", "text") and kind not in read:
+            return
         if kind == "counter":
             self.history.append(snap.rates.get(name, 0.0))
         elif raw_kind(raw) == "number":
@@ -271,8 +275,16 @@ class StatsPane(Widget):
                 lines.append(f"change {delta(snap.deltas.get(name, 0)) or '0'}")
             spark = "sparkline: rate per second" if kind == "counter" else "sparkline: value"
         if spark:
-            lines.append(f"[dim]{spark}, one bar per poll[/dim]")
+            lines.append(f"[dim]{spark}, {self._bars(kind)}[/dim]")
         self._detail("\n".join(lines))
+
+    def _bars(self, kind: StatKind) -> str:
+        """What one sparkline bar is: a poll, or a read of a kind read less often."""
+        every = dict(self.last.every) if self.last is not None else {}
+        seconds = every.get(kind)
+        if seconds is None or self.feed is None or seconds <= self.feed.interval:
+            return "one bar per poll"
+        return f"one bar per read, every {seconds:g} s"
 
     def _detail(self, markup: str) -> None:
         if markup != self._detail_markup:  # an unchanged Static costs a repaint all the same

@@ -1,0 +1,117 @@
+"""Which kinds of a sidecar's in-use stats to read on this tick (`/stats?usedonly&type=`).
+
+A `/stats` request costs Envoy a walk over every stat of the types asked for, used or not,
+plus the name of each used one it prints. At 214,000 stats (Envoy 1.40, bench/) one
+`?usedonly` of everything cost ~35-45 ms of its CPU, a tick's worth of 3.5-4.5% of a core;
+only the counters, ~15-20 ms. So each kind is read as often as it can change, or as its cost
+allows:
+
+- counters on every tick: the rates are made from them;
+- histograms and text readouts once per stats flush: Envoy recomputes a histogram's
+  quantiles only when it flushes (`stats_flush_interval`, 5 s by default and in Istio, or
+  on each admin read with `stats_flush_on_admin`: envoy's docs/root/operations/admin.rst,
+  `/stats`; istio's pkg/bootstrap/config.go), so reading them more often shows nothing new;
+- gauges on every tick, except on a big sidecar (over `BIG_SIDECAR` stats) where they are
+  read every `GAUGES_EVERY_BIG` s: there a gauge read alone costs ~2% of a core each second.
+
+Between reads a kind's last body stands in for it, so the tracker diffs one whole text as
+before and a kind not read this tick shows no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from meshtui.envoy.stats import StatKind
+from meshtui.envoy.tracker import StatKinds
+
+ORDER: tuple[StatKind, ...] = ("counter", "gauge", "histogram", "text")
+BIG_SIDECAR = 100_000  # stats; below it everything but histograms is read every tick
+GAUGES_EVERY_BIG = 3.0  # seconds
+DEFAULT_FLUSH_S = 5.0  # Envoy's stats_flush_interval when the bootstrap sets none
+
+
+@dataclass(frozen=True, slots=True)
+class FlushConfig:
+    """The bootstrap's `stats_flush_interval` / `stats_flush_on_admin`."""
+
+    interval_s: float = DEFAULT_FLUSH_S
+    on_admin: bool = False  # each admin read flushes: histograms change on every read
+
+    @classmethod
+    def from_bootstrap(cls, bootstrap: Mapping[str, object]) -> FlushConfig:
+        if bootstrap.get("stats_flush_on_admin") is True:
+            return cls(on_admin=True)
+        raw = bootstrap.get("stats_flush_interval")
+        if isinstance(raw, str) and raw.endswith("s"):
+            try:
+                return cls(max(float(raw[:-1]), 0.001))
+            except ValueError:
+                pass
+        return cls()
+
+
+@dataclass
+class UsedPoll:
+    """The last `?usedonly&type=` body of each kind and when it was read."""
+
+    flush: FlushConfig = field(default_factory=FlushConfig)
+    big: bool = False
+    _bodies: dict[StatKind, str] = field(default_factory=dict)
+    _read_at: dict[StatKind, float] = field(default_factory=dict)
+    _kinds_for: tuple[int, int] = (-1, -1)
+
+    def every(self, kind: StatKind, interval: float) -> float:
+        """Seconds between two reads of `kind` at this refresh interval."""
+        if kind == "counter":
+            return interval
+        if kind == "gauge":
+            return max(interval, GAUGES_EVERY_BIG) if self.big else interval
+        return interval if self.flush.on_admin else max(interval, self.flush.interval_s)
+
+    def due(self, now: float, interval: float) -> tuple[StatKind, ...]:
+        # half a tick early is on time: a tick that starts a little late must not skip
+        read = self._read_at
+        return tuple(
+            kind
+            for kind in ORDER
+            if kind not in read or now - read[kind] >= self.every(kind, interval) - interval / 2
+        )
+
+    def size(self, kind: StatKind) -> int:
+        return len(self._bodies.get(kind, ""))
+
+    def store(self, kind: StatKind, body: str, at: float) -> None:
+        self._bodies[kind] = body if not body or body.endswith("\n") else body + "\n"
+        self._read_at[kind] = at
+
+    def body(self) -> str:
+        """Every kind's last body, as one `/stats?usedonly` text."""
+        return "".join(self._bodies.get(kind, "") for kind in ORDER)
+
+    def forget(self) -> None:
+        """After a gap: read every kind on the next tick."""
+        self._bodies.clear()
+        self._read_at.clear()
+        self._kinds_for = (-1, -1)
+
+    def kinds_changed(self) -> bool:
+        """Whether the counter or gauge lines changed in number since `kinds()` last ran."""
+        return self._line_counts() != self._kinds_for
+
+    def kinds(self, catalog: Mapping[str, StatKind]) -> StatKinds:
+        """Which used names are counters and which gauges: the typed bodies say it."""
+        self._kinds_for = self._line_counts()
+        return StatKinds(
+            counters=_names(self._bodies.get("counter", "")),
+            gauges=_names(self._bodies.get("gauge", "")),
+            catalog=catalog,
+        )
+
+    def _line_counts(self) -> tuple[int, int]:
+        return self._bodies.get("counter", "").count("\n"), self._bodies.get("gauge", "").count("\n")
+
+
+def _names(body: str) -> frozenset[str]:
+    return frozenset(line.partition(": ")[0] for line in body.splitlines() if line)
