@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,7 +68,16 @@ def test_the_merged_names_are_the_same_object_while_nothing_changes():
 def test_a_prefix_over_sorted_names_is_a_bisect_with_the_same_answer(names, prefix):
     ordered = sorted(set(names))
     f = StatFilter(prefix)
-    assert f.select_sorted(ordered) == f.select(ordered)
+    got, want = f.select_sorted(ordered), f.select(ordered)
+    assert got == want and list(got) == want and len(got) == len(want)
+    # the rows view finds its cursor's row by bisection, with a list's answers
+    for i, name in enumerate(want):
+        assert got.index(name) == i and name in got and got[i] == name and got[i - len(want)] == name
+    for name in set(ordered) - set(want):
+        assert name not in got
+        with pytest.raises(ValueError):
+            got.index(name)
+    assert list(got[1:3]) == want[1:3]
 
 
 class FakeAdmin:

@@ -8,6 +8,8 @@ a DataTable's per-row cost would show on every refresh and keystroke.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -57,7 +59,7 @@ class RowsView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[str] = []
+        self.rows: Sequence[str] = []
         self.cursor = 0
         self._styles: dict[tuple[str, bool], Style] = {}
 
@@ -85,7 +87,7 @@ class RowsView(ScrollView, can_focus=True):
     def current(self) -> str | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
-    def set_rows(self, rows: list[str], keep: str | None = None) -> None:
+    def set_rows(self, rows: Sequence[str], keep: str | None = None) -> None:
         """New rows (filtered, sorted); the cursor follows `keep` (default: its current row)."""
         keep = self.current if keep is None else keep
         self.rows = rows

@@ -8,6 +8,7 @@ deltas and rates from the current `StatsSnapshot` while painting, so a tick with
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Literal
 
 from rich.segment import Segment
@@ -45,7 +46,7 @@ class StatsTable(RowsView):
         self.snapshot: StatsSnapshot | None = None
         self.filter = StatFilter()
         self._rows_key: tuple[object, ...] | None = None
-        self._selection: tuple[tuple[str, ...], StatFilter, list[str]] | None = None
+        self._selection: tuple[tuple[str, ...], StatFilter, Sequence[str]] | None = None
 
     # -- data --------------------------------------------------------------------------
 
@@ -105,7 +106,7 @@ class StatsTable(RowsView):
         self._rows_key = key
         self.set_rows(rows)
 
-    def _selected(self, names: tuple[str, ...]) -> list[str] | None:
+    def _selected(self, names: tuple[str, ...]) -> Sequence[str] | None:
         """The names the filter keeps, kept while names and filter stay (ticks re-sort by
         rate or value from here). A prefix is a bisect; a regex is a scan, ~60 ms over
         200,000 names, so a big one runs in a thread and this says None meanwhile."""
@@ -125,7 +126,7 @@ class StatsTable(RowsView):
         with contextlib.suppress(RuntimeError):  # the app is closing
             self.app.call_from_thread(self._selected_in_thread, names, f, rows)
 
-    def _selected_in_thread(self, names: tuple[str, ...], f: StatFilter, rows: list[str]) -> None:
+    def _selected_in_thread(self, names: tuple[str, ...], f: StatFilter, rows: Sequence[str]) -> None:
         if self.snapshot is None or self.source(self.snapshot) is not names or self.filter != f:
             return  # typed on, or new names came: a newer scan is on its way
         self._selection = (names, f, rows)
