@@ -92,6 +92,7 @@ class StatsTracker:
         self._names: tuple[str, ...] = ()
         self._taken_at: float | None = None
         self.kinds = StatKinds()
+        self.unknown: tuple[str, ...] = ()  # the last update's numeric names `kinds` lacks
 
     def reset(self) -> None:
         """Forget history (a new pod or a new filter): the next poll starts fresh."""
@@ -145,9 +146,10 @@ class StatsTracker:
         self._lines = current
         self._values = values
         self._taken_at = now
-        unknown = 0
+        self.unknown = ()
         if new_names and not self.kinds.empty:
-            unknown = sum(1 for n in new_names if not self.kinds.knows(n) and values[n][:1].isdigit())
+            self.unknown = tuple(n for n in new_names if not self.kinds.knows(n) and values[n][:1].isdigit())
+        unknown = len(self.unknown)
         return StatsSnapshot(
             names=self._names,
             values=MappingProxyType(values),
