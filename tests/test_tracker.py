@@ -81,3 +81,20 @@ def test_shown_names_keep_what_tells_rows_apart():
     assert sparkline([0, 2, 4], 10) == "▁▅█"
     assert sparkline([3, 3, 3], 10) == "███"  # steady is flat at its level, not noise
     assert sparkline([0, 0], 10) == "▁▁"
+
+
+def test_a_body_in_parts_diffs_only_the_parts_read_again():
+    t = StatsTracker()
+    counters, gauges = "a.rq: 1\nb.rq: 5\n", "g.active: 3\n"
+    t.update_parts((counters, gauges), 1.0)
+    snap = t.update_parts(("a.rq: 4\nb.rq: 5\n", gauges), 2.0)  # gauges not read: same object
+    assert dict(snap.deltas) == {"a.rq": 3} and snap.values["g.active"] == "3"
+    snap = t.update_parts(("a.rq: 4\nb.rq: 5\n", "g.active: 7\n"), 3.0)
+    assert dict(snap.deltas) == {"g.active": 4}
+    # a stat gone from a part read again is gone; the others keep their values
+    snap = t.update_parts(("a.rq: 4\n", "g.active: 7\n"), 4.0)
+    assert snap.names == ("a.rq", "g.active") and "b.rq" not in snap.values
+    # the same text as one body gives the same snapshot
+    whole = StatsTracker()
+    whole.update("a.rq: 1\nb.rq: 5\ng.active: 3\n", 1.0)
+    assert dict(whole.update("a.rq: 4\nb.rq: 5\ng.active: 3\n", 2.0).deltas) == {"a.rq": 3}

@@ -122,10 +122,10 @@ class StatsFeed(LiveFeed[StatsUpdate]):
     def failed(self, message: str, failures: int) -> StatsUpdate:
         return StatsUpdate(endpoint=self.endpoint.label, filter=self.filter, error=message, failures=failures)
 
-    def _digest(self, body: str, received: float) -> StatsSnapshot:
-        """The used stats' text -> a snapshot of every stat, with changes and rates."""
+    def _digest(self, parts: tuple[str, ...], received: float) -> StatsSnapshot:
+        """The used stats' text, by kind -> a snapshot of every stat, with changes and rates."""
         tracker = self.tracker
-        snap = tracker.update(body, received)
+        snap = tracker.update_parts(parts, received)
         if tracker.unknown:
             # stats created since the catalog: the typed body each came in says its kind
             # (they are new, so no rate was due for them on this poll)
@@ -144,12 +144,12 @@ class StatsFeed(LiveFeed[StatsUpdate]):
             # a big body is received off the event loop, so keys stay quick meanwhile
             body = await admin.stats_used(kind, in_thread=used.size(kind) > THREAD_PARSE_BYTES)
             used.store(kind, body, started)
-        body = used.body()
-        if len(body) > THREAD_PARSE_BYTES:
+        parts = used.parts()
+        if sum(used.size(kind) for kind in read) > THREAD_PARSE_BYTES:
             # and diffed and merged off it: at 214,000 names a merge is a few ms of copying
-            snap = await asyncio.to_thread(self._digest, body, time.monotonic())
+            snap = await asyncio.to_thread(self._digest, parts, time.monotonic())
         else:
-            snap = self._digest(body, time.monotonic())
+            snap = self._digest(parts, time.monotonic())
         marker = structure_marker(snap.values)
         if self._marker is not None and marker != self._marker:
             self._catalog_wanted = True  # clusters or listeners came or went

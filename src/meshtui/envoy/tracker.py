@@ -7,7 +7,7 @@ converted, and the value table of the previous snapshot is copied, not rebuilt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -15,6 +15,8 @@ from types import MappingProxyType
 from meshtui.envoy.stats import StatKind, StatsFormatError, raw_kind
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
+_NO_LINES: frozenset[str] = frozenset()
+_BLANK = frozenset({""})
 _EMPTY_INT: Mapping[str, int] = MappingProxyType({})
 _EMPTY_KINDS: Mapping[str, StatKind] = MappingProxyType({})
 
@@ -87,7 +89,8 @@ class StatsTracker:
     """Keeps the previous body of one Envoy and diffs each new one against it."""
 
     def __init__(self) -> None:
-        self._lines: frozenset[str] = frozenset()
+        self._parts: list[str] = []  # the last body, by part (the same objects)
+        self._part_lines: list[frozenset[str]] = []
         self._values: dict[str, str] = {}
         self._names: tuple[str, ...] = ()
         self._taken_at: float | None = None
@@ -99,11 +102,21 @@ class StatsTracker:
         self.__init__()  # type: ignore[misc]
 
     def update(self, body: str, now: float) -> StatsSnapshot:
-        lines = body.splitlines()
-        current = frozenset(lines)
-        if "" in current:
-            current = current - {""}
-        added = current - self._lines  # new stats, or stats whose value changed
+        return self.update_parts((body,), now)
+
+    def update_parts(self, parts: Sequence[str], now: float) -> StatsSnapshot:
+        """As `update` for a body in parts (one per kind of stat): a part that is the same
+        string object as last time (a kind not read on this poll) is not split again."""
+        if len(parts) != len(self._parts):
+            self._parts, self._part_lines = [""] * len(parts), [_NO_LINES] * len(parts)
+        added: set[str] = set()
+        for i, part in enumerate(parts):
+            if part is self._parts[i]:
+                continue
+            lines = frozenset(part.splitlines()) - _BLANK
+            added |= lines - self._part_lines[i]  # new stats, or stats whose value changed
+            self._parts[i], self._part_lines[i] = part, lines
+        current_size = sum(len(lines) for lines in self._part_lines)
         values = self._values.copy()
         new_names: list[str] = []
         deltas: dict[str, int] = {}
@@ -124,9 +137,9 @@ class StatsTracker:
                     deltas[name] = int(raw) - int(old)
                 except ValueError:
                     continue  # a float gauge; no integer delta
-        if len(values) != len(current):
+        if len(values) != current_size:
             # stats disappeared (rare: a cluster removed): only then look for which
-            present = {line.partition(": ")[0] for line in current}
+            present = {line.partition(": ")[0] for lines in self._part_lines for line in lines}
             gone = [name for name in values if name not in present]
             for name in gone:
                 del values[name]
@@ -143,7 +156,6 @@ class StatsTracker:
                     resets.add(name)
             elif elapsed is not None and is_counter(name):
                 rates[name] = delta / elapsed
-        self._lines = current
         self._values = values
         self._taken_at = now
         self.unknown = ()

@@ -87,7 +87,12 @@ class UsedPoll:
 
     def body(self) -> str:
         """Every kind's last body, as one `/stats?usedonly` text."""
-        return "".join(self._bodies.get(kind, "") for kind in ORDER)
+        return "".join(self.parts())
+
+    def parts(self) -> tuple[str, ...]:
+        """Each kind's last body, the same string object until the kind is read again
+        (so `StatsTracker.update_parts` skips it)."""
+        return tuple(self._bodies.get(kind, "") for kind in ORDER)
 
     def forget(self) -> None:
         """After a gap: read every kind on the next tick."""
