@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 
+from loadgen import Ok
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
@@ -29,18 +31,7 @@ CATALOG_PREFIX = "cluster.outbound|80||catalog"  # keeps ~500 stats: the filtere
 
 
 def serve_ok() -> ThreadingHTTPServer:
-    """A loopback upstream answering 200 "ok" to everything (stopped with .shutdown())."""
-
-    class Ok(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+    """A loopback upstream answering 200 "ok" in this process (stopped with .shutdown())."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -61,6 +52,7 @@ class BigMesh:
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _loop: asyncio.AbstractEventLoop | None = None
+    _traffic: subprocess.Popen[str] | None = None
 
     def start(self, with_api_server: bool = False, workdir: Path | None = None) -> BigMesh:
         upstream = self._serve_upstream()
@@ -77,9 +69,7 @@ class BigMesh:
             stats_flush_interval="5s",  # Istio's default, as on a real big sidecar
         )
         self.envoy = EnvoyProcess("bench", build(spec)).start(timeout=60)
-        t = threading.Thread(target=self._load, daemon=True)
-        t.start()
-        self._threads.append(t)
+        self._load()
         if with_api_server:
             self._start_api_server(workdir or self.envoy.workdir)
         return self
@@ -93,22 +83,24 @@ class BigMesh:
         return httpx.get(self.admin_url + "/stats", timeout=30).text
 
     def _serve_upstream(self) -> int:
-        self._upstream = serve_ok()
-        return int(self._upstream.server_address[1])
+        """The upstream and, once Envoy is up, the load loop run in a process of their own
+        (bench/loadgen.py): never in the process of an app under test."""
+        self._traffic = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("loadgen.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._traffic.stdout is not None
+        return int(self._traffic.stdout.readline())
 
     def _load(self) -> None:
         """Requests through the outbound listener to a rotating handful of clusters (loopback only)."""
-        assert self.envoy is not None
+        assert self.envoy is not None and self._traffic is not None and self._traffic.stdin is not None
         port = self.envoy.listeners["0.0.0.0_80"]
         hosts = [f"{n}.bench.svc.cluster.local" for n in cluster_names(self.n_clusters)[:25]]
-        deadline = time.monotonic() + 3600
-        with httpx.Client(timeout=5) as client:
-            i = 0
-            while not self._stop.is_set() and time.monotonic() < deadline:
-                with contextlib.suppress(httpx.HTTPError):
-                    client.get(f"http://127.0.0.1:{port}/", headers={"host": hosts[i % len(hosts)]})
-                i += 1
-                self._stop.wait(1.0 / self.rate)
+        self._traffic.stdin.write(f"{port} {self.rate} {','.join(hosts)}\n")
+        self._traffic.stdin.flush()
 
     def _start_api_server(self, workdir: Path) -> None:
         assert self.envoy is not None
@@ -149,8 +141,14 @@ class BigMesh:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
-        if getattr(self, "_upstream", None):
-            self._upstream.shutdown()
+        if self._traffic is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._traffic.stdin.close()  # type: ignore[union-attr]
+            try:
+                self._traffic.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._traffic.kill()
+                self._traffic.wait(timeout=5)
         if self.envoy:
             self.envoy.stop()
 
