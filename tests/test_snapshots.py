@@ -15,6 +15,7 @@ import pytest
 
 from conftest import FIXTURES, loopback_http
 from meshtui.envoy.feed import DirectEndpoint
+from meshtui.envoy.stats import raw_kind
 from meshtui.kube.pods import PodEvent, PodInfo
 from meshtui.ui.app import MeshtuiApp, Options
 
@@ -80,7 +81,10 @@ class _FixedAdmin(BaseHTTPRequestHandler):
         query = urllib.parse.parse_qs(url.query)
         lines = self.body.splitlines()
         if "type" in query:
-            lines = []  # kinds unknown: the capture does not say
+            # the capture does not say which numbers are gauges: here all are counters
+            shape = {"Histograms": "histogram", "TextReadouts": "text", "Counters": "number"}
+            want = shape.get(query["type"][0])
+            lines = [line for line in lines if raw_kind(line.partition(": ")[2]) == want]
         if "filter" in query:
             rx = re.compile(query["filter"][0])
             lines = [line for line in lines if rx.search(line.partition(": ")[0])]
