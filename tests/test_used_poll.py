@@ -61,7 +61,7 @@ class TypedAdmin:
 
     async def config_dump(self, params=None) -> str:
         dump = {"@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump"}
-        return json.dumps({"configs": [{**dump, "bootstrap": {"stats_flush_interval": "5s"}}]})
+        return json.dumps({"configs": [{**dump, "bootstrap": {"stats_flush_interval": "10s"}}]})
 
     async def stats_typed_bodies(self, in_thread=True) -> dict[str, str]:
         return {
@@ -85,9 +85,9 @@ def test_a_gauge_read_less_often_holds_its_last_value_and_shows_its_change_when_
         return asyncio.run(feed.poll(admin, 100.0 + i))  # type: ignore[arg-type]
 
     first = poll(0)
-    assert feed.used.flush == FlushConfig(5.0)  # from the bootstrap
+    assert feed.used.flush == FlushConfig(10.0)  # from the bootstrap
     assert first.read == {"counter", "gauge", "histogram", "text"}
-    assert dict(first.every)["gauge"] == GAUGES_EVERY_BIG and dict(first.every)["histogram"] == 5.0
+    assert dict(first.every)["gauge"] == GAUGES_EVERY_BIG and dict(first.every)["histogram"] == 10.0
     admin.counters["cluster.a.upstream_rq_total"] = 15
     admin.gauges["cluster.a.upstream_rq_active"] = 7
     second = poll(1)

@@ -28,7 +28,7 @@ from meshtui.envoy.tracker import StatKinds
 
 ORDER: tuple[StatKind, ...] = ("counter", "gauge", "histogram", "text")
 BIG_SIDECAR = 100_000  # stats; below it everything but histograms is read every tick
-GAUGES_EVERY_BIG = 3.0  # seconds
+GAUGES_EVERY_BIG = 5.0  # seconds: with the histograms at Istio's default flush interval
 DEFAULT_FLUSH_S = 5.0  # Envoy's stats_flush_interval when the bootstrap sets none
 
 
