@@ -132,3 +132,20 @@ def test_a_real_envoys_flush_interval_sets_the_histograms_cadence(mesh, interval
     assert all("counter" in u.read and "gauge" in u.read for u in got)  # a small sidecar
     snap = got[-1].snapshot
     assert snap is not None and any(snap.kind(n) == "histogram" for n in snap.in_use or ())
+
+
+def test_the_detail_says_how_often_a_kind_read_less_often_is_read():
+    from types import SimpleNamespace
+
+    from meshtui.envoy.feed import StatsUpdate
+    from meshtui.envoy.filter import StatFilter
+    from meshtui.ui.widgets.stats import StatsPane
+
+    pane = StatsPane(1.0, "")
+    pane.feed = SimpleNamespace(interval=1.0)  # type: ignore[assignment]
+    every = (("counter", 1.0), ("gauge", 5.0), ("histogram", 5.0), ("text", 5.0))
+    pane.last = StatsUpdate(endpoint="e", filter=StatFilter(), every=every)
+    assert pane._bars("counter") == "one bar per poll"
+    assert pane._bars("gauge") == "one bar per read, every 5 s"
+    pane.last = StatsUpdate(endpoint="e", filter=StatFilter(), every=(("gauge", 1.0),))
+    assert pane._bars("gauge") == "one bar per poll"  # a small sidecar: every tick

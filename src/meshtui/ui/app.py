@@ -17,6 +17,7 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPane
 
+from meshtui import heap
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.freshness import Freshness
 from meshtui.kube.access import MeshAccess
@@ -177,6 +178,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         # every 10,000 (8-15 ms) rather than every 700 (too often) or 50,000 (30-40 ms,
         # one key in twenty paid it: bench/keystroke.py --clusters 2000).
         gc.set_threshold(10_000, 50, 100)
+        self.set_interval(60, heap.trim)  # freed memory back to the system (meshtui/heap.py)
         self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
         self._apply_preferences()
         if self._access is not None:
