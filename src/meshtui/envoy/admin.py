@@ -97,10 +97,8 @@ class EnvoyAdmin:
             raise AdminError(f"Envoy admin answered {r.status_code} on {path}: {first}", r.status_code)
         return r
 
-    async def stats_text(self, envoy_filter: str | None = None, used_only: bool = False) -> str:
+    async def stats_text(self, envoy_filter: str | None = None) -> str:
         params = {"filter": envoy_filter} if envoy_filter else {}
-        if used_only:
-            params["usedonly"] = ""
         return (await self.get("/stats", params or None)).text
 
     async def stats_typed_bodies(self, in_thread: bool = True) -> dict[StatKind, str]:
@@ -133,15 +131,13 @@ class EnvoyAdmin:
     async def config_dump(self, params: dict[str, str] | None = None) -> str:
         return (await self.get("/config_dump", params)).text
 
-    async def stat_kinds(self, envoy_filter: str | None = None, used_only: bool = False) -> StatKinds:
+    async def stat_kinds(self, envoy_filter: str | None = None) -> StatKinds:
         """Which stats are counters and which gauges (Envoy's `/stats?type=`)."""
 
         async def names(kind: str) -> frozenset[str]:
             params = {"type": kind}
             if envoy_filter:
                 params["filter"] = envoy_filter
-            if used_only:
-                params["usedonly"] = ""
             text = (await self.get("/stats", params)).text
             return frozenset(line.partition(": ")[0] for line in text.splitlines() if line)
 

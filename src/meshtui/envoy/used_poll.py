@@ -14,8 +14,8 @@ allows:
 - gauges on every tick, except on a big sidecar (over `BIG_SIDECAR` stats) where they are
   read every `GAUGES_EVERY_BIG` s: there a gauge read alone costs ~2% of a core each second.
 
-Between reads a kind's last body stands in for it, so the tracker diffs one whole text as
-before and a kind not read this tick shows no change.
+Between reads a kind's last body stands in for it (the same string object), so the
+tracker skips it and a kind not read this tick shows no change.
 """
 
 from __future__ import annotations
@@ -84,10 +84,6 @@ class UsedPoll:
     def store(self, kind: StatKind, body: str, at: float) -> None:
         self._bodies[kind] = body if not body or body.endswith("\n") else body + "\n"
         self._read_at[kind] = at
-
-    def body(self) -> str:
-        """Every kind's last body, as one `/stats?usedonly` text."""
-        return "".join(self.parts())
 
     def parts(self) -> tuple[str, ...]:
         """Each kind's last body, the same string object until the kind is read again
