@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPane
 
@@ -23,6 +24,7 @@ from meshtui.freshness import Freshness
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
 from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
+from meshtui.ui.frames import PacedScreen
 from meshtui.ui.keymap import name_bindings, preference_problems
 from meshtui.ui.messages import (
     ClustersUpdated,
@@ -105,6 +107,9 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
         self._focus_before_command = None
         self._found: dict[type[Widget], Widget] = {}
+
+    def get_default_screen(self) -> Screen[object]:
+        return PacedScreen(id="_default")  # paints a key's result without waiting for a frame
 
     def compose(self) -> ComposeResult:
         yield PlacesBar(PLACES, id="places-bar")

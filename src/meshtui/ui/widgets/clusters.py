@@ -216,7 +216,7 @@ class ClustersPane(Widget):
             snap = self.table.snapshot
             if snap is not None and (snap.rq_rate or snap.error_rate or snap.host_rq_rate or snap.error_pct):
                 self.table.snapshot = snap.without_changes()  # rows keep their order
-                self.table.refresh()
+                self.table.repaint_changed()
                 self._show_hosts(self.table.snapshot)
             self._state(stale_line(update.freshness, update.error), error=True)
             return
@@ -335,7 +335,7 @@ class ClustersPane(Widget):
 
     def _show_sort(self) -> None:
         self.table.sort = self.sort
-        self.table.refresh()
+        self.table.repaint_changed()
 
     def key_escape(self) -> None:
         if self.query_one("#clusters-filter", Input).has_focus:

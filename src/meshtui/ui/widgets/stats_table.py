@@ -82,7 +82,7 @@ class StatsTable(RowsView):
         names = self.source(snap)
         key = (names, self.filter, self.sort, self.in_use_only)
         if self.sort == "name" and key == self._rows_key:
-            self.refresh()  # same rows, new values: repaint the visible lines only
+            self.repaint_changed()  # same rows, new values: repaint the lines that changed
             return
         rows = self._selected(names)
         if rows is None:

@@ -23,6 +23,7 @@ NAME_SHARE = 0.45  # of the width, for the tree; the rest is the time axis
 
 
 class Waterfall(RowsView):
+    REPAINT_CHANGED_ONLY = False  # rows are strips it keeps per span (render_line below)
     # the rows come first on a small terminal: the span detail below gives way (its max-height)
     DEFAULT_CSS = """
     Waterfall { height: 1fr; min-height: 6; }
