@@ -9,7 +9,7 @@ a DataTable's per-row cost would show on every refresh and keystroke.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -18,6 +18,9 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class RowsView(ScrollView, can_focus=True):
@@ -70,6 +73,7 @@ class RowsView(ScrollView, can_focus=True):
         # is marked dirty), and the lines worked out by repaint_changed, not yet drawn
         self._painted: dict[int, LineSpec] = {}
         self._fresh: dict[int, tuple[int, LineSpec]] = {}
+        self._marking = False
 
     def style_of(self, component: str, partial: bool = False) -> Style:
         """A component class's style, kept: Textual works it out by walking the widget's
@@ -198,8 +202,21 @@ class RowsView(ScrollView, can_focus=True):
                 self._fresh[y] = (top, spec)
                 changed.append(y)
         full = self.size.width
-        for start, count in _runs(changed):
-            self.refresh(Region(0, start, full, count))
+        self._marking = True
+        try:
+            for start, count in _runs(changed):
+                self.refresh(Region(0, start, full, count))
+        finally:
+            self._marking = False
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        if not self._marking and self.__dict__.get("_fresh"):
+            # a repaint asked for elsewhere (a subclass's own, Textual's): the rows may have
+            # changed since repaint_changed worked its lines out, so they are worked out again
+            self._fresh.clear()
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _line_spec(self, y: int, width: int, top: int) -> LineSpec:
         if y == 0:
