@@ -196,3 +196,23 @@ async def test_help_lists_the_apps_own_keys_for_where_you_are(mesh):
         # no second, generic command palette beside `:` (Textual's ^p in the footer)
         footer = app.screen._compositor.render_strips()[-1].text
         assert "Go to" in footer and "^p" not in footer
+
+
+async def test_j_and_k_move_the_row_tables_as_in_k9s(mesh):
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: len(app.pods._shown) >= 3, 10, "pods")
+        pods = app.pods.table
+        pods.focus()
+        pods.move_cursor(row=0)
+        await pilot.press("j", "j")
+        assert pods.cursor_row == 2
+        await pilot.press("k")
+        assert pods.cursor_row == 1
+        await open_proxy(app, pilot, mesh)  # the loggers table, focused on "router"
+        loggers = app.proxy.table
+        row = loggers.cursor_row
+        await pilot.press("j")
+        assert loggers.cursor_row == row + 1
+        await pilot.press("k", "k")
+        assert loggers.cursor_row == row - 1

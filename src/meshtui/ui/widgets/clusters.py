@@ -23,6 +23,7 @@ from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.rows_view import RowsView
+from meshtui.ui.widgets.table import Table
 
 CLUSTER_COLUMNS = (
     "SERVICE FQDN",
@@ -163,7 +164,7 @@ class ClustersPane(Widget):
         yield Static("Select a pod with a sidecar to see its clusters.", id="clusters-state")
         yield ClustersTable(id="clusters-table")
         yield Static("", id="endpoints-title")
-        hosts: DataTable[str] = DataTable(id="endpoints-table", cursor_type="row")
+        hosts: DataTable[str] = Table(id="endpoints-table", cursor_type="row")
         for col in HOST_COLUMNS:
             hosts.add_column(col, key=col)
         yield hosts

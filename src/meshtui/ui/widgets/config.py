@@ -30,6 +30,7 @@ from meshtui.envoy.config_dump import (
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
 from meshtui.ui.format import middle_truncate
+from meshtui.ui.widgets.table import Table
 
 ALL_SECTIONS = (*SECTIONS, "tracing")
 MAX_COLUMN = 70
@@ -99,7 +100,7 @@ class ConfigPane(Widget):
         )
         yield Input(placeholder="filter rows: any text", id="config-filter")
         yield Static("Select a pod with a sidecar to see its config.", id="config-state")
-        yield DataTable(id="config-table", cursor_type="row")
+        yield Table(id="config-table", cursor_type="row")
         tree: Tree[Any] = Tree("", id="config-tree")
         tree.show_root = False
         yield tree

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, age, successor
 from meshtui.ui.messages import KubeProblem, OpenPlace, PodsChanged, PodSelected
+from meshtui.ui.widgets.table import Table
 
 # NAME first: it is what a narrow pane must still show
 COLUMNS = ("NAME", "READY", "STATUS", "SIDECAR", "RESTARTS", "AGE", "NAMESPACE", "IP")
@@ -70,7 +71,7 @@ class PodsPane(Widget):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter pods", id="pods-filter", classes="hidden")
         yield Static("connecting to the API server ...", id="pods-state")
-        table: DataTable[str] = DataTable(id="pods-table", cursor_type="row", zebra_stripes=False)
+        table: DataTable[str] = Table(id="pods-table", cursor_type="row", zebra_stripes=False)
         for col in COLUMNS:
             table.add_column(col, key=col.lower())
         yield table

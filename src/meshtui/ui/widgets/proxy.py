@@ -19,6 +19,7 @@ from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.controls import LEVELS, LogLevelChanges, log_levels, reset_counters, set_log_levels
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
+from meshtui.ui.widgets.table import Table
 
 REVERT_CHOICES = {
     "when meshtui exits": None,
@@ -58,7 +59,7 @@ class ProxyPane(Widget):
         yield Static("", id="proxy-policy")
         yield Static("Select a pod with a sidecar to see its log levels.", id="proxy-state")
         yield Input(placeholder="find a logger: part of its name", id="loggers-find", classes="hidden")
-        table: DataTable[str] = DataTable(id="loggers-table", cursor_type="row")
+        table: DataTable[str] = Table(id="loggers-table", cursor_type="row")
         for col in ("LOGGER", "LEVEL", "WAS (meshtui changed it)"):
             table.add_column(col, key=col)
         yield table

@@ -31,6 +31,7 @@ from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
 from meshtui.ui.options import Options
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.span_detail import SpanDetail
+from meshtui.ui.widgets.table import Table
 from meshtui.ui.widgets.traces_form import LookupForm, SearchForm
 from meshtui.ui.widgets.traces_messages import (
     Found,
@@ -83,7 +84,7 @@ class TracesPane(Widget):
         yield LookupForm(id="traces-lookup")
         yield Static("", id="traces-state")
         with ContentSwitcher(initial="traces-results", id="traces-body"):
-            yield DataTable(id="traces-results", cursor_type="row", zebra_stripes=True)
+            yield Table(id="traces-results", cursor_type="row", zebra_stripes=True)
             with Vertical(id="traces-trace"):
                 yield Static("", id="traces-title")
                 yield Waterfall(id="traces-waterfall")
