@@ -52,6 +52,13 @@ class FramePacer:
         self._paint()
 
 
+# Screen's private paint hooks this relies on (as in Textual 8.2); without them the screen
+# keeps Textual's own timer rather than fail at its first paint
+_PACEABLE = isinstance(getattr(Screen, "_update_timer", None), property) and callable(
+    getattr(Screen, "_on_timer_update", None)
+)
+
+
 class PacedScreen(Screen[object]):
     """The app's main screen, painted by a `FramePacer` instead of Textual's grid timer."""
 
@@ -62,6 +69,8 @@ class PacedScreen(Screen[object]):
     @property
     def _update_timer(self) -> Timer:
         # Screen reaches its timer only through this property (`resume`, `pause`)
+        if not _PACEABLE:
+            return Screen._update_timer.fget(self)  # type: ignore[attr-defined]
         return self.pacer  # type: ignore[return-value]
 
     def _paint(self) -> None:
