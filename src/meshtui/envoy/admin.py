@@ -12,6 +12,7 @@ import httpx
 from meshtui.envoy.stats import StatKind
 from meshtui.envoy.stats_catalog import TYPED_BODIES as TYPED
 from meshtui.envoy.tracker import StatKinds
+from meshtui.responses import released
 
 
 class AdminError(Exception):
@@ -58,7 +59,7 @@ class EnvoyAdmin:
             if self._sync is None:
                 self._sync = httpx.Client(**self._options)  # type: ignore[arg-type]
             with self._errors(path):
-                r = self._sync.get(path, params=params)
+                r = released(self._sync.get(path, params=params))
             return self._checked(r, path).text
 
         return await asyncio.to_thread(fetch)
@@ -72,7 +73,7 @@ class EnvoyAdmin:
 
     async def _call(self, method: str, path: str, params: dict[str, str] | None) -> httpx.Response:
         with self._errors(path):
-            r = await self._client.request(method, path, params=params)
+            r = released(await self._client.request(method, path, params=params))
         return self._checked(r, path)
 
     @contextlib.contextmanager

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 
 from meshtui.istiod.metrics import IstiodError
+from meshtui.responses import released
 
 MONITORING_PORT = 15014
 
@@ -27,7 +28,7 @@ class MonitoringClient:
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> str:
         with self._errors():
-            r = await self._client.get(path, params=params)
+            r = released(await self._client.get(path, params=params))
         if r.status_code != 200:
             first = r.text.strip().splitlines()[0][:160] if r.text.strip() else r.reason_phrase
             raise IstiodError(f"istiod answered {r.status_code} on {path}: {first}")

@@ -21,6 +21,7 @@ import httpx
 from meshtui.jaeger import classic, otlp
 from meshtui.jaeger.model import JaegerFormatError, Trace, norm_id
 from meshtui.jaeger.query import TraceQuery
+from meshtui.responses import released
 
 CLASSIC, V3 = "classic", "v3"
 BIG_BODY = 256 * 1024
@@ -78,7 +79,7 @@ class JaegerClient:
 
     async def _get(self, url: str, params: Any = None) -> httpx.Response:
         try:
-            return await self.http.get(url, params=params)
+            return released(await self.http.get(url, params=params))
         except httpx.ConnectError as exc:
             raise JaegerError(f"Jaeger at {self.url} refused the connection ({exc})"[:200]) from exc
         except httpx.TimeoutException as exc:
