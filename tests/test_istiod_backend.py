@@ -285,9 +285,9 @@ async def test_feed_reads_every_replica_and_sums_them():
         b.metrics = b.metrics.replace('pilot_xds{version="1.17.8"} 3', 'pilot_xds{version="1.17.8"} 2')
         b.syncz = "[]"
         feed = IstiodFeed(DirectIstiod({"istiod-a": a.url, "istiod-b": b.url}), interval=0.2)
-        first = await feed.poll_once()
+        first = await feed.poll(0.0)
         a.bump("pilot_xds_pushes", 10)
-        second = await feed.poll_once()
+        second = await feed.poll(0.0)
         for client in feed._clients.values():
             await client.aclose()
     assert first.error == "" and [r.name for r in first.replicas] == ["istiod-a", "istiod-b"]

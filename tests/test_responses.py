@@ -1,5 +1,5 @@
 """Bodies read over HTTP are freed when the caller lets go of them, not at the next full
-pass of the cyclic GC (meshtui/responses.py): no httpx response is left in a reference
+pass of the cyclic GC (meshtui/http.py): no httpx response is left in a reference
 cycle by the admin, istiod or Jaeger clients."""
 
 from __future__ import annotations

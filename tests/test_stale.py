@@ -1,6 +1,6 @@
 """Stale is visible: when a view's source stops answering, nothing it shows looks live.
 
-The rule (meshtui/freshness.py), the feed that applies it (envoy/live.py) and the panes
+The rule (meshtui/live.py), the feed that applies it (envoy/live.py) and the panes
 that show it, against the demo's real Envoys: one killed (and restarted by the demo's
 kubelet), one cut off behind a loopback relay and brought back.
 """
@@ -20,7 +20,7 @@ from textual.widgets import TabbedContent
 
 from conftest import select_pod, until
 from meshtui.demo.run import start_mesh
-from meshtui.freshness import FreshnessTracker
+from meshtui.live import FreshnessTracker
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.messages import PodsChanged, StatsUpdated
 from meshtui.ui.widgets.pods import SIDECAR_DOWN

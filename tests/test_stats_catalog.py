@@ -106,7 +106,7 @@ def test_the_full_name_list_is_read_at_start_on_structure_changes_and_rarely():
     feed = StatsFeed(DirectEndpoint("http://127.0.0.1:9"))
 
     def poll(at: float):
-        return asyncio.run(feed.poll(admin, at))  # type: ignore[arg-type]
+        return asyncio.run(feed.read(admin, at))  # type: ignore[arg-type]
 
     first = poll(100.0)
     assert admin.catalog_reads == 1 and first.snapshot.names == ("a.rq", "b.rq", STRUCTURE_COUNTERS[0])

@@ -82,7 +82,7 @@ def test_a_gauge_read_less_often_holds_its_last_value_and_shows_its_change_when_
     feed = StatsFeed(DirectEndpoint("http://127.0.0.1:9"), interval=1.0)
 
     def poll(i: int):
-        return asyncio.run(feed.poll(admin, 100.0 + i))  # type: ignore[arg-type]
+        return asyncio.run(feed.read(admin, 100.0 + i))  # type: ignore[arg-type]
 
     first = poll(0)
     assert feed.used.flush == FlushConfig(10.0)  # from the bootstrap

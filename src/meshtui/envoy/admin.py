@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 
+from meshtui import http
 from meshtui.envoy.stats import StatKind
 from meshtui.envoy.stats_catalog import TYPED_BODIES as TYPED
 from meshtui.envoy.tracker import StatKinds
-from meshtui.responses import released
 
 
 class AdminError(Exception):
@@ -23,24 +21,11 @@ class AdminError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True)
-class ServerInfo:
-    version: str
-    state: str
-    uptime: str
-    node_id: str
-
-
 class EnvoyAdmin:
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._options = {
-            "base_url": self.base_url,
-            "timeout": httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-            "limits": httpx.Limits(max_connections=2, max_keepalive_connections=1),
-            "trust_env": False,  # never send loopback admin calls through an HTTP proxy
-        }
-        self._client = httpx.AsyncClient(**self._options)  # type: ignore[arg-type]
+        self.timeout = timeout
+        self._client = http.async_client(self.base_url, timeout)
         self._sync: httpx.Client | None = None
 
     async def aclose(self) -> None:
@@ -57,9 +42,9 @@ class EnvoyAdmin:
 
         def fetch() -> str:
             if self._sync is None:
-                self._sync = httpx.Client(**self._options)  # type: ignore[arg-type]
-            with self._errors(path):
-                r = released(self._sync.get(path, params=params))
+                self._sync = http.sync_client(self.base_url, self.timeout)
+            with self._errors():
+                r = http.released(self._sync.get(path, params=params))
             return self._checked(r, path).text
 
         return await asyncio.to_thread(fetch)
@@ -72,29 +57,23 @@ class EnvoyAdmin:
         return await self._call("POST", path, params)
 
     async def _call(self, method: str, path: str, params: dict[str, str] | None) -> httpx.Response:
-        with self._errors(path):
-            r = released(await self._client.request(method, path, params=params))
+        with self._errors():
+            r = http.released(await self._client.request(method, path, params=params))
         return self._checked(r, path)
 
-    @contextlib.contextmanager
-    def _errors(self, path: str) -> Iterator[None]:
-        """httpx's exceptions, each as one line a pane can show."""
-        try:
-            yield
-        except httpx.ConnectError as exc:
-            raise AdminError(f"cannot connect to Envoy admin at {self.base_url}: {_why(exc)}") from exc
-        except httpx.TimeoutException as exc:
-            raise AdminError(f"Envoy admin at {self.base_url} did not answer in time") from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise AdminError(f"connection to Envoy admin at {self.base_url} dropped") from exc
-        except httpx.HTTPError as exc:
-            raise AdminError(f"Envoy admin at {self.base_url}: {type(exc).__name__}") from exc
+    def _errors(self) -> contextlib.AbstractContextManager[None]:
+        return http.failures(
+            AdminError,
+            "Envoy admin",
+            self.base_url,
+            "connection refused (is Envoy running, is the forward up?)",
+        )
 
     @staticmethod
     def _checked(r: httpx.Response, path: str) -> httpx.Response:
         if r.status_code != 200:
             # Envoy's error answers run over several lines: all of it, on one line
-            first = " ".join(r.text.split())[:300] if r.text.strip() else r.reason_phrase
+            first = http.first_line(r, 300)
             raise AdminError(f"Envoy admin answered {r.status_code} on {path}: {first}", r.status_code)
         return r
 
@@ -119,12 +98,6 @@ class EnvoyAdmin:
         params = {"usedonly": "", "type": TYPED[kind]}
         return await (self.get_in_thread("/stats", params) if in_thread else self.stats_get(params))
 
-    async def stats_json(self, envoy_filter: str | None = None) -> str:
-        params = {"format": "json"}
-        if envoy_filter:
-            params["filter"] = envoy_filter
-        return (await self.get("/stats", params)).text
-
     async def clusters_json(self) -> str:
         # thousands of clusters are megabytes: receive them off the event loop
         return await self.get_in_thread("/clusters", {"format": "json"})
@@ -143,24 +116,3 @@ class EnvoyAdmin:
             return frozenset(line.partition(": ")[0] for line in text.splitlines() if line)
 
         return StatKinds(gauges=await names("Gauges"), counters=await names("Counters"))
-
-    async def server_info(self) -> ServerInfo:
-        try:
-            doc = (await self.get("/server_info")).json()
-        except ValueError as exc:
-            raise AdminError("Envoy /server_info is not JSON") from exc
-        return ServerInfo(
-            version=str(doc.get("version", "")).split("/")[1]
-            if "/" in str(doc.get("version", ""))
-            else str(doc.get("version", "")),
-            state=str(doc.get("state", "")),
-            uptime=str(doc.get("uptime_current_epoch", "")),
-            node_id=str(doc.get("node", {}).get("id", "")),
-        )
-
-
-def _why(exc: Exception) -> str:
-    text = str(exc)
-    if "refused" in text.lower() or "all connection attempts failed" in text.lower():
-        return "connection refused (is Envoy running, is the forward up?)"
-    return text.splitlines()[0][:120] if text else type(exc).__name__

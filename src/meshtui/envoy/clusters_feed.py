@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from meshtui.envoy.admin import EnvoyAdmin
 from meshtui.envoy.clusters import ClustersSnapshot, ClustersTracker, parse_clusters
-from meshtui.envoy.live import AdminEndpoint, LiveFeed
-from meshtui.freshness import Freshness
+from meshtui.envoy.live import AdminEndpoint, AdminFeed
+from meshtui.live import Freshness
 
 THREAD_PARSE_BYTES = 256 * 1024
 
@@ -19,11 +19,10 @@ class ClustersUpdate:
     endpoint: str
     snapshot: ClustersSnapshot | None = None
     error: str | None = None
-    failures: int = 0
     freshness: Freshness = field(default_factory=Freshness)
 
 
-class ClustersFeed(LiveFeed[ClustersUpdate]):
+class ClustersFeed(AdminFeed[ClustersUpdate]):
     def __init__(self, endpoint: AdminEndpoint, interval: float = 1.0, timeout: float = 5.0) -> None:
         super().__init__(endpoint, interval, timeout)
         self.tracker = ClustersTracker()
@@ -31,13 +30,13 @@ class ClustersFeed(LiveFeed[ClustersUpdate]):
     def restart_rates(self) -> None:
         self.tracker = ClustersTracker()
 
-    def failed(self, message: str, failures: int) -> ClustersUpdate:
-        return ClustersUpdate(self.endpoint.label, error=message, failures=failures)
+    def failed(self, reason: str) -> ClustersUpdate:
+        return ClustersUpdate(self.endpoint.label, error=reason)
 
     def _snapshot(self, body: str) -> ClustersSnapshot:
         return self.tracker.update(parse_clusters(body), time.monotonic())
 
-    async def poll(self, admin: EnvoyAdmin, started: float) -> ClustersUpdate:
+    async def read(self, admin: EnvoyAdmin, started: float) -> ClustersUpdate:
         body = await admin.clusters_json()
         if len(body) > THREAD_PARSE_BYTES:  # thousands of clusters: parse and diff off the event loop
             return ClustersUpdate(self.endpoint.label, await asyncio.to_thread(self._snapshot, body))

@@ -1,4 +1,4 @@
-"""The live stats loop for one sidecar (`/stats`), on the shared `LiveFeed` loop."""
+"""The live stats loop for one sidecar (`/stats`), on the one live loop (meshtui/live.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.config_dump import ConfigDumpError, bootstrap_of, parse_config_dump
 from meshtui.envoy.filter import StatFilter
-from meshtui.envoy.live import AdminEndpoint, DirectEndpoint, LiveFeed
+from meshtui.envoy.live import AdminEndpoint, AdminFeed, DirectEndpoint
 from meshtui.envoy.stats import StatKind
 from meshtui.envoy.stats_catalog import (
     EMPTY_CATALOG,
@@ -21,7 +21,7 @@ from meshtui.envoy.stats_catalog import (
 from meshtui.envoy.stats_matcher import StatsMatcher
 from meshtui.envoy.tracker import StatsSnapshot, StatsTracker
 from meshtui.envoy.used_poll import BIG_SIDECAR, ORDER, FlushConfig, UsedPoll
-from meshtui.freshness import Freshness
+from meshtui.live import Freshness
 
 __all__ = ["AdminEndpoint", "DirectEndpoint", "StatsFeed", "StatsUpdate"]
 
@@ -40,14 +40,13 @@ class StatsUpdate:
     snapshot: StatsSnapshot | None = None
     error: str | None = None
     fetch_ms: float = 0.0
-    failures: int = 0
     freshness: Freshness = field(default_factory=Freshness)
     matcher: StatsMatcher | None = None  # the bootstrap's stats_matcher: why stats are missing
     read: frozenset[StatKind] = frozenset()  # the kinds read on this poll (envoy/used_poll.py)
     every: tuple[tuple[StatKind, float], ...] = ()  # seconds between reads, per kind
 
 
-class StatsFeed(LiveFeed[StatsUpdate]):
+class StatsFeed(AdminFeed[StatsUpdate]):
     """Polls the stats in use (`/stats?usedonly&type=`, each kind as often as it can change:
     envoy/used_poll.py) and the full name list (`StatsCatalog`) rarely.
 
@@ -119,8 +118,8 @@ class StatsFeed(LiveFeed[StatsUpdate]):
         self.used.big = len(self.catalog.names) > BIG_SIDECAR
         self._catalog_wanted = False
 
-    def failed(self, message: str, failures: int) -> StatsUpdate:
-        return StatsUpdate(endpoint=self.endpoint.label, filter=self.filter, error=message, failures=failures)
+    def failed(self, reason: str) -> StatsUpdate:
+        return StatsUpdate(endpoint=self.endpoint.label, filter=self.filter, error=reason)
 
     def _digest(self, parts: tuple[str, ...], received: float) -> StatsSnapshot:
         """The used stats' text, by kind -> a snapshot of every stat, with changes and rates."""
@@ -133,7 +132,7 @@ class StatsFeed(LiveFeed[StatsUpdate]):
             snap = replace(snap, kinds=tracker.kinds, unknown_numeric=0)
         return self._merge.merge(snap, self.catalog)
 
-    async def poll(self, admin: EnvoyAdmin, started: float) -> StatsUpdate | None:
+    async def read(self, admin: EnvoyAdmin, started: float) -> StatsUpdate | None:
         used = self.used
         if not self._matcher_read:
             await self._read_bootstrap(admin)

@@ -1,21 +1,22 @@
-"""The one long-lived poll loop behind the Control plane pane.
+"""The live feed behind the Control plane place, on the one live loop (meshtui/live.py).
 
 Every interval: the replicas (pods app=istiod), each replica's /metrics and
 /debug/syncz, parsed off the event loop, summarised against the previous poll, and one
-immutable IstiodUpdate yielded. Polls never overlap; a failure is an update with one
-line, retried with a short backoff; paused (pane hidden) it does not poll at all.
+immutable IstiodUpdate yielded. When no replica answers, the update is a failure: the
+place goes stale like any live view, and the first rate after the outage comes from two
+answered polls, never across the gap.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import math
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from meshtui.istiod.browser import MetricRow, RowsCache, metric_rows
 from meshtui.istiod.client import MonitoringClient
@@ -23,6 +24,7 @@ from meshtui.istiod.metrics import IstiodError, Scrape, ScrapeParser, merge
 from meshtui.istiod.source import IstiodSource
 from meshtui.istiod.summary import Summary, summarise_replicas
 from meshtui.istiod.syncz import ProxySync, parse_syncz, sort_rows, with_rejects
+from meshtui.live import Freshness, LiveFeed, one_line
 
 TREND_POINTS = 180  # three minutes at one poll a second
 
@@ -52,8 +54,20 @@ class IstiodUpdate:
     metrics: dict[str, MetricRow] = field(default_factory=dict)
     trends: Trends = Trends()
     error: str = ""  # nothing could be read: the one line the pane shows
-    failures: int = 0
     fetch_ms: float = 0.0
+    freshness: Freshness = field(default_factory=Freshness)
+
+    def without_changes(self) -> IstiodUpdate:
+        """The last figures as a stale place shows them: no rate, no last-interval percentile."""
+        return dataclasses.replace(
+            self,
+            replicas=tuple(
+                dataclasses.replace(r, summary=r.summary.without_rates() if r.summary else None)
+                for r in self.replicas
+            ),
+            total=self.total.without_rates() if self.total else None,
+            metrics={k: dataclasses.replace(m, rate=None) for k, m in self.metrics.items()},
+        )
 
 
 @dataclass
@@ -93,15 +107,15 @@ def _parse_both(
             poll.syncz_error = f"{name} /debug/syncz: {exc}"
 
 
-class IstiodFeed:
+class IstiodFeed(LiveFeed[IstiodUpdate]):
+    errors: ClassVar[tuple[type[Exception], ...]] = (IstiodError,)
+
     def __init__(
         self, source: IstiodSource, interval: float = 1.0, clock: Callable[[], float] = time.time
     ) -> None:
+        super().__init__(interval)
         self.source = source
-        self.interval = max(interval, 0.2)
         self.clock = clock
-        self.paused = False
-        self._wake = asyncio.Event()
         self._clients: dict[str, MonitoringClient] = {}
         self.urls: dict[str, str] = {}  # replica -> its monitoring URL, from the last poll
         self._previous: dict[str, Scrape] = {}
@@ -109,20 +123,6 @@ class IstiodFeed:
         self._rows_cache: RowsCache = {}
         self._trends: tuple[deque[float], ...] = tuple(deque(maxlen=TREND_POINTS) for _ in range(3))
         self._last_rejects: float | None = None
-
-    def set_paused(self, paused: bool) -> None:
-        if paused == self.paused:
-            return  # told again (the place shown twice): no extra poll, rates stay per interval
-        self.paused = paused
-        self._wake.set()
-
-    def poll_now(self) -> None:
-        self._wake.set()
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
-        self._wake.clear()
 
     def client(self, url: str) -> MonitoringClient:
         if url not in self._clients:
@@ -146,38 +146,48 @@ class IstiodFeed:
         await asyncio.to_thread(_parse_both, name, metrics, syncz, taken, poll, kept)
         return poll
 
-    async def poll_once(self) -> IstiodUpdate:
-        started = time.monotonic()
+    async def poll(self, started: float) -> IstiodUpdate:
         try:
             replicas = await self.source.replicas()
-        except IstiodError as exc:
-            return IstiodUpdate(error=str(exc))
+        except IstiodError:
+            raise
         except Exception as exc:  # a forward that cannot start (PortForwardError) and the like
-            return IstiodUpdate(
-                error=f"istiod unreachable: {str(exc).splitlines()[0][:160] if str(exc) else exc}"
-            )
+            raise IstiodError(f"istiod unreachable: {one_line(exc)[:160]}") from exc
         self.urls = dict(replicas)
         for url in set(self._clients) - {u for _, u in replicas}:
             await self._clients.pop(url).aclose()
         polls = await asyncio.gather(*(self._fetch(n, u) for n, u in replicas))
         return self._update(polls, (time.monotonic() - started) * 1000)
 
+    def failed(self, reason: str) -> IstiodUpdate:
+        return IstiodUpdate(error=reason)
+
+    def restart_rates(self) -> None:
+        # no rate, trend point or reject count across the outage: the next poll is a first one
+        self._previous.clear()
+        self._last_rejects = None
+
+    async def disconnect(self) -> None:
+        self.source.forget()  # the replicas may have been replaced meanwhile
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+        await self.source.close()
+
     def _update(self, polls: list[_Poll], fetch_ms: float) -> IstiodUpdate:
         good = [p for p in polls if p.scrape is not None]
         states = {p.name: ReplicaState(p.name, None, p.error, p.syncz_error) for p in polls}
-        if not good:
-            return IstiodUpdate(
-                replicas=tuple(states.values()), error=polls[0].error if polls else "no istiod replica"
-            )
-        try:
-            summaries, total = summarise_replicas(
-                [p.scrape for p in good if p.scrape is not None],
-                [self._previous.get(p.name) for p in good],
-                now=self.clock(),
-                names=[p.name for p in good],
-            )
-        except IstiodError as exc:  # Prometheus text, but not istiod's
-            return IstiodUpdate(replicas=tuple(states.values()), error=str(exc))
+        if not good:  # no replica answered: the place is stale
+            raise IstiodError(polls[0].error if polls else "no istiod replica")
+        # Prometheus text, but not istiod's, raises IstiodError too
+        summaries, total = summarise_replicas(
+            [p.scrape for p in good if p.scrape is not None],
+            [self._previous.get(p.name) for p in good],
+            now=self.clock(),
+            names=[p.name for p in good],
+        )
         previous = [self._previous.get(p.name) for p in good]
         if len(good) == 1:  # one replica: its scrapes as they are (keeps the rows cache hitting)
             merged, merged_prev = good[0].scrape or Scrape(), previous[0]
@@ -213,29 +223,3 @@ class IstiodFeed:
             rejects.append(max(now - was, 0.0) / total.interval if was is not None else math.nan)
         self._last_rejects = total.rejects_total
         return Trends(tuple(pushes), tuple(convergence), tuple(rejects))
-
-    async def updates(self) -> AsyncIterator[IstiodUpdate]:
-        failures = 0
-        try:
-            while True:
-                if self.paused:
-                    await self._sleep(3600)
-                    continue
-                started = time.monotonic()
-                update = await self.poll_once()
-                if update.error:
-                    failures += 1
-                    forget = getattr(self.source, "forget", None)
-                    if forget is not None:
-                        forget()
-                    yield dataclasses.replace(update, failures=failures)
-                    await self._sleep(min(0.25 * 2 ** (failures - 1), 2.0))
-                    continue
-                failures = 0
-                yield update
-                await self._sleep(started + self.interval - time.monotonic())
-        finally:
-            for client in self._clients.values():
-                await client.aclose()
-            self._clients.clear()
-            await self.source.close()

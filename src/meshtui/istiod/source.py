@@ -6,12 +6,16 @@ replica that is gone gives its forward back to the shared ForwardManager.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from meshtui.istiod.client import MONITORING_PORT
 from meshtui.istiod.metrics import IstiodError
+from meshtui.kube.running import running_pods
+
+if TYPE_CHECKING:  # the kubernetes client loads after the first frame, not with the app
+    from meshtui.kube.config import KubeTarget
+    from meshtui.kube.portforward import ForwardManager, PortForward
 
 ISTIOD_SELECTOR = "app=istiod"
 
@@ -20,6 +24,9 @@ class IstiodSource(Protocol):
     async def replicas(self) -> list[tuple[str, str]]:
         """(replica name, base URL of its 15014), sorted by name."""
         ...
+
+    def forget(self) -> None:
+        """After a failure: look for the replicas again at the next poll."""
 
     async def close(self) -> None: ...
 
@@ -33,37 +40,33 @@ class DirectIstiod:
     async def replicas(self) -> list[tuple[str, str]]:
         return sorted(self.urls.items())
 
+    def forget(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 
 
 class ForwardedIstiod:
-    def __init__(self, target: Any, manager: Any, namespace: str = "istio-system", relist: float = 10.0):
+    def __init__(
+        self,
+        target: KubeTarget,
+        manager: ForwardManager,
+        namespace: str = "istio-system",
+        relist: float = 10.0,
+    ):
         self.target, self.manager, self.namespace = target, manager, namespace
         self.relist = relist
         self._listed_at = -1e9
         self._pods: list[str] = []
-        self._forwards: dict[str, Any] = {}
-
-    def _list(self) -> list[str]:
-        from meshtui.kube.config import describe
-
-        try:
-            core = self.target.core()
-            pods = core.list_namespaced_pod(
-                self.namespace, label_selector=ISTIOD_SELECTOR, _request_timeout=10
-            )
-        except Exception as exc:  # every kubernetes client failure becomes one line
-            raise IstiodError(f"finding istiod: {describe(exc, self.target.server)}") from exc
-        return sorted(
-            p.metadata.name
-            for p in pods.items
-            if (p.status.phase or "") == "Running" and p.metadata.deletion_timestamp is None
-        )
+        self._forwards: dict[str, PortForward] = {}
 
     async def replicas(self) -> list[tuple[str, str]]:
         if time.monotonic() - self._listed_at >= self.relist or not self._pods:
-            self._pods = await asyncio.to_thread(self._list)
+            pods = await running_pods(
+                self.target, self.namespace, ISTIOD_SELECTOR, IstiodError, "finding istiod"
+            )
+            self._pods = [p.metadata.name for p in pods]
             self._listed_at = time.monotonic()
             for gone in set(self._forwards) - set(self._pods):
                 await self.manager.release(self._forwards.pop(gone))

@@ -107,6 +107,43 @@ class Summary:
             return math.fsum(c.value for c in self.rejects.values())
         return math.fsum(r.count for r in self.reject_series)
 
+    def without_rates(self) -> Summary:
+        """The same totals with every rate and last-interval percentile blanked: what a
+        stale place shows, where nothing may look live."""
+
+        def one(c: Counter | None) -> Counter | None:
+            return None if c is None else Counter(c.value)
+
+        def each(m: Mapping[str, Counter]) -> dict[str, Counter]:
+            return {k: Counter(c.value) for k, c in m.items()}
+
+        def life(p: Percentiles | None) -> Percentiles | None:
+            return None if p is None else Percentiles(p.count, p.lifetime)
+
+        def lives(m: Mapping[str, Percentiles]) -> dict[str, Percentiles]:
+            return {k: Percentiles(p.count, p.lifetime) for k, p in m.items()}
+
+        return dataclasses.replace(
+            self,
+            pushes=each(self.pushes),
+            push_triggers=each(self.push_triggers),
+            rejects=each(self.rejects),
+            convergence=life(self.convergence),
+            queue_time=life(self.queue_time),
+            push_time=life(self.push_time),
+            push_time_by_type=lives(self.push_time_by_type),
+            config_size=life(self.config_size),
+            config_size_by_type=lives(self.config_size_by_type),
+            push_context_errors=one(self.push_context_errors),
+            write_timeouts=one(self.write_timeouts),
+            internal_errors=one(self.internal_errors),
+            csrs=one(self.csrs),
+            certs_issued=one(self.certs_issued),
+            validation_passed=one(self.validation_passed),
+            validation_failed=one(self.validation_failed),
+            interval=None,
+        )
+
 
 def _counter(cur: Scrape, prev: Scrape | None, dt: float | None, name: str, **match: str) -> Counter | None:
     value = cur.value(name, **match)

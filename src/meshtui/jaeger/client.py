@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from meshtui import http
 from meshtui.jaeger import classic, otlp
 from meshtui.jaeger.model import JaegerFormatError, Trace, norm_id
 from meshtui.jaeger.query import TraceQuery
-from meshtui.responses import released
 
 CLASSIC, V3 = "classic", "v3"
 BIG_BODY = 256 * 1024
@@ -71,21 +71,15 @@ async def _parse(parse: Callable[[bytes], T], body: bytes) -> T:
 class JaegerClient:
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self.url = url.rstrip("/")
-        self.http = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
+        self._http = http.async_client(self.url, timeout, follow_redirects=True, base=False)
         self.api: JaegerApi | None = None
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self._http.aclose()
 
     async def _get(self, url: str, params: Any = None) -> httpx.Response:
-        try:
-            return released(await self.http.get(url, params=params))
-        except httpx.ConnectError as exc:
-            raise JaegerError(f"Jaeger at {self.url} refused the connection ({exc})"[:200]) from exc
-        except httpx.TimeoutException as exc:
-            raise JaegerError(f"Jaeger at {self.url} did not answer in time") from exc
-        except httpx.HTTPError as exc:
-            raise JaegerError(f"Jaeger at {self.url}: {type(exc).__name__}: {exc}"[:200]) from exc
+        with http.failures(JaegerError, "Jaeger", self.url):
+            return http.released(await self._http.get(url, params=params))
 
     async def detect(self) -> JaegerApi:
         """Which base path and API this server has; remembered for later calls."""

@@ -9,16 +9,16 @@ istio-system, port 8080) through a port-forward, with the scenario's Host header
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-import httpx
-
+from meshtui import http
 from meshtui.jaeger.client import JaegerClient, JaegerError
-from meshtui.jaeger.model import Trace
+from meshtui.jaeger.model import JaegerFormatError, Trace
+from meshtui.kube.running import running_pods
+from meshtui.live import Freshness, LiveFeed
 
 GATEWAY_NAMESPACE, GATEWAY_SELECTOR, GATEWAY_PORT = "istio-system", "istio=ingressgateway", 8080
 DEFAULT_HOST, DEFAULT_PATH = "webapp.istioinaction.io", "/api/catalog"
@@ -41,11 +41,9 @@ class MissingHop:
 
 
 async def send_forced(url: str, host: str, timeout: float = 10.0) -> ForcedRequest:
-    try:
-        async with httpx.AsyncClient(timeout=timeout) as http:
-            r = await http.get(url, headers={"host": host, "x-envoy-force-trace": "true"})
-    except httpx.HTTPError as exc:
-        raise JaegerError(f"force-trace request to {url} failed: {type(exc).__name__} {exc}"[:200]) from exc
+    async with http.async_client(url, timeout, base=False) as client:
+        with http.failures(JaegerError, "the force-trace target", url):
+            r = http.released(await client.get(url, headers={"host": host, "x-envoy-force-trace": "true"}))
     rid = r.headers.get("x-request-id")
     if not rid:
         raise JaegerError(
@@ -57,18 +55,13 @@ async def send_forced(url: str, host: str, timeout: float = 10.0) -> ForcedReque
 
 async def gateway_url(access: Any, path: str) -> tuple[str, Any]:
     """A port-forward to the ingress gateway's 8080 (released by the caller) and the URL."""
-    from meshtui.kube.config import describe
-
-    def pods() -> list[Any]:
-        items = (
-            access.target.core().list_namespaced_pod(GATEWAY_NAMESPACE, label_selector=GATEWAY_SELECTOR).items
-        )
-        return [p for p in items if p.status and p.status.phase == "Running"]
-
-    try:
-        running = await asyncio.to_thread(pods)
-    except Exception as exc:
-        raise JaegerError(f"cannot list the ingress gateway pods: {describe(exc)}") from exc
+    running = await running_pods(
+        access.target,
+        GATEWAY_NAMESPACE,
+        GATEWAY_SELECTOR,
+        JaegerError,
+        "cannot list the ingress gateway pods",
+    )
     if not running:
         raise JaegerError(f"no running ingress gateway ({GATEWAY_SELECTOR} in {GATEWAY_NAMESPACE})")
     fwd = await access.manager.acquire(GATEWAY_NAMESPACE, running[0].metadata.name, GATEWAY_PORT)
@@ -109,39 +102,54 @@ class WaitStep:
     left: float
     trace: Trace | None
     done: bool
+    error: str = ""  # Jaeger did not answer this time (the wait goes on)
+    freshness: Freshness = field(default_factory=Freshness)
 
 
-async def wait_for_trace(
-    client: JaegerClient,
-    request_id: str,
-    timeout: float = 30.0,
-    poll: float = 1.0,
-    settle: float = 6.0,
-    clock: Any = time.monotonic,
-) -> AsyncIterator[WaitStep]:
-    """Poll Jaeger until the request's trace appears, then until no new span came for
-    `settle` seconds (Envoys flush their spans every 5 s, each on its own clock)."""
-    deadline = clock() + timeout
-    services = None
-    trace: Trace | None = None
-    stable_since = 0.0
-    while True:
-        now = clock()
-        if services is None or trace is None:
+class TraceWait(LiveFeed[WaitStep]):
+    """Polls Jaeger until the request's trace appears, then until no new span came for
+    `settle` seconds (Envoys flush their spans every 5 s, each on its own clock); the
+    consumer stops at the step that says `done` (found and settled, or out of time)."""
+
+    errors: ClassVar[tuple[type[Exception], ...]] = (JaegerError, JaegerFormatError)
+
+    def __init__(
+        self,
+        client: JaegerClient,
+        request_id: str,
+        timeout: float = 30.0,
+        poll: float = 1.0,
+        settle: float = 6.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(poll)
+        self.client, self.request_id, self.settle, self.clock = client, request_id, settle, clock
+        self.deadline = clock() + timeout
+        self.services: list[str] | None = None
+        self.trace: Trace | None = None
+        self._stable_since = 0.0
+
+    def _left(self) -> float:
+        return max(0.0, self.deadline - self.clock())
+
+    async def poll(self, started: float) -> WaitStep:
+        now = self.clock()
+        if self.services is None or self.trace is None:
             try:
-                names = await client.services()
-                services = [GATEWAY_SERVICE] + [n for n in names if n != GATEWAY_SERVICE]
+                names = await self.client.services()
+                self.services = [GATEWAY_SERVICE] + [n for n in names if n != GATEWAY_SERVICE]
             except JaegerError:
-                services = None
-        found = await client.find_by_request_id(request_id, services=services, lookback="15m")
-        if found is not None and (trace is None or len(found.spans) > len(trace.spans)):
-            trace, stable_since = found, now
-        done = trace is not None and now - stable_since >= settle
-        left = max(0.0, deadline - now)
-        yield WaitStep(left, trace, done or left <= 0)
-        if done or left <= 0:
-            return
-        await asyncio.sleep(poll)
+                self.services = None
+        found = await self.client.find_by_request_id(self.request_id, services=self.services, lookback="15m")
+        if found is not None and (self.trace is None or len(found.spans) > len(self.trace.spans)):
+            self.trace, self._stable_since = found, now
+        settled = self.trace is not None and now - self._stable_since >= self.settle
+        left = self._left()
+        return WaitStep(left, self.trace, settled or left <= 0)
+
+    def failed(self, reason: str) -> WaitStep:
+        left = self._left()
+        return WaitStep(left, self.trace, left <= 0, error=reason)
 
 
 async def why_missing(access: Any, hop: MissingHop) -> str | None:
@@ -152,14 +160,9 @@ async def why_missing(access: Any, hop: MissingHop) -> str | None:
     from meshtui.kube.endpoint import ENVOY_ADMIN_PORT
 
     name, _, ns = hop.service.partition(".")
-
-    def pods() -> list[Any]:
-        items = access.target.core().list_namespaced_pod(ns, label_selector=f"app={name}").items
-        return [p for p in items if p.status and p.status.phase == "Running"]
-
     try:
-        running = await asyncio.to_thread(pods)
-    except Exception:
+        running = await running_pods(access.target, ns, f"app={name}", JaegerError, "listing pods")
+    except JaegerError:
         return None
     if not running:
         return f"no running pod app={name} in {ns}"

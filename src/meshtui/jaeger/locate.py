@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshtui.jaeger.client import JaegerError
+from meshtui.kube.running import running
 
 QUERY_PORT = 16686
 DEFAULT_SERVICE = ("istio-system", "tracing")
@@ -56,18 +57,16 @@ def _find(core: Any, namespace: str, service: str, fallback: bool) -> JaegerTarg
         raise JaegerError(f"cannot read service {namespace}/{service}: {describe(exc)}") from exc
     label = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
     try:
-        pods = core.list_namespaced_pod(namespace, label_selector=label).items
+        pods = core.list_namespaced_pod(namespace, label_selector=label, _request_timeout=10).items
     except Exception as exc:
         raise JaegerError(f"cannot list pods {label} in {namespace}: {describe(exc)}") from exc
-    running = [
-        p for p in pods if p.status and p.status.phase == "Running" and not p.metadata.deletion_timestamp
-    ]
-    if not running:
+    serving = running(pods)
+    if not serving:
         raise JaegerError(
             f"no running Jaeger pod ({label}) in {namespace}: is Istio's tracing addon installed? "
             "(--jaeger-service NS/NAME or --jaeger-url URL point elsewhere)"
         )
-    return JaegerTarget(namespace, service, running[0].metadata.name, port)
+    return JaegerTarget(namespace, service, serving[0].metadata.name, port)
 
 
 async def find_jaeger(target: Any, namespace: str, service: str, fallback: bool = True) -> JaegerTarget:
@@ -96,6 +95,14 @@ class JaegerLink:
     where: str
     api: str
     forward: Any = None
+
+    def explain(self, error: str) -> str:
+        """A failed read, with what the forward knows (a Jaeger pod gone, a forward down)."""
+        if self.forward is None:
+            return error
+        from meshtui.kube.endpoint import explain_forward
+
+        return explain_forward(self.forward, f"{self.forward.pod}:{self.forward.port}", error)
 
 
 async def open_jaeger(access: Any, jaeger_url: str | None, jaeger_service: str | None) -> JaegerLink:

@@ -7,6 +7,19 @@ from meshtui.kube.portforward import ForwardManager, ForwardState, PortForward
 ENVOY_ADMIN_PORT = 15000
 
 
+def explain_forward(forward: PortForward | None, label: str, error: str) -> str:
+    """A failed read through a forward, in one line: the forward's own reason (the pod is
+    gone, the kubelet refused) beats a bare 'connection dropped'."""
+    if forward is None:
+        return error
+    status = forward.status
+    if status.state in (ForwardState.RECONNECTING, ForwardState.FAILED) and status.reason:
+        return f"port-forward {label} {status.state.value}: {status.reason}"
+    if "dropped" in error or "connect" in error:
+        return f"reconnecting to {label} ... ({error})"
+    return error
+
+
 class ForwardedAdmin:
     """An `AdminEndpoint` for the stats feed: acquires the forward lazily, releases on close."""
 
@@ -22,15 +35,7 @@ class ForwardedAdmin:
         return self._forward.url
 
     def explain(self, error: str) -> str:
-        """Say what the forward knows: its reason beats a bare 'connection dropped'."""
-        if self._forward is None:
-            return error
-        status = self._forward.status
-        if status.state in (ForwardState.RECONNECTING, ForwardState.FAILED) and status.reason:
-            return f"port-forward {self.label} {status.state.value}: {status.reason}"
-        if "dropped" in error or "connect" in error:
-            return f"reconnecting to {self.label} ... ({error})"
-        return error
+        return explain_forward(self._forward, self.label, error)
 
     async def close(self) -> None:
         if self._forward is not None:

@@ -20,9 +20,9 @@ from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPa
 
 from meshtui import heap
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
-from meshtui.freshness import Freshness
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
+from meshtui.live import Freshness
 from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
 from meshtui.ui.frames import PacedScreen
 from meshtui.ui.keymap import name_bindings, preference_problems
@@ -376,7 +376,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         elif stats.hidden:
             text = "stats hidden: not polled"
         elif u is not None and u.freshness.stale:
-            text = f"stats stale since {u.freshness.since_text()}, retrying ({u.failures})"
+            text = f"stats stale since {u.freshness.since_text()}, retrying ({u.freshness.failures})"
         elif u is None:
             text = "stats connecting ..."
         else:

@@ -1,4 +1,4 @@
-"""How every live view shows a stale source (the rule is in meshtui/freshness.py).
+"""How every live view shows a stale source (the rule is in meshtui/live.py).
 
 A pane calls `show_freshness` with each update: while the source is stale its data
 widgets carry the `stale` class (dimmed by `.stale` in meshtui.tcss) and the pane's
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from meshtui.freshness import Freshness
+from meshtui.live import Freshness
 
 
 def show_freshness(fresh: Freshness, *data: Widget) -> bool:

@@ -6,6 +6,7 @@ updates arrive as immutable IstiodUpdate snapshots and are drawn keyed, never re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from meshtui.kube.access import MeshAccess
 from meshtui.ui.messages import ShowPod
 from meshtui.ui.options import Options
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
+from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summary_text, trend
 
 NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found through the API server)"
@@ -156,21 +158,34 @@ class IstiodPane(Widget):
     @on(IstiodUpdated)
     def _on_update(self, message: IstiodUpdated) -> None:
         u = message.update
+        show_freshness(u.freshness, *self._figures())
         if u.error:
-            self._state(u.error + (f" (retrying, {u.failures})" if u.failures > 1 else ""), error=True)
+            # the last figures stay, dimmed, with no rate: nothing here is live
+            if self.last is not None and not self.last.freshness.stale:
+                self.last = dataclasses.replace(self.last.without_changes(), freshness=u.freshness)
+                self._draw(self.last)
+            self._state(stale_line(u.freshness, u.error), error=True)
             return
         self.last = u
         problems = [r.error or r.syncz_error for r in u.replicas if r.error or r.syncz_error]
         line = f"istiod: {len(u.replicas)} replica(s) in {self.options.istio_namespace}, every "
         line += f"{self.options.interval:g}s, {u.fetch_ms:.0f} ms"
         self._state(line + ("  |  " + "; ".join(problems) if problems else ""), error=bool(problems))
+        self._draw(u)
+
+    def _figures(self) -> tuple[Widget, ...]:
+        """What dims while istiod does not answer."""
+        return (self.query_one("#istiod-top"), self.proxies, self.metrics)
+
+    def _draw(self, u: IstiodUpdate) -> None:
         if u.total is not None:
             self.query_one("#istiod-summary", Static).update(summary_text(u.total, u.replicas))
         self.query_one("#spark-pushes", Sparkline).data = trend(u.trends.pushes_per_s)
         self.query_one("#spark-convergence", Sparkline).data = trend(u.trends.convergence_p99)
         self.query_one("#spark-rejects", Sparkline).data = trend(u.trends.rejects_per_s)
-        last = u.trends.pushes_per_s[-1] if u.trends.pushes_per_s else 0.0
-        self.query_one("#spark-pushes-label", Label).update(f"pushes/s  now {last:.3g}")
+        last = u.trends.pushes_per_s[-1] if u.trends.pushes_per_s and not u.freshness.stale else None
+        now = f"now {last:.3g}" if last is not None and last == last else "now -"
+        self.query_one("#spark-pushes-label", Label).update(f"pushes/s  {now}")
         self.proxies.show(u.proxies)
         self.metrics.show(u.metrics)
         self._detail()

@@ -8,6 +8,7 @@ place is on screen does the search auto-refresh.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from typing import Any
@@ -21,14 +22,16 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
-from meshtui.jaeger.client import JaegerError
+from meshtui.jaeger.client import JaegerClient, JaegerError
 from meshtui.jaeger.force import missing_hops
+from meshtui.jaeger.live import AUTO_REFRESH_S, SearchFeed, TraceSearch
 from meshtui.jaeger.locate import JaegerLink
 from meshtui.jaeger.model import JaegerFormatError, Trace
 from meshtui.jaeger.query import QueryError, TraceQuery
 from meshtui.jaeger.text import fmt_start, fmt_us
 from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
 from meshtui.ui.options import Options
+from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.span_detail import SpanDetail
 from meshtui.ui.widgets.table import Table
@@ -45,8 +48,8 @@ from meshtui.ui.widgets.traces_messages import (
 from meshtui.ui.widgets.traces_results import add_result_columns, fill_results
 from meshtui.ui.widgets.waterfall import Waterfall
 
-AUTO_REFRESH_S = 5.0
 DETAIL_DELAY_S = 0.06
+CONNECT_WAIT_S = 10.0
 BACKEND_ERRORS = (JaegerError, JaegerFormatError, QueryError)
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{16}([0-9a-fA-F]{16})?$")
 
@@ -77,6 +80,8 @@ class TracesPane(Widget):
         self.forced: Any = None  # the last force-traced request (ForcedRequest)
         self._detail_timer: Timer | None = None
         self._query: TraceQuery | None = None
+        self.feed: SearchFeed | None = None  # the search on screen, repeated while auto-refresh is on
+        self._linked = asyncio.Event()  # set once the connect worker has a link
 
     def compose(self) -> ComposeResult:
         yield Static("Jaeger: not connected yet", id="traces-jaeger")
@@ -111,10 +116,8 @@ class TracesPane(Widget):
         can = self.options.jaeger_url or (self._connected and self.access is not None)
         if active and self.link is None and can and not self._opening:
             self._open_jaeger()
-        if not active:
-            self.workers.cancel_group(self, "jaeger-search")
-        elif self.auto_search and self._query is not None:
-            self._search(self._query)
+        if self.feed is not None:
+            self.feed.set_paused(not active)  # shown again: the results are read again at once
 
     def on_place_opened(
         self,
@@ -162,33 +165,34 @@ class TracesPane(Widget):
             services = ()
         self.post_message(JaegerReady(link, services=services))
 
-    async def _client(self) -> Any:
-        for _ in range(100):  # the connect worker may still be at work
-            if self.link is not None:
-                return self.link.client
-            await asyncio.sleep(0.1)
-        raise JaegerError("Jaeger is not connected (see the line at the top)")
+    async def _client(self) -> JaegerClient:
+        if self.link is None:
+            with contextlib.suppress(asyncio.TimeoutError):  # the connect worker may still be at work
+                await asyncio.wait_for(self._linked.wait(), CONNECT_WAIT_S)
+        if self.link is None:
+            raise JaegerError("Jaeger is not connected (see the line at the top)")
+        return self.link.client
+
+    def _explain(self, error: str) -> str:
+        return self.link.explain(error) if self.link is not None else error
 
     @work(exclusive=True, group="jaeger-search", exit_on_error=False)
     async def _search(self, query: TraceQuery) -> None:
-        while True:
-            try:
-                client = await self._client()
-                traces = await client.find_traces(query)
-                found = await asyncio.to_thread(found_with_trees, traces)
-                self.post_message(TracesFound(found, at=time.time()))
-            except BACKEND_ERRORS as exc:
-                self.post_message(TracesFound((), error=str(exc), at=time.time()))
-            if not (self.auto_search and self.shown):
-                return
-            await asyncio.sleep(AUTO_REFRESH_S)
+        interval = AUTO_REFRESH_S if self.auto_search else None
+        self.feed = feed = SearchFeed(self._client, query, interval, explain=self._explain)
+        feed.set_paused(not self.shown)
+        async for update in feed.updates():
+            found = await asyncio.to_thread(found_with_trees, list(update.traces)) if update.traces else ()
+            self.post_message(TracesFound(update, found))
 
     @work(exclusive=True, group="jaeger-search", exit_on_error=False)
     async def _search_everywhere(self, tags: tuple[tuple[str, str], ...]) -> None:
         """Jaeger's search needs a service: ask each one for spans with these tags."""
         from meshtui.jaeger.client import JAEGER_SELF
 
+        self.feed = None  # this search replaces the repeated one
         form = self.query_one(SearchForm)
+        query = TraceQuery("*", tags=tags)
         try:
             client = await self._client()
             merged: dict[str, Found] = {}
@@ -198,9 +202,9 @@ class TracesPane(Widget):
                 query = TraceQuery(service, tags=tags, lookback=form.value("lookback") or "1h", limit=20)
                 for t in await client.find_traces(query):
                     merged.setdefault(t.trace_id, Found(summarize(t), t))
-            self.post_message(TracesFound(tuple(merged.values()), at=time.time()))
+            self.post_message(TracesFound(TraceSearch(query, at=time.time()), tuple(merged.values())))
         except BACKEND_ERRORS as exc:
-            self.post_message(TracesFound((), error=str(exc), at=time.time()))
+            self.post_message(TracesFound(TraceSearch(query, error=str(exc), at=time.time()), ()))
 
     @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
     async def _lookup(self, text: str) -> None:
@@ -225,7 +229,7 @@ class TracesPane(Widget):
 
     @work(exclusive=True, group="jaeger-lookup", exit_on_error=False)
     async def _force(self, target: str, host: str) -> None:
-        from meshtui.jaeger.force import gateway_url, send_forced, wait_for_trace, why_missing
+        from meshtui.jaeger.force import TraceWait, gateway_url, send_forced, why_missing
 
         forward = None
         try:
@@ -248,16 +252,19 @@ class TracesPane(Widget):
                 await self.access.manager.release(forward)
         rid, trace = sent.request_id, None
         self.forced = sent
-        try:
-            async for step in wait_for_trace(client, rid):
+        async with contextlib.aclosing(TraceWait(client, rid).updates()) as steps:
+            async for step in steps:
                 trace = step.trace
                 state = f"{len(trace.spans)} spans so far" if trace else "not in Jaeger yet"
+                if step.error:
+                    state += f" (Jaeger: {step.error}, retrying)"
                 self.post_message(
-                    Progress(f"{sent.status} x-request-id {rid}: {state}, {step.left:.0f}s left")
+                    Progress(
+                        f"{sent.status} x-request-id {rid}: {state}, {step.left:.0f}s left", bool(step.error)
+                    )
                 )
-        except BACKEND_ERRORS as exc:
-            self.post_message(Progress(str(exc), error=True))
-            return
+                if step.done:
+                    break
         if trace is None:
             self.post_message(
                 Progress(
@@ -286,6 +293,7 @@ class TracesPane(Widget):
             self._state("")
             return
         self.link = message.link
+        self._linked.set()
         self._jaeger_line(f"Jaeger {message.link.where} · {message.link.api}", False)
         self.query_one(SearchForm).set_services(list(message.services))
         mesh = [s for s in message.services if not s.startswith("jaeger")]
@@ -293,16 +301,19 @@ class TracesPane(Widget):
 
     @on(TracesFound)
     def _found(self, message: TracesFound) -> None:
-        if message.error:
-            self._state(message.error, error=True)
+        u = message.search
+        show_freshness(u.freshness, self.query_one("#traces-results"))
+        if u.error:
+            # the last results stay, dimmed: Jaeger did not answer this search
+            self._state(stale_line(u.freshness, u.error), error=True)
             return
         self.found = {f.summary.trace_id: f for f in message.found}
         self._fill_results()
         errors = sum(1 for f in message.found if f.summary.error_count)
         auto = " · auto-refresh on" if self.auto_search else ""
+        at = time.strftime("%H:%M:%S", time.localtime(u.at))
         self._state(
-            f"{len(message.found)} traces ({errors} with errors) at {time.strftime('%H:%M:%S')}"
-            f" · sorted by {self.sort_by}{auto}"
+            f"{len(message.found)} traces ({errors} with errors) at {at} · sorted by {self.sort_by}{auto}"
         )
 
     @on(TraceOpened)
@@ -393,11 +404,13 @@ class TracesPane(Widget):
 
     def action_auto(self) -> None:
         self.auto_search = not self.auto_search
-        self._state(f"auto-refresh {'on: every 5 s while shown' if self.auto_search else 'off'}")
-        if self.auto_search and self._query is not None:
+        self._state(
+            f"auto-refresh {f'on: every {AUTO_REFRESH_S:g} s while shown' if self.auto_search else 'off'}"
+        )
+        if self.feed is not None:
+            self.feed.set_interval(AUTO_REFRESH_S if self.auto_search else None)
+        elif self.auto_search and self._query is not None:
             self._search(self._query)
-        elif not self.auto_search:
-            self.workers.cancel_group(self, "jaeger-search")
 
     def action_back(self) -> None:
         self.query_one("#traces-body", ContentSwitcher).current = "traces-results"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from meshtui.jaeger.live import TraceSearch
 from meshtui.jaeger.locate import JaegerLink
 from meshtui.jaeger.model import Trace
 from meshtui.jaeger.tree import TraceSummary, TraceTree, build_tree, summarize
@@ -34,9 +35,11 @@ class JaegerReady(Message):
 
 
 class TracesFound(Message):
-    def __init__(self, found: tuple[Found, ...], error: str = "", at: float = 0.0) -> None:
+    """A search's answer (or why there is none), with the traces' trees built."""
+
+    def __init__(self, search: TraceSearch, found: tuple[Found, ...]) -> None:
         super().__init__()
-        self.found, self.error, self.at = found, error, at
+        self.search, self.found = search, found
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TracesFound)
