@@ -7,12 +7,9 @@ kubelet), one cut off behind a loopback relay and brought back.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from meshtui.live import FreshnessTracker
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.messages import PodsChanged, StatsUpdated
 from meshtui.ui.widgets.pods import SIDECAR_DOWN
+from relay import relay_to
 from test_demo_cli import descendants, envoys
 
 RQ_TOTAL = "cluster.outbound|80||catalog.istioinaction.svc.cluster.local.upstream_rq_total"
@@ -45,51 +43,6 @@ def test_freshness_rule():
     back = t.succeeded()
     assert not back.stale and not back.rates_ready  # one answer after the gap: no rate across it
     assert t.succeeded().rates_ready
-
-
-class Relay:
-    """A loopback TCP relay to a real Envoy admin that the test can cut and restore."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._conns: set[asyncio.StreamWriter] = set()
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.CancelledError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        writer.close()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self._conns |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{self.port}"
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for w in self._conns:
-            w.close()
-        self._conns.clear()
-
-
-@contextlib.asynccontextmanager
-async def relay_to(admin_url: str) -> AsyncIterator[tuple[Relay, str]]:
-    relay = Relay(int(admin_url.rsplit(":", 1)[1]))
-    url = await relay.start()
-    try:
-        yield relay, url
-    finally:
-        await relay.cut()
 
 
 async def test_cut_source_goes_stale_and_rates_restart_after_two_polls(mesh):

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
+from meshtui.live import Freshness
 from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
@@ -178,6 +179,11 @@ class ClustersPane(Widget):
         return self.query_one("#endpoints-table", DataTable)
 
     # -- feed --------------------------------------------------------------------------
+
+    @property
+    def freshness(self) -> Freshness:
+        """How live the figures on screen are (the sidecar answering, or not)."""
+        return self.last.freshness if self.last is not None else Freshness()
 
     def attach(self, endpoint: AdminEndpoint) -> None:
         self.feed = ClustersFeed(endpoint, self.interval)

@@ -24,6 +24,7 @@ from meshtui.istiod.live import IstiodFeed, IstiodUpdate
 from meshtui.istiod.metrics import IstiodError
 from meshtui.istiod.source import ForwardedIstiod, IstiodSource
 from meshtui.kube.access import MeshAccess
+from meshtui.live import Freshness
 from meshtui.ui.messages import ShowPod
 from meshtui.ui.options import Options
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
@@ -70,7 +71,8 @@ class IstiodPane(Widget):
         self.active = False
         self.connected = False
         self.feed: IstiodFeed | None = None
-        self.last: IstiodUpdate | None = None
+        self.last: IstiodUpdate | None = None  # the last figures (answered polls only)
+        self.freshness = Freshness()  # how live they are: istiod answering, or not
         self.urls: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -158,6 +160,7 @@ class IstiodPane(Widget):
     @on(IstiodUpdated)
     def _on_update(self, message: IstiodUpdated) -> None:
         u = message.update
+        self.freshness = u.freshness
         show_freshness(u.freshness, *self._figures())
         if u.error:
             # the last figures stay, dimmed, with no rate: nothing here is live

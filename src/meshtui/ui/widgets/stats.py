@@ -23,6 +23,7 @@ from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatKind, StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.envoy.tracker import StatsSnapshot
+from meshtui.live import Freshness
 from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.messages import RefreshStateChanged, StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
@@ -110,6 +111,11 @@ class StatsPane(Widget):
         return self.query_one(StatsTable)
 
     # -- attaching to a sidecar --------------------------------------------------------
+
+    @property
+    def freshness(self) -> Freshness:
+        """How live the figures on screen are (the sidecar answering, or not)."""
+        return self.last.freshness if self.last is not None else Freshness()
 
     def attach(self, endpoint: AdminEndpoint) -> None:
         """Poll this Envoy from now on; the previous feed's worker is cancelled (exclusive)."""

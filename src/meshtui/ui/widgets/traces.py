@@ -30,6 +30,7 @@ from meshtui.jaeger.model import JaegerFormatError, Trace
 from meshtui.jaeger.query import QueryError, TraceQuery
 from meshtui.jaeger.text import fmt_start, fmt_us
 from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
+from meshtui.live import Freshness
 from meshtui.ui.options import Options
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.rows_view import RowsView
@@ -81,6 +82,7 @@ class TracesPane(Widget):
         self._detail_timer: Timer | None = None
         self._query: TraceQuery | None = None
         self.feed: SearchFeed | None = None  # the search on screen, repeated while auto-refresh is on
+        self.freshness = Freshness()  # how live the results are: Jaeger answering the search, or not
         self._linked = asyncio.Event()  # set once the connect worker has a link
 
     def compose(self) -> ComposeResult:
@@ -301,7 +303,8 @@ class TracesPane(Widget):
 
     @on(TracesFound)
     def _found(self, message: TracesFound) -> None:
-        u = message.search
+        u = message.update
+        self.freshness = u.freshness
         show_freshness(u.freshness, self.query_one("#traces-results"))
         if u.error:
             # the last results stay, dimmed: Jaeger did not answer this search

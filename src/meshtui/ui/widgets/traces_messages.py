@@ -37,9 +37,9 @@ class JaegerReady(Message):
 class TracesFound(Message):
     """A search's answer (or why there is none), with the traces' trees built."""
 
-    def __init__(self, search: TraceSearch, found: tuple[Found, ...]) -> None:
+    def __init__(self, update: TraceSearch, found: tuple[Found, ...]) -> None:
         super().__init__()
-        self.search, self.found = search, found
+        self.update, self.found = update, found
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TracesFound)
