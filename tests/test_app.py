@@ -96,7 +96,7 @@ async def test_sort_and_pause(mesh):
         await pilot.press("o")
         assert stats.table.sort == "name"
         await pilot.press("p")
-        assert stats.paused
+        assert stats.user_paused and stats.feed.paused
         frozen = stats.last
         await asyncio.sleep(1.0)  # a paused feed must not poll; 1 s is > 3 intervals
         assert stats.last is frozen

@@ -6,10 +6,9 @@ import pytest
 from textual.widgets import Static
 
 from conftest import loopback_http, until
-from meshtui.ui import app as app_module
-from meshtui.ui import navigation, places
+from meshtui.ui import views
 from meshtui.ui.messages import OpenPlace, ShowPod
-from meshtui.ui.places import Place, resolve, resolve_tab
+from meshtui.ui.views import Place, PlaceView, ViewStatus, resolve, resolve_tab
 from meshtui.ui.widgets.places_bar import PlacesBar
 from test_snapshots import PODS, _FixedAdmin, fixed_app
 
@@ -33,8 +32,11 @@ class FakePlace(Static):
     def connect(self, access: object) -> None:
         self.connected.append(access)
 
-    def set_active(self, active: bool) -> None:
-        self.active.append(active)
+    def set_shown(self, shown: bool) -> None:
+        self.active.append(shown)
+
+    def status(self) -> ViewStatus:
+        return ViewStatus("fake live")
 
     def on_place_opened(self, **arguments: object) -> None:
         self.opened.append(arguments)
@@ -42,10 +44,9 @@ class FakePlace(Static):
 
 @pytest.fixture()
 def with_fake_place(monkeypatch):
-    registered = (*places.PLACES, Place("fake", "Fake plane", ("fake", "fk"), lambda o: FakePlace(id="fake")))
-    monkeypatch.setattr(places, "PLACES", registered)
-    monkeypatch.setattr(app_module, "PLACES", registered)
-    monkeypatch.setattr(navigation, "PLACES", registered)
+    registered = (*views.PLACES, Place("fake", "Fake plane", ("fake", "fk"), lambda o: FakePlace(id="fake")))
+    monkeypatch.setattr(views, "PLACES", registered)  # the one registry: one line adds a place
+    assert isinstance(FakePlace(), PlaceView)
     return registered
 
 
@@ -72,6 +73,7 @@ async def test_command_mode_switches_places_and_only_the_shown_one_is_active(fix
         await until(lambda: app.place == "fake", 3, "the fake place")
         assert app.query_one("#place-fake").display and not app.query_one("#main").display
         assert fake.active[-1] is True
+        assert app.status.refresh_state == "fake live"  # the status line speaks for the view shown
         assert app.focused is fake  # its keys work at once
         # an unknown word keeps the command line open and says so
         await pilot.press("colon", *"nope", "enter")
@@ -126,3 +128,14 @@ async def test_colon_names_a_tab_and_show_pod_drops_another_pods_filter(fixed_ad
         app.post_message(ShowPod(target.namespace, target.name))
         await until(lambda: app.pods.selected.name == target.name, 3, "pod selected")
         assert app.stats.table.filter.text == ""
+
+
+def test_every_registered_view_speaks_its_protocol():
+    """One registry (ui/views.py): each tab is a PodView, each place a PlaceView."""
+    from meshtui.ui.options import Options
+    from meshtui.ui.views import POD_TABS, PodView
+
+    options = Options()
+    assert all(isinstance(tab.make(options), PodView) for tab in POD_TABS)
+    assert all(isinstance(p.make(options), PlaceView) for p in views.PLACES if p.make is not None)
+    assert {t.pane_id for t in POD_TABS} == {"tab-stats", "tab-clusters", "tab-config", "tab-proxy"}

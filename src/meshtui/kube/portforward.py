@@ -33,6 +33,7 @@ from meshtui.kube.forward_reasons import (
     pod_side_close,
     rejection,
 )
+from meshtui.live import Backoff
 
 DATA, ERROR = 0, 1
 
@@ -89,7 +90,7 @@ class PortForward:
         self._reason = ""
         self._since = time.monotonic()
         self._streams = 0
-        self._failures = 0
+        self._backoff = Backoff()  # the one back-off rule (meshtui/live.py), capped at 5 s
         self._retry_at = 0.0
 
     # -- public ------------------------------------------------------------------------
@@ -255,7 +256,7 @@ class PortForward:
 
     def _up(self) -> None:
         """The pod side answered (a probe settled quietly, or data came back)."""
-        self._failures = 0
+        self._backoff.reset()
         self._retry_at = 0.0
         self._set(ForwardState.UP, "")
 
@@ -278,11 +279,9 @@ class PortForward:
             seen.add(channel)
 
     def _fail(self, reason: str, permanent: bool = False) -> None:
-        self._failures += 1
-        delay = min(0.25 * 2 ** (self._failures - 1), 5.0)
-        self._retry_at = time.monotonic() + delay
+        self._retry_at = time.monotonic() + self._backoff.failed()
         self._set(
-            ForwardState.FAILED if permanent or self._failures > 8 else ForwardState.RECONNECTING,
+            ForwardState.FAILED if permanent or self._backoff.failures > 8 else ForwardState.RECONNECTING,
             reason,
         )
 

@@ -37,6 +37,7 @@ from typing import Any
 import asyncssh
 
 from meshtui.kube.config import KubeError, KubeTarget
+from meshtui.live import Backoff
 
 # asyncssh logs connection events; with no handler Python's last-resort handler would print
 # its warnings onto the TUI's screen (and a log is no place for host names and users anyway)
@@ -282,14 +283,13 @@ class SshTunnel:
                 return
             self._up.clear()
             self._set(SshState.RECONNECTING, "connection lost")
-            delay = 0.25
+            backoff = Backoff()  # the one back-off rule (meshtui/live.py), capped at 5 s
             while self._state != SshState.CLOSED:
                 try:
                     self._conn = await self._open()
                 except SshError as exc:
                     self._set(SshState.RECONNECTING, str(exc).split(": ", 1)[-1])
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    await asyncio.sleep(backoff.failed())
                     continue
                 self._connected()
                 break

@@ -23,6 +23,7 @@ from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.pods import PodInfo
 from meshtui.live import Freshness
+from meshtui.ui import views
 from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
 from meshtui.ui.frames import PacedScreen
 from meshtui.ui.keymap import name_bindings, preference_problems
@@ -30,6 +31,7 @@ from meshtui.ui.messages import (
     ClustersUpdated,
     ForwardsChanged,
     KubeProblem,
+    LiveUpdate,
     PodsChanged,
     PodSelected,
     RefreshStateChanged,
@@ -37,8 +39,8 @@ from meshtui.ui.messages import (
 )
 from meshtui.ui.navigation import PlacesNavigation
 from meshtui.ui.options import Options
-from meshtui.ui.places import PLACES, PROXIES
 from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
+from meshtui.ui.views import PROXIES, PlaceView, PodView, View
 from meshtui.ui.widgets.clusters import ClustersPane
 from meshtui.ui.widgets.command_bar import CommandBar
 from meshtui.ui.widgets.config import ConfigPane
@@ -52,8 +54,16 @@ W = TypeVar("W", bound=Widget)
 
 __all__ = ["MeshtuiApp", "Options", "run_app"]
 
-SLOW_POLL_MS = 250
 NARROW = 120
+
+
+def _registered(widget: Widget, kind: Any) -> Widget:
+    """A view as registered in ui/views.py: it must speak its kind's protocol."""
+    if not isinstance(widget, kind):
+        raise TypeError(
+            f"{type(widget).__name__} is registered as a {kind.__name__} but does not implement it"
+        )
+    return widget
 
 
 def styles_path() -> Path:
@@ -81,7 +91,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         *EXPORT_BINDINGS,
         *(
             Binding(str(i), f"place('{p.id}')", p.title, show=False, tooltip=f"Go to {p.title}")
-            for i, p in enumerate(PLACES, start=1)
+            for i, p in enumerate(views.PLACES, start=1)
         ),
     ]
 
@@ -112,23 +122,18 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         return PacedScreen(id="_default")  # paints a key's result without waiting for a frame
 
     def compose(self) -> ComposeResult:
-        yield PlacesBar(PLACES, id="places-bar")
+        yield PlacesBar(views.PLACES, id="places-bar")
         with ContentSwitcher(initial="main", id="places"):
             with Horizontal(id="main"):
                 yield PodsPane(clock=self.clock, id="pods")
                 with TabbedContent(id="views"):
-                    with TabPane("Stats", id="tab-stats"):
-                        yield StatsPane(self.options.interval, self.options.stats_filter, id="stats")
-                    with TabPane("Clusters", id="tab-clusters"):
-                        yield ClustersPane(self.options.interval, id="clusters")
-                    with TabPane("Config", id="tab-config"):
-                        yield ConfigPane(id="config")
-                    with TabPane("Proxy", id="tab-proxy"):
-                        yield ProxyPane(self.options.read_only, id="proxy")
-            for place in PLACES:
+                    for tab in views.POD_TABS:
+                        with TabPane(tab.title, id=tab.pane_id):
+                            yield _registered(tab.make(self.options), PodView)
+            for place in views.PLACES:
                 if place.make is not None:
                     with Container(id=f"place-{place.id}", classes="place"):
-                        yield place.make(self.options)
+                        yield _registered(place.make(self.options), PlaceView)
         yield CommandBar(id="command")
         yield StatusLine(id="status")
         yield Footer()
@@ -145,6 +150,18 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         if found is None or not found.is_attached:
             found = self._found[kind] = self._base.query_one(kind)
         return cast(W, found)
+
+    def pod_views(self) -> list[PodView]:
+        """The selected pod's views, in tab order (ui/views.py POD_TABS)."""
+        return [cast(PodView, self._base.get_widget_by_id(t.id)) for t in views.POD_TABS]
+
+    def shown_view(self) -> View | None:
+        """The view on screen: the Proxies place's active tab, or a mesh-wide place."""
+        if self.place != PROXIES:
+            return cast("View | None", self.place_widget(self.place))
+        active = self.query_one("#views", TabbedContent).active
+        tab = next((t for t in views.POD_TABS if t.pane_id == active), None)
+        return cast(View, self._base.get_widget_by_id(tab.id)) if tab is not None else None
 
     @property
     def stats(self) -> StatsPane:
@@ -191,11 +208,9 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         if self.options.admin:
             self.pods.display = False
             self.status.set(context="--admin", namespace="-")
-            self.stats.attach(DirectEndpoint(self.options.admin))
-            self.clusters.attach(DirectEndpoint(self.options.admin))
-            self.config.attach(DirectEndpoint(self.options.admin))
             admin_url = self.options.admin
-            self.proxy.attach(lambda: DirectEndpoint(admin_url))
+            for view in self.pod_views():
+                view.attach(lambda: DirectEndpoint(admin_url))
             self._connect_places(None)
             self.stats.table.focus()
         elif self._pod_events is not None:
@@ -278,16 +293,14 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         pod = message.pod
         if not pod.sidecar:
             why = f"{pod.name} has no istio-proxy sidecar: no Envoy to show"
-            for view in (self.stats, self.clusters, self.config, self.proxy):
+            for view in self.pod_views():
                 view.detach(why)
             self._views_for = None
             return
         if pod.key != self._views_for:  # enter on the pod already shown only moves the focus
             # each view holds its own reference to the pod's one shared forward
-            self.stats.attach(self._endpoint(pod))
-            self.clusters.attach(self._endpoint(pod))
-            self.config.attach(self._endpoint(pod))
-            self.proxy.attach(lambda: self._endpoint(pod))
+            for view in self.pod_views():
+                view.attach(lambda: self._endpoint(pod))
             self._views_for = pod.key
         if message.followed_from:
             self.notify(f"{message.followed_from} was replaced: following {pod.name}", timeout=4)
@@ -313,10 +326,9 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         # a hidden view does not poll; watching the reactive (not the Tabs message)
         # also catches a tab set from code before the tabs were fully up
         shown = self.place == PROXIES
-        self.stats.set_active(shown and active == "tab-stats")
-        self.clusters.set_active(shown and active == "tab-clusters")
-        self.config.set_active(shown and active == "tab-config")
-        self.proxy.set_active(shown and active == "tab-proxy")
+        for tab, view in zip(views.POD_TABS, self.pod_views(), strict=True):
+            view.set_shown(shown and active == tab.pane_id)
+        self._show_refresh_state()
 
     @on(ClustersPane.ShowStats)
     def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:
@@ -337,7 +349,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
             and self.pods.following is not None
         ):
             why = f"{selected.name} was deleted: waiting for its replacement ..."
-            for view in (self.stats, self.clusters, self.config, self.proxy):
+            for view in self.pod_views():
                 view.detach(why)
             self._views_for = None
         self._forwards_changed()
@@ -354,42 +366,23 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         if message.message != self.status.problem:
             self.status.set(problem=message.message)
 
-    @on(StatsUpdated)
-    def _stats_updated(self, message: StatsUpdated) -> None:
+    @on(LiveUpdate)
+    def _live_update(self, message: LiveUpdate) -> None:
         if self._shutting_down():
             return
-        u = message.update
-        self._sidecar_answered(u.endpoint, u.freshness)
+        if isinstance(message, (StatsUpdated, ClustersUpdated)):
+            self._sidecar_answered(message.update.endpoint, message.update.freshness)
         self._show_refresh_state()
 
     @on(RefreshStateChanged)
     def _show_refresh_state(self) -> None:
-        """paused, hidden, stale or live: what the stats view is really doing now."""
+        """Live, paused, stale: what the view on screen is doing now, as it says itself."""
         if self._shutting_down():
             return
-        stats = self.stats
-        u = stats.last
-        if stats.feed is None:
-            text = ""
-        elif stats.paused:
-            text = "stats PAUSED (p resumes)"
-        elif stats.hidden:
-            text = "stats hidden: not polled"
-        elif u is not None and u.freshness.stale:
-            text = f"stats stale since {u.freshness.since_text()}, retrying ({u.freshness.failures})"
-        elif u is None:
-            text = "stats connecting ..."
-        else:
-            text = f"stats live every {self.options.interval:g}s"
-            if u.fetch_ms >= SLOW_POLL_MS:  # only worth space when the sidecar or forward is slow
-                text += f", slow poll {u.fetch_ms:.0f} ms"
+        view = self.shown_view()
+        text = view.status().text if view is not None else ""
         if text != self.status.refresh_state:
             self.status.set(refresh_state=text)
-
-    @on(ClustersUpdated)
-    def _clusters_updated(self, message: ClustersUpdated) -> None:
-        if not self._shutting_down():
-            self._sidecar_answered(message.update.endpoint, message.update.freshness)
 
     def _sidecar_answered(self, endpoint: str, freshness: Freshness) -> None:
         """Mark the selected pod's sidecar down in the pod list while its Envoy does not answer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
 
 from meshtui.envoy.clusters_feed import ClustersUpdate
@@ -17,7 +19,14 @@ class _Poll(Message):
         return type(message) is type(self)
 
 
-class StatsUpdated(_Poll):
+class LiveUpdate(_Poll):
+    """One update of a live view's feed (meshtui/live.py), data or a failure, with its
+    freshness; the app refreshes the status line on each."""
+
+    update: Any
+
+
+class StatsUpdated(LiveUpdate):
     """A new poll of the selected sidecar's stats (or an error)."""
 
     def __init__(self, update: StatsUpdate) -> None:
@@ -25,7 +34,7 @@ class StatsUpdated(_Poll):
         self.update = update
 
 
-class ClustersUpdated(_Poll):
+class ClustersUpdated(LiveUpdate):
     """A new poll of the selected sidecar's clusters (or an error)."""
 
     def __init__(self, update: ClustersUpdate) -> None:

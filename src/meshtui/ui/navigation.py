@@ -3,7 +3,7 @@ messages that panes send to go somewhere (ShowPod, OpenPlace). Mixed into Meshtu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from textual import on
 from textual.app import App
@@ -11,8 +11,9 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, TabbedContent
 
 from meshtui.kube.access import MeshAccess
+from meshtui.ui import views
 from meshtui.ui.messages import OpenPlace, ShowPod
-from meshtui.ui.places import PLACES, PROXIES
+from meshtui.ui.views import PROXIES, PlaceView
 from meshtui.ui.widgets.command_bar import CommandBar
 from meshtui.ui.widgets.places_bar import PlacesBar
 from meshtui.ui.widgets.pods import PodsPane
@@ -38,38 +39,38 @@ class PlacesNavigation(App[Any]):
         """The id of the place on screen."""
         return self.query_one(PlacesBar).current
 
-    def place_widget(self, place_id: str) -> Widget | None:
-        """The widget of a mesh-wide place (None for the per-pod layout)."""
-        for place in PLACES:
-            if place.id == place_id and place.make is not None:
-                return self._place_widgets()[place_id]
-        return None
+    def place_widget(self, place_id: str) -> PlaceView | None:
+        """The view of a mesh-wide place (None for the Proxies place)."""
+        return self._place_widgets().get(place_id)
 
-    def _place_widgets(self) -> dict[str, Widget]:
-        return {p.id: self.query_one(f"#place-{p.id}").children[0] for p in PLACES if p.make is not None}
+    def _place_widgets(self) -> dict[str, PlaceView]:
+        return {
+            p.id: cast(PlaceView, self.query_one(f"#place-{p.id}").children[0])
+            for p in views.PLACES
+            if p.make is not None
+        }
 
     def _connect_places(self, access: MeshAccess | None) -> None:
-        for widget in self._place_widgets().values():
-            widget.connect(access)  # type: ignore[attr-defined]
+        for view in self._place_widgets().values():
+            view.connect(access)
 
     def go_to(self, place_id: str, arguments: dict[str, object] | None = None) -> None:
         """Show a place; only what is on screen polls."""
-        if place_id not in {p.id for p in PLACES}:
+        if place_id not in {p.id for p in views.PLACES}:
             return
         self.query_one(PlacesBar).show(place_id)
         self.query_one("#places", ContentSwitcher).current = (
             "main" if place_id == PROXIES else f"place-{place_id}"
         )
         for pid, other in self._place_widgets().items():
-            other.set_active(pid == place_id)  # type: ignore[attr-defined]
+            other.set_shown(pid == place_id)
         self._tab_changed(self.query_one(TabbedContent).active)
-        widget = self.place_widget(place_id)
-        if widget is None:
+        view = self.place_widget(place_id)
+        if view is None:
             self.pods.table.focus()
             return
-        opened = getattr(widget, "on_place_opened", None)
-        if opened is not None:
-            opened(**(arguments or {}))
+        view.on_place_opened(**(arguments or {}))
+        widget = cast(Widget, view)
         if self.focused is None or widget not in self.focused.ancestors_with_self:
             # focus the first focusable thing inside the place, so its keys work at once
             target = next((w for w in [widget, *widget.query("*")] if w.focusable), None)

@@ -7,22 +7,23 @@ polls `/clusters?format=json`; the app pauses it while the tab is hidden.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.segment import Segment
 from rich.style import Style
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
-from meshtui.live import Freshness
 from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.table import Table
 
@@ -130,7 +131,9 @@ def _fit(text: str, width: int, column: int) -> str:
     return text[:width].rjust(width) if column >= 5 else text[:width].ljust(width)
 
 
-class ClustersPane(Widget):
+class ClustersPane(LiveView):
+    status_name = "clusters"
+
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", tooltip="Filter clusters by name (substring)"),
         Binding("o", "cycle_sort", "Sort", tooltip="Sort clusters by name, by request rate, by error rate"),
@@ -151,14 +154,12 @@ class ClustersPane(Widget):
     def __init__(self, interval: float = 1.0, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.interval = interval
-        self.feed: ClustersFeed | None = None
         self.endpoint_label = ""
         self.last: ClustersUpdate | None = None
         self.sort = "name"
         self.text_filter = ""
         self._hosts_for: str | None = None
         self._host_rows: dict[str, tuple[str, ...]] = {}
-        self.active = False
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter clusters: part of the name", id="clusters-filter")
@@ -180,36 +181,21 @@ class ClustersPane(Widget):
 
     # -- feed --------------------------------------------------------------------------
 
-    @property
-    def freshness(self) -> Freshness:
-        """How live the figures on screen are (the sidecar answering, or not)."""
-        return self.last.freshness if self.last is not None else Freshness()
-
-    def attach(self, endpoint: AdminEndpoint) -> None:
-        self.feed = ClustersFeed(endpoint, self.interval)
-        self.feed.paused = not self.active
+    def attach(self, new_endpoint: Callable[[], AdminEndpoint]) -> None:
+        endpoint = new_endpoint()
         self.endpoint_label = endpoint.label
         self.last = None
         self._clear()
         self._state(f"connecting to {endpoint.label} ...")
-        self._run_feed(self.feed)
+        self.start_feed(ClustersFeed(endpoint, self.interval))  # polled only while the tab is shown
 
-    def detach(self, message: str) -> None:
-        self.workers.cancel_group(self, "clusters-feed")
-        self.feed = None
+    def detach(self, why: str) -> None:
+        self.stop_feed()
         self._clear()
-        self._state(message)
+        self._state(why)
 
-    def set_active(self, active: bool) -> None:
-        """Poll only while the tab is shown: a hidden table costs nothing."""
-        self.active = active
-        if self.feed:
-            self.feed.set_paused(not active)
-
-    @work(exclusive=True, group="clusters-feed", exit_on_error=False)
-    async def _run_feed(self, feed: ClustersFeed) -> None:
-        async for update in feed.updates():
-            self.post_message(ClustersUpdated(update))
+    async def updated(self, update: ClustersUpdate) -> ClustersUpdated:
+        return ClustersUpdated(update)
 
     @on(ClustersUpdated)
     def _on_update(self, message: ClustersUpdated) -> None:

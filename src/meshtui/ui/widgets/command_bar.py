@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-from meshtui.ui.places import PROXIES, resolve, resolve_tab, words
+from meshtui.ui.views import PROXIES, resolve, resolve_tab, words
 
 
 class CommandBar(Input):

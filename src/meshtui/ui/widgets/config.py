@@ -8,6 +8,7 @@ and on `r`, not every second.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from rich.markup import escape
@@ -30,6 +31,7 @@ from meshtui.envoy.config_dump import (
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
 from meshtui.ui.format import middle_truncate
+from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.table import Table
 
 ALL_SECTIONS = (*SECTIONS, "tracing")
@@ -114,22 +116,26 @@ class ConfigPane(Widget):
         if self.endpoint is not None:
             self.run_worker(self.endpoint.close(), exit_on_error=False)
 
-    def attach(self, endpoint: AdminEndpoint) -> None:
+    def attach(self, new_endpoint: Callable[[], AdminEndpoint]) -> None:
         self._release()
+        endpoint = new_endpoint()
         self.endpoint, self.doc, self.tracing, self._stale = endpoint, None, None, True
         self._render_rows()
         if self.active:
             self._fetch()
 
-    def detach(self, message: str) -> None:
+    def detach(self, why: str) -> None:
         self.workers.cancel_group(self, "config-fetch")
         self._release()
         self.endpoint, self.doc, self.tracing = None, None, None
         self._render_rows()
-        self._state(message)
+        self._state(why)
 
-    def set_active(self, active: bool) -> None:
-        self.active = active
+    def status(self) -> ViewStatus:
+        return ViewStatus()  # read once per pod (r reads again): nothing live to report
+
+    def set_shown(self, shown: bool) -> None:
+        self.active = active = shown
         if active and self._stale and self.endpoint is not None:
             self._fetch()
 

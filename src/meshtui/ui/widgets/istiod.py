@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
 
@@ -24,12 +23,12 @@ from meshtui.istiod.live import IstiodFeed, IstiodUpdate
 from meshtui.istiod.metrics import IstiodError
 from meshtui.istiod.source import ForwardedIstiod, IstiodSource
 from meshtui.kube.access import MeshAccess
-from meshtui.live import Freshness
-from meshtui.ui.messages import ShowPod
+from meshtui.ui.messages import LiveUpdate, ShowPod
 from meshtui.ui.options import Options
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summary_text, trend
+from meshtui.ui.widgets.live_view import LiveView
 
 NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found through the API server)"
 
@@ -37,18 +36,17 @@ NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found 
 SHORT = 34  # pane lines under which the summary is squeezed into a scrolling strip
 
 
-class IstiodUpdated(Message):
+class IstiodUpdated(LiveUpdate):
     """A poll of istiod; a newer one replaces a queued older one."""
 
     def __init__(self, update: IstiodUpdate) -> None:
         super().__init__()
         self.update = update
 
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, IstiodUpdated)
 
+class IstiodPane(LiveView):
+    status_name = "istiod"
 
-class IstiodPane(Widget):
     BINDINGS = [
         Binding(
             "slash", "focus_filter", "Filter", tooltip="Filter istiod metrics: a name prefix, or re:REGEX"
@@ -68,11 +66,8 @@ class IstiodPane(Widget):
         self.options = options
         self.source_for = source_for  # tests hand a source straight to a fake 15014
         self.access: MeshAccess | None = None
-        self.active = False
         self.connected = False
-        self.feed: IstiodFeed | None = None
         self.last: IstiodUpdate | None = None  # the last figures (answered polls only)
-        self.freshness = Freshness()  # how live they are: istiod answering, or not
         self.urls: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -112,15 +107,13 @@ class IstiodPane(Widget):
             self.query_one("#istiod-views").display = False
             return
         self._state(f"looking for istiod (app=istiod in {self.options.istio_namespace}) ...")
-        if self.active:
+        if self.shown:
             self._start()
 
-    def set_active(self, active: bool) -> None:
-        self.active = active
-        if self.feed is not None:
-            self.feed.set_paused(not active)
-        elif active and self.access is not None:
-            self._start()
+    def set_shown(self, shown: bool) -> None:
+        super().set_shown(shown)
+        if shown and self.feed is None and self.access is not None:
+            self._start()  # istiod is looked for when the place is first shown
 
     def on_place_opened(self, **arguments: object) -> None:
         if "filter" in arguments:
@@ -148,19 +141,16 @@ class IstiodPane(Widget):
             source = self.source_for(self.access)
         else:
             source = ForwardedIstiod(self.access.target, self.access.manager, self.options.istio_namespace)
-        self.feed = IstiodFeed(source, self.options.interval)
-        self._run(self.feed)
+        self.start_feed(IstiodFeed(source, self.options.interval))
 
-    @work(exclusive=True, group="istiod-feed", exit_on_error=False)
-    async def _run(self, feed: IstiodFeed) -> None:
-        async for update in feed.updates():
-            self.urls = dict(feed.urls)
-            self.post_message(IstiodUpdated(update))
+    async def updated(self, update: IstiodUpdate) -> IstiodUpdated:
+        if isinstance(self.feed, IstiodFeed):
+            self.urls = dict(self.feed.urls)  # where `d` asks for a proxy's config
+        return IstiodUpdated(update)
 
     @on(IstiodUpdated)
     def _on_update(self, message: IstiodUpdated) -> None:
         u = message.update
-        self.freshness = u.freshness
         show_freshness(u.freshness, *self._figures())
         if u.error:
             # the last figures stay, dimmed, with no rate: nothing here is live

@@ -7,7 +7,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Static
 
-from meshtui.ui.places import Place
+from meshtui.ui.views import Place
 
 
 class PlacesBar(Static):

@@ -19,6 +19,7 @@ from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.controls import LEVELS, LogLevelChanges, log_levels, reset_counters, set_log_levels
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
+from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.table import Table
 
 REVERT_CHOICES = {
@@ -81,18 +82,21 @@ class ProxyPane(Widget):
         if self.active:
             self._load()
 
-    def detach(self, message: str) -> None:
+    def detach(self, why: str) -> None:
         self._release()
         self.endpoint, self._new_endpoint, self.levels = None, None, {}
         self._show_levels()
-        self._state(message)
+        self._state(why)
 
     def _release(self) -> None:
         if self.endpoint is not None:
             self.run_worker(self.endpoint.close(), exit_on_error=False)
 
-    def set_active(self, active: bool) -> None:
-        self.active = active
+    def status(self) -> ViewStatus:
+        return ViewStatus()  # log levels are read when shown: nothing live to report
+
+    def set_shown(self, shown: bool) -> None:
+        self.active = active = shown
         if active and self.endpoint is not None and not self.levels:
             self._load()
 

@@ -10,12 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
-from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
@@ -23,13 +22,15 @@ from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatKind, StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.envoy.tracker import StatsSnapshot
-from meshtui.live import Freshness
 from meshtui.ui.format import delta, number, rate, sparkline
-from meshtui.ui.messages import RefreshStateChanged, StatsUpdated
+from meshtui.ui.messages import StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.views import ViewStatus
+from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
 
 HISTORY = 60
+SLOW_POLL_MS = 250
 
 
 class FilterInput(Input):
@@ -52,7 +53,8 @@ class FilterInput(Input):
         super()._watch_value(value)
 
 
-class StatsPane(Widget):
+class StatsPane(LiveView):
+    status_name = "stats"
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", tooltip="Filter stats: a name prefix, or re:REGEX"),
         Binding(
@@ -76,13 +78,12 @@ class StatsPane(Widget):
         super().__init__(id=id)
         self.interval = interval
         self.initial_filter = initial_filter
-        self.feed: StatsFeed | None = None
+        self.feed: StatsFeed | None = None  # LiveView's, narrowed
         self.endpoint_label = ""
         self.last: StatsUpdate | None = None
         self.history: collections.deque[float] = collections.deque(maxlen=HISTORY)
         self._history_for: str | None = None
         self._detail_markup = ""
-        self.hidden = False
         self.user_paused = False
         self._state_text = ""
         self._filter_error: str | None = None  # an invalid re: filter, shown until fixed
@@ -112,44 +113,43 @@ class StatsPane(Widget):
 
     # -- attaching to a sidecar --------------------------------------------------------
 
-    @property
-    def freshness(self) -> Freshness:
-        """How live the figures on screen are (the sidecar answering, or not)."""
-        return self.last.freshness if self.last is not None else Freshness()
-
-    def attach(self, endpoint: AdminEndpoint) -> None:
+    def attach(self, new_endpoint: Callable[[], AdminEndpoint]) -> None:
         """Poll this Envoy from now on; the previous feed's worker is cancelled (exclusive)."""
-        self.feed = StatsFeed(endpoint, self.interval)
-        self.feed.paused = self.hidden or self.user_paused
-        self.feed.set_filter(self.table.filter)
+        endpoint = new_endpoint()
+        feed = StatsFeed(endpoint, self.interval)
+        feed.set_filter(self.table.filter)
         self.endpoint_label = endpoint.label
         self.last = None
         self.table.snapshot = None
         self.table.set_filter(self.table.filter)
         self._reset_history(None)
         self._state(f"connecting to {endpoint.label} ...")
-        self._run_feed(self.feed)
+        self.start_feed(feed)
         self._show_mode()
 
-    def set_active(self, active: bool) -> None:
-        """Poll only while shown: a big sidecar's /stats is the heaviest read there is.
-        The user's own pause (p) is kept apart and wins."""
-        self.hidden = not active
-        if self.feed:
-            self.feed.set_paused(self.hidden or self.user_paused)
-        self.post_message(RefreshStateChanged())
+    def polls(self) -> bool:
+        """Only while shown (a big sidecar's /stats is the heaviest read there is), and not
+        while the user paused it (p), which is kept apart and wins."""
+        return self.shown and not self.user_paused
 
-    def detach(self, message: str) -> None:
-        self.workers.cancel_group(self, "stats-feed")
-        self.feed = None
+    def detach(self, why: str) -> None:
+        self.stop_feed()
         self.table.snapshot = None
         self.table.set_filter(self.table.filter)
-        self._state(message)
+        self._state(why)
 
-    @work(exclusive=True, group="stats-feed", exit_on_error=False)
-    async def _run_feed(self, feed: StatsFeed) -> None:
-        async for update in feed.updates():
-            self.post_message(StatsUpdated(update))
+    async def updated(self, update: StatsUpdate) -> StatsUpdated:
+        return StatsUpdated(update)
+
+    def status(self) -> ViewStatus:
+        if self.feed is not None and self.user_paused:
+            return ViewStatus("stats PAUSED (p resumes)")
+        status = super().status()
+        u = self.last
+        if u is not None and not u.error and u.fetch_ms >= SLOW_POLL_MS:
+            # only worth space when the sidecar or the forward is slow
+            return ViewStatus(f"{status.text}, slow poll {u.fetch_ms:.0f} ms", status.problem)
+        return status
 
     # -- updates -----------------------------------------------------------------------
 
@@ -362,18 +362,12 @@ class StatsPane(Widget):
 
     def action_toggle_pause(self) -> None:
         self.user_paused = not self.user_paused
-        if self.feed:
-            self.feed.set_paused(self.user_paused or self.hidden)
+        self.polling_changed()
         self._show_mode()
-        self.post_message(RefreshStateChanged())
 
     def action_refresh_now(self) -> None:
         if self.feed:
             self.feed.poll_now()
-
-    @property
-    def paused(self) -> bool:
-        return self.user_paused
 
 
 def _counts(snap: StatsSnapshot, in_use_only: bool) -> tuple[str, str]:

@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from meshtui.jaeger.client import JaegerClient, JaegerError
@@ -30,9 +29,9 @@ from meshtui.jaeger.model import JaegerFormatError, Trace
 from meshtui.jaeger.query import QueryError, TraceQuery
 from meshtui.jaeger.text import fmt_start, fmt_us
 from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
-from meshtui.live import Freshness
 from meshtui.ui.options import Options
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.span_detail import SpanDetail
 from meshtui.ui.widgets.table import Table
@@ -55,7 +54,9 @@ BACKEND_ERRORS = (JaegerError, JaegerFormatError, QueryError)
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{16}([0-9a-fA-F]{16})?$")
 
 
-class TracesPane(Widget):
+class TracesPane(LiveView):
+    status_name = "traces"
+
     BINDINGS = [
         Binding("slash", "focus_search", "Search", tooltip="Edit the search (service, tags, durations)"),
         Binding("o", "focus_lookup", "Open id", tooltip="Open a trace by id or x-request-id"),
@@ -70,7 +71,6 @@ class TracesPane(Widget):
         self.options = options
         self.access: Any = None
         self.link: JaegerLink | None = None
-        self.shown = False
         self.auto_search = False
         self.sort_by = "start"
         self.found: dict[str, Found] = {}
@@ -81,8 +81,6 @@ class TracesPane(Widget):
         self.forced: Any = None  # the last force-traced request (ForcedRequest)
         self._detail_timer: Timer | None = None
         self._query: TraceQuery | None = None
-        self.feed: SearchFeed | None = None  # the search on screen, repeated while auto-refresh is on
-        self.freshness = Freshness()  # how live the results are: Jaeger answering the search, or not
         self._linked = asyncio.Event()  # set once the connect worker has a link
 
     def compose(self) -> ComposeResult:
@@ -113,13 +111,11 @@ class TracesPane(Widget):
         if self.shown and self.link is None and not self._opening:
             self._open_jaeger()
 
-    def set_active(self, active: bool) -> None:
-        self.shown = active
+    def set_shown(self, shown: bool) -> None:
+        super().set_shown(shown)  # shown again: the search on screen is read again at once
         can = self.options.jaeger_url or (self._connected and self.access is not None)
-        if active and self.link is None and can and not self._opening:
+        if shown and self.link is None and can and not self._opening:
             self._open_jaeger()
-        if self.feed is not None:
-            self.feed.set_paused(not active)  # shown again: the results are read again at once
 
     def on_place_opened(
         self,
@@ -139,6 +135,7 @@ class TracesPane(Widget):
             form.fill("", (("upstream_cluster", upstream_cluster),))
             self._state(f"searching every service for upstream_cluster={upstream_cluster} ...")
             self.query_one("#traces-body", ContentSwitcher).current = "traces-results"
+            self.stop_feed()  # this search replaces the one on screen
             self._search_everywhere((("upstream_cluster", upstream_cluster),))
         elif service is not None:
             form.fill(service, tags)
@@ -178,21 +175,20 @@ class TracesPane(Widget):
     def _explain(self, error: str) -> str:
         return self.link.explain(error) if self.link is not None else error
 
-    @work(exclusive=True, group="jaeger-search", exit_on_error=False)
-    async def _search(self, query: TraceQuery) -> None:
+    def _search(self, query: TraceQuery) -> None:
         interval = AUTO_REFRESH_S if self.auto_search else None
-        self.feed = feed = SearchFeed(self._client, query, interval, explain=self._explain)
-        feed.set_paused(not self.shown)
-        async for update in feed.updates():
-            found = await asyncio.to_thread(found_with_trees, list(update.traces)) if update.traces else ()
-            self.post_message(TracesFound(update, found))
+        self.start_feed(SearchFeed(self._client, query, interval, explain=self._explain))
 
-    @work(exclusive=True, group="jaeger-search", exit_on_error=False)
+    async def updated(self, update: TraceSearch) -> TracesFound:
+        # the span trees are built off the event loop: keys stay answered meanwhile
+        found = await asyncio.to_thread(found_with_trees, list(update.traces)) if update.traces else ()
+        return TracesFound(update, found)
+
+    @work(exclusive=True, group="live-feed", exit_on_error=False)
     async def _search_everywhere(self, tags: tuple[tuple[str, str], ...]) -> None:
         """Jaeger's search needs a service: ask each one for spans with these tags."""
         from meshtui.jaeger.client import JAEGER_SELF
 
-        self.feed = None  # this search replaces the repeated one
         form = self.query_one(SearchForm)
         query = TraceQuery("*", tags=tags)
         try:
@@ -304,7 +300,6 @@ class TracesPane(Widget):
     @on(TracesFound)
     def _found(self, message: TracesFound) -> None:
         u = message.update
-        self.freshness = u.freshness
         show_freshness(u.freshness, self.query_one("#traces-results"))
         if u.error:
             # the last results stay, dimmed: Jaeger did not answer this search

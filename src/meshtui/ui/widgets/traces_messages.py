@@ -11,6 +11,7 @@ from meshtui.jaeger.live import TraceSearch
 from meshtui.jaeger.locate import JaegerLink
 from meshtui.jaeger.model import Trace
 from meshtui.jaeger.tree import TraceSummary, TraceTree, build_tree, summarize
+from meshtui.ui.messages import LiveUpdate
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,12 @@ class JaegerReady(Message):
         self.link, self.error, self.services = link, error, services
 
 
-class TracesFound(Message):
+class TracesFound(LiveUpdate):
     """A search's answer (or why there is none), with the traces' trees built."""
 
     def __init__(self, update: TraceSearch, found: tuple[Found, ...]) -> None:
         super().__init__()
         self.update, self.found = update, found
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, TracesFound)
 
 
 class TraceOpened(Message):
