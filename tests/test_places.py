@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.widgets import Static
 
@@ -139,3 +141,31 @@ def test_every_registered_view_speaks_its_protocol():
     assert all(isinstance(tab.make(options), PodView) for tab in POD_TABS)
     assert all(isinstance(p.make(options), PlaceView) for p in views.PLACES if p.make is not None)
     assert {t.pane_id for t in POD_TABS} == {"tab-stats", "tab-clusters", "tab-config", "tab-proxy"}
+
+
+async def test_the_first_frame_waits_for_no_hidden_view_and_a_place_key_waits_for_its_place(
+    fixed_admin, monkeypatch
+):
+    """Cold start (bench/coldstart.py): the hidden tabs and the places are mounted after the
+    first frame. Held there, the first frame is already up; `2` pressed meanwhile opens the
+    Control plane once it is mounted, not the Proxies place by mistake."""
+    from textual.app import App
+
+    release = asyncio.Event()
+    app = fixed_app(fixed_admin)
+    start = app._start
+
+    async def held_start() -> None:
+        await release.wait()
+        await start()
+
+    monkeypatch.setattr(app, "_start", held_start)
+    async with App.run_test(app, size=(120, 40)) as pilot:  # Textual's own: not waiting for the rest
+        await pilot.pause()
+        assert app.stats.is_mounted and not app.query("ClustersPane")
+        await until(lambda: app.query("FooterKey"), 5, "the footer's keys")  # the whole first frame
+        await pilot.press("2")
+        assert app.place == "proxies" and not app.started.is_set()
+        release.set()
+        await until(lambda: app.place == "istiod", 10, "the Control plane, once mounted")
+        assert app.query("ClustersPane") and app.query("IstiodPane")

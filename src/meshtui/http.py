@@ -18,6 +18,9 @@ line here.
   bodies (150 KB-1 MB) piled up until a full pass, and a 30-minute run at 50,000 stats
   grew 11% (bench/soak.py; tracemalloc showed ~80 bodies, 24 MB, waiting). Once the
   body is read the stream is spent, so replacing it breaks the cycle.
+
+httpx is imported at the first client, not with the app: it takes ~70 ms to import and
+the first frame needs none of it (bench/coldstart.py).
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ import contextlib
 import ipaddress
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 CONNECT_TIMEOUT = 3.0
-_SPENT = httpx.ByteStream(b"")
 
 
 def is_loopback(url: str) -> bool:
@@ -47,6 +50,8 @@ def is_loopback(url: str) -> bool:
 def _options(
     url: str, timeout: float, connections: int, follow_redirects: bool, base: bool
 ) -> dict[str, Any]:
+    import httpx
+
     options: dict[str, Any] = {
         "timeout": httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
         "limits": httpx.Limits(max_connections=connections, max_keepalive_connections=1),
@@ -62,6 +67,8 @@ def async_client(
     url: str, timeout: float = 5.0, *, connections: int = 2, follow_redirects: bool = False, base: bool = True
 ) -> httpx.AsyncClient:
     """A client for one server at `url` (its base URL unless `base=False`)."""
+    import httpx
+
     return httpx.AsyncClient(**_options(url, timeout, connections, follow_redirects, base))
 
 
@@ -69,12 +76,16 @@ def sync_client(
     url: str, timeout: float = 5.0, *, connections: int = 2, follow_redirects: bool = False
 ) -> httpx.Client:
     """The same, for a body received in a thread (megabytes that would stall the event loop)."""
+    import httpx
+
     return httpx.Client(**_options(url, timeout, connections, follow_redirects, True))
 
 
 def released(response: httpx.Response) -> httpx.Response:
     """The response, its body read, no longer bound to its stream."""
-    response.stream = _SPENT
+    import httpx
+
+    response.stream = httpx.ByteStream(b"")
     return response
 
 
@@ -93,6 +104,8 @@ def failures(
 
     `what` names the server in the user's words (`Envoy admin`, `istiod`, `Jaeger`),
     `where` its URL, `refused` what a refused connection means for it."""
+    import httpx
+
     try:
         yield
     except httpx.ConnectError as exc:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-
-import httpx
+from typing import TYPE_CHECKING
 
 from meshtui import http
 from meshtui.envoy.stats import StatKind
 from meshtui.envoy.stats_catalog import TYPED_BODIES as TYPED
 from meshtui.envoy.tracker import StatKinds
+
+if TYPE_CHECKING:  # httpx loads with the first client (meshtui/http.py)
+    import httpx
 
 
 class AdminError(Exception):

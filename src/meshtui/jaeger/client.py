@@ -14,14 +14,15 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from meshtui import http
 from meshtui.jaeger import classic, otlp
 from meshtui.jaeger.model import JaegerFormatError, Trace, norm_id
 from meshtui.jaeger.query import TraceQuery
+
+if TYPE_CHECKING:  # httpx loads with the first client (meshtui/http.py)
+    import httpx
 
 CLASSIC, V3 = "classic", "v3"
 BIG_BODY = 256 * 1024

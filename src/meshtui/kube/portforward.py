@@ -19,8 +19,6 @@ import contextlib
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -33,33 +31,10 @@ from meshtui.kube.forward_reasons import (
     pod_side_close,
     rejection,
 )
+from meshtui.kube.forward_status import ForwardState, ForwardStatus
 from meshtui.live import Backoff
 
 DATA, ERROR = 0, 1
-
-
-class ForwardState(str, Enum):
-    STARTING = "starting"
-    UP = "up"
-    RECONNECTING = "reconnecting"
-    FAILED = "failed"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardStatus:
-    namespace: str
-    pod: str
-    port: int
-    local_port: int
-    state: ForwardState
-    reason: str = ""
-    since: float = 0.0
-    streams: int = 0  # websocket streams opened so far
-
-    @property
-    def label(self) -> str:
-        return f"{self.pod}:{self.port}"
 
 
 class PortForwardError(Exception):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -14,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.css.query import NoMatches
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPane
@@ -117,6 +119,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
         self._focus_before_command = None
         self._found: dict[type[Widget], Widget] = {}
+        self.started = asyncio.Event()  # every view mounted, the sources started (_start)
 
     def get_default_screen(self) -> Screen[object]:
         return PacedScreen(id="_default")  # paints a key's result without waiting for a frame
@@ -129,11 +132,11 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
                 with TabbedContent(id="views"):
                     for tab in views.POD_TABS:
                         with TabPane(tab.title, id=tab.pane_id):
-                            yield _registered(tab.make(self.options), PodView)
+                            if tab is views.POD_TABS[0]:  # on screen at start: the others after
+                                yield _registered(tab.make(self.options), PodView)
             for place in views.PLACES:
                 if place.make is not None:
-                    with Container(id=f"place-{place.id}", classes="place"):
-                        yield _registered(place.make(self.options), PlaceView)
+                    yield Container(id=f"place-{place.id}", classes="place")
         yield CommandBar(id="command")
         yield StatusLine(id="status")
         yield Footer()
@@ -201,8 +204,31 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         # one key in twenty paid it: bench/keystroke.py --clusters 2000).
         gc.set_threshold(10_000, 50, 100)
         self.set_interval(60, heap.trim)  # freed memory back to the system (meshtui/heap.py)
-        self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
         self._apply_preferences()
+        (self.stats.table if self.options.admin else self.pods.table).focus()
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        # The footer draws its keys a refresh after the first one (Textual's Footer waits for
+        # the screen's bindings): start the rest after that, and as a worker, not a callback,
+        # so the App's own messages go on meanwhile.
+        self.call_after_refresh(self.run_worker, self._start(), exit_on_error=True)
+
+    async def _start(self) -> None:
+        """After the first frame: the views it does not show, then the sources.
+
+        The hidden tabs and the places are two thirds of the start-up's widgets, and so of
+        its CSS matching and compose; mounted before the first frame they made it 3.2x a
+        minimal Textual app's (bench/coldstart.py). A place asked for meanwhile opens once
+        it is there (navigation.py `go_to`).
+        """
+        for tab in views.POD_TABS[1:]:
+            await self.query_one(f"#{tab.pane_id}").mount(_registered(tab.make(self.options), PodView))
+        for place in views.PLACES:
+            if place.make is not None:
+                place_view = _registered(place.make(self.options), PlaceView)
+                await self.query_one(f"#place-{place.id}").mount(place_view)
+        self.watch(self.query_one(TabbedContent), "active", self._tab_changed)
         if self._access is not None:
             self._connect_places(self._access)
         if self.options.admin:
@@ -212,14 +238,20 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
             for view in self.pod_views():
                 view.attach(lambda: DirectEndpoint(admin_url))
             self._connect_places(None)
-            self.stats.table.focus()
         elif self._pod_events is not None:
             self.status.set(context="test", namespace=self.options.namespace or "")
             self.pods.watch_pods(self._pod_events)
-            self.pods.table.focus()
         else:
-            self.pods.table.focus()
-            self._connect()
+            self._connect()  # the kubernetes client takes ~0.3 s to import: after the first frame
+        self.started.set()
+
+    @contextlib.asynccontextmanager
+    async def run_test(self, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot[int]]:
+        """Textual's, once the views the first frame does not show are mounted too: a test,
+        like a user a moment after the start, finds every view."""
+        async with super().run_test(*args, **kwargs) as pilot:
+            await asyncio.wait_for(self.started.wait(), 30)
+            yield pilot
 
     def _apply_preferences(self) -> None:
         """--theme / the config file; what cannot be honoured is said in one line, not fatal."""

@@ -8,8 +8,8 @@ from textual.message import Message
 
 from meshtui.envoy.clusters_feed import ClustersUpdate
 from meshtui.envoy.feed import StatsUpdate
+from meshtui.kube.forward_status import ForwardStatus
 from meshtui.kube.pods import PodInfo
-from meshtui.kube.portforward import ForwardStatus
 
 
 class _Poll(Message):

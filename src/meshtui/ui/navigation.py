@@ -3,6 +3,7 @@ messages that panes send to go somewhere (ShowPod, OpenPlace). Mixed into Meshtu
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 from textual import on
@@ -22,6 +23,7 @@ from meshtui.ui.widgets.stats import StatsPane
 
 class PlacesNavigation(App[Any]):
     _focus_before_command: Widget | None = None
+    started: asyncio.Event  # every view is mounted (ui/app.py _start)
 
     @property
     def pods(self) -> PodsPane:
@@ -44,11 +46,11 @@ class PlacesNavigation(App[Any]):
         return self._place_widgets().get(place_id)
 
     def _place_widgets(self) -> dict[str, PlaceView]:
-        return {
-            p.id: cast(PlaceView, self.query_one(f"#place-{p.id}").children[0])
-            for p in views.PLACES
-            if p.make is not None
-        }
+        found = {}
+        for p in views.PLACES:
+            if p.make is not None and (mounted := self.query_one(f"#place-{p.id}").children):
+                found[p.id] = cast(PlaceView, mounted[0])
+        return found  # before the start is done (ui/app.py _start), only what is mounted
 
     def _connect_places(self, access: MeshAccess | None) -> None:
         for view in self._place_widgets().values():
@@ -57,6 +59,9 @@ class PlacesNavigation(App[Any]):
     def go_to(self, place_id: str, arguments: dict[str, object] | None = None) -> None:
         """Show a place; only what is on screen polls."""
         if place_id not in {p.id for p in views.PLACES}:
+            return
+        if not self.started.is_set():  # a key in the first moment: the place is not mounted yet
+            self.run_worker(self._go_when_started(place_id, arguments))
             return
         self.query_one(PlacesBar).show(place_id)
         self.query_one("#places", ContentSwitcher).current = (
@@ -76,6 +81,10 @@ class PlacesNavigation(App[Any]):
             target = next((w for w in [widget, *widget.query("*")] if w.focusable), None)
             if target is not None:
                 target.focus()
+
+    async def _go_when_started(self, place_id: str, arguments: dict[str, object] | None) -> None:
+        await self.started.wait()
+        self.go_to(place_id, arguments)
 
     @on(PlacesBar.Clicked)
     def _place_clicked(self, message: PlacesBar.Clicked) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from meshtui.kube.portforward import ForwardState, ForwardStatus
+from meshtui.kube.forward_status import ForwardState, ForwardStatus
 
 _STATE_STYLE = {
     ForwardState.UP: "green",
