@@ -28,7 +28,7 @@ from meshtui.live import Freshness
 from meshtui.ui import views
 from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
 from meshtui.ui.frames import PacedScreen
-from meshtui.ui.keymap import name_bindings, preference_problems
+from meshtui.ui.keymap import preference_problems
 from meshtui.ui.messages import (
     ClustersUpdated,
     ForwardsChanged,
@@ -82,17 +82,35 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
     TITLE = "meshtui"
     ENABLE_COMMAND_PALETTE = False  # `:` is the command mode (k9s's): no second, generic one
     BINDINGS = [
-        Binding("question_mark", "help", "Help", tooltip="Show every key that works here"),
-        Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)"),
-        Binding("colon", "command", "Go to", tooltip="Go to a view by name, as in k9s (:istiod, :pods)"),
+        Binding("question_mark", "help", "Help", tooltip="Show every key that works here", id="help"),
+        Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)", id="quit"),
+        Binding(
+            "colon",
+            "command",
+            "Go to",
+            tooltip="Go to a view by name, as in k9s (:istiod, :pods)",
+            id="command",
+        ),
         # tabs switch from anywhere, not only from the tab strip (← → there)
         Binding(
-            "ctrl+right", "tab(1)", "Next tab", show=False, tooltip="Next tab: Stats, Clusters, Config, Proxy"
+            "ctrl+right",
+            "tab(1)",
+            "Next tab",
+            show=False,
+            tooltip="Next tab: Stats, Clusters, Config, Proxy",
+            id="tab.1",
         ),
-        Binding("ctrl+left", "tab(-1)", "Previous tab", show=False, tooltip="Previous tab"),
+        Binding("ctrl+left", "tab(-1)", "Previous tab", show=False, tooltip="Previous tab", id="tab.-1"),
         *EXPORT_BINDINGS,
         *(
-            Binding(str(i), f"place('{p.id}')", p.title, show=False, tooltip=f"Go to {p.title}")
+            Binding(
+                str(i),
+                f"place('{p.id}')",
+                p.title,
+                show=False,
+                tooltip=f"Go to {p.title}",
+                id=f"place.{p.id}",
+            )
             for i, p in enumerate(views.PLACES, start=1)
         ),
     ]
@@ -106,7 +124,6 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         endpoint_for: Callable[[PodInfo], AdminEndpoint] | None = None,
         access: MeshAccess | None = None,
     ) -> None:
-        name_bindings()  # ids for the config file's [keys] (before any widget copies its bindings)
         super().__init__()
         self.set_keymap(options.keys)
         self.options = options

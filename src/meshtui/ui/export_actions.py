@@ -14,10 +14,33 @@ from meshtui import clipboard, export
 from meshtui.ui import exporting
 
 EXPORT_BINDINGS = [
-    Binding("e", "export_text", "Save text", show=False, tooltip="Save what the focused pane shows as text"),
-    Binding("E", "export_json", "Save JSON", show=False, tooltip="Save the focused pane's rows as JSON"),
-    Binding("S", "save_screenshot", "Screenshot", show=False, tooltip="Save an SVG screenshot of the screen"),
-    Binding("c", "copy", "Copy", show=False, tooltip="Copy the selected stat, cluster or row (OSC 52)"),
+    Binding(
+        "e",
+        "export_text",
+        "Save text",
+        show=False,
+        tooltip="Save what the focused pane shows as text",
+        id="export_text",
+    ),
+    Binding(
+        "E",
+        "export_json",
+        "Save JSON",
+        show=False,
+        tooltip="Save the focused pane's rows as JSON",
+        id="export_json",
+    ),
+    Binding(
+        "S",
+        "save_screenshot",
+        "Screenshot",
+        show=False,
+        tooltip="Save an SVG screenshot of the screen",
+        id="save_screenshot",
+    ),
+    Binding(
+        "c", "copy", "Copy", show=False, tooltip="Copy the selected stat, cluster or row (OSC 52)", id="copy"
+    ),
 ]
 
 

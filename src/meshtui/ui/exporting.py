@@ -17,6 +17,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, TabPane
 
+from meshtui.ui.textual_compat import screen_render
 from meshtui.ui.widgets.clusters import CLUSTER_COLUMNS, ClustersPane, cluster_row
 from meshtui.ui.widgets.pods import SELECTED
 from meshtui.ui.widgets.rows_view import RowsView
@@ -52,7 +53,7 @@ def screen_lines(app: App[Any]) -> list[str]:
         safe_box=False,
         color_system=None,
     )
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    console.print(screen_render(app))
     return console.export_text(styles=False).splitlines()
 
 

@@ -16,8 +16,9 @@ import asyncio
 import math
 from collections.abc import Callable
 
-from textual.screen import UPDATE_PERIOD, Screen
-from textual.timer import Timer
+from textual.screen import UPDATE_PERIOD
+
+from meshtui.ui.textual_compat import PaintHookScreen
 
 
 class FramePacer:
@@ -52,32 +53,16 @@ class FramePacer:
         self._paint()
 
 
-# Screen's private paint hooks this relies on (as in Textual 8.2); without them the screen
-# keeps Textual's own timer rather than fail at its first paint
-_PACEABLE = isinstance(getattr(Screen, "_update_timer", None), property) and callable(
-    getattr(Screen, "_on_timer_update", None)
-)
-
-
-class PacedScreen(Screen[object]):
-    """The app's main screen, painted by a `FramePacer` instead of Textual's grid timer."""
+class PacedScreen(PaintHookScreen):
+    """The app's main screen, painted by a `FramePacer` instead of Textual's grid timer
+    (the hook it overrides: ui/textual_compat.py)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.pacer = FramePacer(self._paint)
+        self.pacer = FramePacer(self.paint)
 
-    @property
-    def _update_timer(self) -> Timer:
-        # Screen reaches its timer only through this property (`resume`, `pause`)
-        if not _PACEABLE:
-            return Screen._update_timer.fget(self)  # type: ignore[attr-defined]
-        return self.pacer  # type: ignore[return-value]
-
-    def _paint(self) -> None:
-        try:
-            self._on_timer_update()
-        except Exception as error:  # as Textual's Timer does: the app shows it and exits
-            self.app._handle_exception(error)
+    def paint_timer(self) -> FramePacer:
+        return self.pacer
 
     def on_unmount(self) -> None:
         self.pacer.stop()

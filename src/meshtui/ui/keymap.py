@@ -1,15 +1,14 @@
 """Key remapping from the config file's [keys] table, through Textual's keymap.
 
-Textual remaps a binding by its `id`. meshtui's bindings are named after their action
-(`help`, `quit`, `pause`; a parametrised one joins its arguments: `place.istiod`), so a
-binding gets an id without each widget spelling one out; an explicit id is kept.
+Textual remaps a binding by its `id`. Every meshtui binding spells its id out (as posting
+does), named after its action (`help`, `quit`, `toggle_pause`; a parametrised one joins
+its arguments: `place.istiod`); `binding_id` says the rule, and a test holds every binding
+to it, so the README's names stay true.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import Any
 
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -35,22 +34,6 @@ def _meshtui_classes() -> list[type[DOMNode]]:
                 seen.append(sub)
                 todo.append(sub)
     return [c for c in seen if c.__module__.startswith("meshtui.")]
-
-
-def name_bindings() -> None:
-    """Give every meshtui binding an id (idempotent), then rebuild the classes' binding maps."""
-    classes = _meshtui_classes()
-    for cls in classes:
-        own = cls.__dict__.get("BINDINGS")
-        if not own:
-            continue
-        named: list[Any] = []
-        for item in own:
-            b = item if isinstance(item, Binding) else Binding(*item)
-            named.append(b if b.id else replace(b, id=binding_id(b.action)))
-        cls.BINDINGS = named
-    for cls in classes:  # after every class is named: a map merges its bases' bindings
-        cls._merged_bindings = cls._merge_bindings()
 
 
 def known_ids() -> set[str]:

@@ -32,7 +32,7 @@ def diff_text(proxy: str, diffs: Sequence[TypeDiff]) -> Text:
 
 
 class ConfigDiffScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,d", "dismiss", "Close", tooltip="Close the diff")]
+    BINDINGS = [Binding("escape,q,d", "dismiss", "Close", tooltip="Close the diff", id="dismiss")]
     DEFAULT_CSS = """
     ConfigDiffScreen { align: center middle; }
     ConfigDiffScreen > VerticalScroll {

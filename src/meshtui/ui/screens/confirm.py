@@ -12,8 +12,8 @@ from textual.widgets import OptionList, Static
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes", id="answer.True"),
+        Binding("n,escape", "answer(False)", "No", id="answer.False"),
     ]
 
     def __init__(self, question: str) -> None:
@@ -32,7 +32,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class ChoiceScreen(ModalScreen[str | None]):
     """Pick one of a few words (a log level, a revert delay)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, title: str, choices: list[str], current: str | None = None) -> None:
         super().__init__()

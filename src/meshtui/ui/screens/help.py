@@ -23,7 +23,7 @@ def _key_label(key: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help")]
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help", id="dismiss")]
 
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         super().__init__()

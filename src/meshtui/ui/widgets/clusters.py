@@ -135,12 +135,30 @@ class ClustersPane(LiveView):
     status_name = "clusters"
 
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", tooltip="Filter clusters by name (substring)"),
-        Binding("o", "cycle_sort", "Sort", tooltip="Sort clusters by name, by request rate, by error rate"),
-        Binding("s", "show_stats", "Stats", tooltip="Show this cluster's stats (cluster.<name>.)"),
-        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
         Binding(
-            "T", "traces", "Traces", tooltip="Traces that went to this cluster (span tag upstream_cluster)"
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter clusters by name (substring)",
+            id="focus_filter",
+        ),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Sort",
+            tooltip="Sort clusters by name, by request rate, by error rate",
+            id="cycle_sort",
+        ),
+        Binding(
+            "s", "show_stats", "Stats", tooltip="Show this cluster's stats (cluster.<name>.)", id="show_stats"
+        ),
+        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now", id="refresh_now"),
+        Binding(
+            "T",
+            "traces",
+            "Traces",
+            tooltip="Traces that went to this cluster (span tag upstream_cluster)",
+            id="traces",
         ),
     ]
 

@@ -16,7 +16,7 @@ class CommandBar(Input):
     CommandBar { dock: bottom; height: 3; display: none; }
     CommandBar.open { display: block; }
     """
-    BINDINGS = [Binding("escape", "close", "Close", tooltip="Close the command line")]
+    BINDINGS = [Binding("escape", "close", "Close", tooltip="Close the command line", id="close")]
 
     class Go(Message):
         def __init__(self, place_id: str, tab: str | None = None) -> None:

@@ -77,10 +77,23 @@ def json_tree(tree: Tree[Any], value: Any, label: str = "", search: str = "") ->
 
 class ConfigPane(Widget):
     BINDINGS = [
-        Binding("r", "refresh_now", "Refresh", tooltip="Fetch the config again"),
-        Binding("slash", "focus_filter", "Filter", tooltip="Filter this section's rows (any column)"),
-        Binding("left_square_bracket", "section(-1)", "Prev section", show=False, tooltip="Previous section"),
-        Binding("right_square_bracket", "section(1)", "Next section", tooltip="Next section"),
+        Binding("r", "refresh_now", "Refresh", tooltip="Fetch the config again", id="refresh_now"),
+        Binding(
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter this section's rows (any column)",
+            id="focus_filter",
+        ),
+        Binding(
+            "left_square_bracket",
+            "section(-1)",
+            "Prev section",
+            show=False,
+            tooltip="Previous section",
+            id="section.-1",
+        ),
+        Binding("right_square_bracket", "section(1)", "Next section", tooltip="Next section", id="section.1"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

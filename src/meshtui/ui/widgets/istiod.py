@@ -49,10 +49,16 @@ class IstiodPane(LiveView):
 
     BINDINGS = [
         Binding(
-            "slash", "focus_filter", "Filter", tooltip="Filter istiod metrics: a name prefix, or re:REGEX"
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter istiod metrics: a name prefix, or re:REGEX",
+            id="focus_filter",
         ),
-        Binding("o", "cycle_sort", "Sort", tooltip="Sort metrics by name, by rate, by value"),
-        Binding("r", "refresh_now", "Refresh", tooltip="Poll istiod now"),
+        Binding(
+            "o", "cycle_sort", "Sort", tooltip="Sort metrics by name, by rate, by value", id="cycle_sort"
+        ),
+        Binding("r", "refresh_now", "Refresh", tooltip="Poll istiod now", id="refresh_now"),
     ]
 
     def __init__(

@@ -103,9 +103,19 @@ class SyncTable(RowsView):
 
     # bound here, not on the pane, so the footer offers them only where they act on a row
     BINDINGS = [
-        Binding("enter", "act('show_pod')", "Pod stats", tooltip="Select the proxy's pod and show its stats"),
         Binding(
-            "d", "act('diff')", "Diff", tooltip="What istiod sent this proxy against what its Envoy holds"
+            "enter",
+            "act('show_pod')",
+            "Pod stats",
+            tooltip="Select the proxy's pod and show its stats",
+            id="act.show_pod",
+        ),
+        Binding(
+            "d",
+            "act('diff')",
+            "Diff",
+            tooltip="What istiod sent this proxy against what its Envoy holds",
+            id="act.diff",
         ),
     ]
     WIDTHS = (None, 16, 9, 9, 9, 9, 9, 22, 9)

@@ -45,15 +45,22 @@ def row_of(
 
 class PodsPane(Widget):
     BINDINGS = [
-        Binding("slash", "filter", "Filter pods", tooltip="Filter pods by name or namespace"),
+        Binding("slash", "filter", "Filter pods", tooltip="Filter pods by name or namespace", id="filter"),
         Binding(
             "s",
             "toggle_sidecars",
             "Sidecars only",
             tooltip="Show only pods with an istio-proxy sidecar",
+            id="toggle_sidecars",
         ),
-        Binding("enter", "select", "Show stats", show=False),
-        Binding("T", "traces", "Traces", tooltip="This workload's traces in Jaeger (the Traces place)"),
+        Binding("enter", "select", "Show stats", show=False, id="select"),
+        Binding(
+            "T",
+            "traces",
+            "Traces",
+            tooltip="This workload's traces in Jaeger (the Traces place)",
+            id="traces",
+        ),
     ]
 
     def __init__(self, clock: Callable[[], float] = time.time, *, id: str | None = None) -> None:

@@ -32,15 +32,35 @@ REVERT_CHOICES = {
 
 class ProxyPane(Widget):
     BINDINGS = [
-        Binding("l", "set_level", "Log level", tooltip="Change the selected logger's level (asks first)"),
-        Binding("a", "set_all", "All loggers", tooltip="Change every logger's level (asks first)"),
-        Binding("v", "revert", "Revert", tooltip="Put back the levels meshtui changed on this proxy"),
         Binding(
-            "t", "revert_timer", "Revert when", tooltip="Revert levels on exit, or after 1, 5 or 15 minutes"
+            "l",
+            "set_level",
+            "Log level",
+            tooltip="Change the selected logger's level (asks first)",
+            id="set_level",
         ),
-        Binding("R", "reset_counters", "Reset counters", tooltip="POST /reset_counters (asks first)"),
-        Binding("r", "refresh_now", "Refresh", tooltip="Read the log levels again"),
-        Binding("slash", "find", "Find", tooltip="Find a logger by part of its name"),
+        Binding(
+            "a", "set_all", "All loggers", tooltip="Change every logger's level (asks first)", id="set_all"
+        ),
+        Binding(
+            "v", "revert", "Revert", tooltip="Put back the levels meshtui changed on this proxy", id="revert"
+        ),
+        Binding(
+            "t",
+            "revert_timer",
+            "Revert when",
+            tooltip="Revert levels on exit, or after 1, 5 or 15 minutes",
+            id="revert_timer",
+        ),
+        Binding(
+            "R",
+            "reset_counters",
+            "Reset counters",
+            tooltip="POST /reset_counters (asks first)",
+            id="reset_counters",
+        ),
+        Binding("r", "refresh_now", "Refresh", tooltip="Read the log levels again", id="refresh_now"),
+        Binding("slash", "find", "Find", tooltip="Find a logger by part of its name", id="find"),
     ]
 
     HELP_ENTER = "Change the selected logger's level (asks first)"  # enter on a row: see _row_selected

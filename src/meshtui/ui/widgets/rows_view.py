@@ -41,12 +41,12 @@ class RowsView(ScrollView, can_focus=True):
         "rows-view--dim",
     }
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="cursor.-1"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="cursor.1"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="page.-1"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="page.1"),
+        Binding("home,g", "jump(0)", "First", show=False, id="jump.0"),
+        Binding("end,G", "jump(-1)", "Last", show=False, id="jump.-1"),
     ]
 
     # subclasses that cache their own strips (the waterfall) repaint whole

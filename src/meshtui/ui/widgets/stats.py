@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.geometry import Size
 from textual.widgets import Input, Static
 
 from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
@@ -25,6 +24,7 @@ from meshtui.envoy.tracker import StatsSnapshot
 from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.messages import StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.textual_compat import QuietWidthInput
 from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
@@ -33,7 +33,7 @@ HISTORY = 60
 SLOW_POLL_MS = 250
 
 
-class FilterInput(Input):
+class FilterInput(QuietWidthInput):
     """The stats filter box. It re-filters the table in the same call as the key press,
     not one message hop later, so the new rows are painted in the same frame as the text."""
 
@@ -44,24 +44,23 @@ class FilterInput(Input):
     def watch_value(self, value: str) -> None:
         self._on_value(value)
 
-    def _watch_value(self, value: str) -> None:
-        # Input grows its virtual width by a cell per key, and a virtual size change lays
-        # out the whole screen and repaints every widget (most of a keystroke at 214,000
-        # stats). The box's own scroll width is all that changed: set it quietly first,
-        # so Input's own assignment finds it equal and lays nothing out.
-        self.set_reactive(Input.virtual_size, Size(self.content_width, 1))
-        super()._watch_value(value)
-
 
 class StatsPane(LiveView):
     status_name = "stats"
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", tooltip="Filter stats: a name prefix, or re:REGEX"),
+        Binding(
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter stats: a name prefix, or re:REGEX",
+            id="focus_filter",
+        ),
         Binding(
             "o",
             "cycle_sort",
             "Sort",
             tooltip="Sort by name, by rate (what is moving now), by value",
+            id="cycle_sort",
         ),
         Binding(
             "u",
@@ -69,9 +68,10 @@ class StatsPane(LiveView):
             "In use",
             show=False,  # the bar above the table says `show: all` / `show: in use`
             tooltip="Only the stats written at least once (usedonly), or all of them",
+            id="toggle_in_use",
         ),
-        Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume the live refresh"),
-        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now"),
+        Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume the live refresh", id="toggle_pause"),
+        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now", id="refresh_now"),
     ]
 
     def __init__(self, interval: float = 1.0, initial_filter: str = "", *, id: str | None = None) -> None:

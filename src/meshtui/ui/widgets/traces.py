@@ -58,12 +58,26 @@ class TracesPane(LiveView):
     status_name = "traces"
 
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", tooltip="Edit the search (service, tags, durations)"),
-        Binding("o", "focus_lookup", "Open id", tooltip="Open a trace by id or x-request-id"),
-        Binding("f", "force", "Force-trace", tooltip="Send one request with x-envoy-force-trace and open it"),
-        Binding("s", "sort", "Sort", tooltip="Sort results by start time or by duration"),
-        Binding("a", "auto", "Auto-refresh", tooltip="Repeat the search every 5 s while shown"),
-        Binding("escape", "back", "Results", tooltip="Back from the waterfall to the results"),
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            tooltip="Edit the search (service, tags, durations)",
+            id="focus_search",
+        ),
+        Binding(
+            "o", "focus_lookup", "Open id", tooltip="Open a trace by id or x-request-id", id="focus_lookup"
+        ),
+        Binding(
+            "f",
+            "force",
+            "Force-trace",
+            tooltip="Send one request with x-envoy-force-trace and open it",
+            id="force",
+        ),
+        Binding("s", "sort", "Sort", tooltip="Sort results by start time or by duration", id="sort"),
+        Binding("a", "auto", "Auto-refresh", tooltip="Repeat the search every 5 s while shown", id="auto"),
+        Binding("escape", "back", "Results", tooltip="Back from the waterfall to the results", id="back"),
     ]
 
     def __init__(self, options: Options, *, id: str | None = None) -> None:

@@ -37,14 +37,34 @@ class Waterfall(RowsView):
         "waterfall--missing",
     }
     BINDINGS = [
-        Binding("space,enter", "toggle_span", "Fold", tooltip="Collapse or expand the span's children"),
-        Binding("left,h", "collapse", "Collapse", show=False, tooltip="Collapse, or go to the parent"),
-        Binding("right,l", "expand", "Expand", show=False, tooltip="Expand the span's children"),
-        Binding("p", "parent", "Parent", tooltip="Go to the parent span"),
-        Binding("e", "expand_all", "Expand all", tooltip="Expand every span"),
-        Binding("c", "collapse_all", "Collapse all", show=False, tooltip="Collapse to the root spans"),
-        Binding("n", "error(1)", "Next error", show=False, tooltip="Next error span"),
-        Binding("N", "error(-1)", "Prev error", show=False, tooltip="Previous error span"),
+        Binding(
+            "space,enter",
+            "toggle_span",
+            "Fold",
+            tooltip="Collapse or expand the span's children",
+            id="toggle_span",
+        ),
+        Binding(
+            "left,h",
+            "collapse",
+            "Collapse",
+            show=False,
+            tooltip="Collapse, or go to the parent",
+            id="collapse",
+        ),
+        Binding("right,l", "expand", "Expand", show=False, tooltip="Expand the span's children", id="expand"),
+        Binding("p", "parent", "Parent", tooltip="Go to the parent span", id="parent"),
+        Binding("e", "expand_all", "Expand all", tooltip="Expand every span", id="expand_all"),
+        Binding(
+            "c",
+            "collapse_all",
+            "Collapse all",
+            show=False,
+            tooltip="Collapse to the root spans",
+            id="collapse_all",
+        ),
+        Binding("n", "error(1)", "Next error", show=False, tooltip="Next error span", id="error.1"),
+        Binding("N", "error(-1)", "Prev error", show=False, tooltip="Previous error span", id="error.-1"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

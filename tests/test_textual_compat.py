@@ -1,0 +1,59 @@
+"""The Textual private hooks meshtui relies on (ui/textual_compat.py) still exist with the
+shape it uses: a Textual release that renames or reshapes one fails here, by name, rather
+than as a slower key or a blank export somewhere else."""
+
+from __future__ import annotations
+
+import inspect
+
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Input
+
+from meshtui.ui import textual_compat
+from meshtui.ui.keymap import binding_id, known_ids
+from meshtui.ui.textual_compat import PAINT_HOOKS
+
+
+def test_the_screen_paints_through_the_hooks_the_pacer_overrides():
+    assert PAINT_HOOKS, "Screen._update_timer / Screen._on_timer_update changed: see ui/textual_compat.py"
+    source = inspect.getsource(Screen)
+    # Textual resumes and pauses the timer through the property, not the attribute behind it
+    assert "self._update_timer.resume()" in source and "self._update_timer.pause()" in source
+    assert not inspect.signature(Screen._on_timer_update).parameters.keys() - {"self"}
+    assert callable(getattr(App, "_handle_exception", None))
+
+
+def test_input_grows_its_virtual_width_in_watch_value():
+    source = inspect.getsource(Input._watch_value)
+    assert "virtual_size" in source, "Input._watch_value no longer sets the width the filter box quiets"
+
+
+def test_the_compositor_renders_the_whole_screen_for_exports():
+    from textual._compositor import Compositor
+
+    parameters = inspect.signature(Compositor.render_update).parameters
+    assert {"full", "screen_stack"} <= set(parameters)
+    assert isinstance(App._background_screens, property)
+    assert callable(textual_compat.screen_render)
+
+
+def test_every_binding_spells_out_its_id_by_the_rule():
+    """Explicit ids (as posting does): the config file's [keys] names, in the README, hold."""
+    import meshtui.ui.app  # noqa: F401  every widget module with bindings
+    from meshtui.ui.keymap import _meshtui_classes
+    from meshtui.ui.options import Options
+    from meshtui.ui.views import PLACES, POD_TABS
+
+    for view in (*POD_TABS, *PLACES):  # the lazily imported widgets too
+        if view.make is not None:
+            view.make(Options())
+    missing, off_rule = [], []
+    for cls in _meshtui_classes():
+        for b in cls.__dict__.get("BINDINGS", ()):
+            if not b.id:
+                missing.append(f"{cls.__name__}: {b.key}")
+            elif b.id != binding_id(b.action):
+                off_rule.append(f"{cls.__name__}: {b.id} for {b.action}")
+    assert not missing and not off_rule, (missing, off_rule)
+    assert {"help", "quit", "toggle_pause", "place.istiod"} <= known_ids()
