@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from textual.widgets import TabbedContent
 
 from conftest import select_pod, until
@@ -92,3 +93,28 @@ async def test_reset_counters_no_negative_rate(mesh):
 
         # the drop is marked, not shown as a negative rate (a busy machine may take a while)
         await until(reset_seen, 15, "the reset marked in the stats pane")
+
+
+async def test_the_admin_client_itself_refuses_changes_unless_made_to_change(mesh):
+    """--read-only is enforced where the calls are made (envoy/admin.py), not only by the
+    Proxy tab's keys: an admin client is read-only unless created to change a proxy."""
+    from meshtui.envoy.admin import EnvoyAdmin, ReadOnlyError
+    from meshtui.envoy.controls import log_levels, reset_counters, set_log_levels
+
+    url = mesh.info["admin"]["catalog"]
+    reader = EnvoyAdmin(url)
+    try:
+        before = await log_levels(reader)  # a read, although Envoy wants a POST for it
+        assert before.get("admin")
+        with pytest.raises(ReadOnlyError, match="--read-only"):
+            await set_log_levels(reader, {"admin": "debug"})
+        with pytest.raises(ReadOnlyError):
+            await reset_counters(reader)
+        assert await log_levels(reader) == before  # nothing reached the proxy
+    finally:
+        await reader.aclose()
+    writer = EnvoyAdmin(url, read_only=False)
+    try:
+        assert (await set_log_levels(writer, {"admin": before["admin"]}))["admin"] == before["admin"]
+    finally:
+        await writer.aclose()

@@ -23,10 +23,15 @@ class AdminError(Exception):
         self.status = status
 
 
+class ReadOnlyError(AdminError):
+    """meshtui was started with --read-only: nothing that changes a proxy is called."""
+
+
 class EnvoyAdmin:
-    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 5.0, *, read_only: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.read_only = read_only  # safe by default: only the Proxy tab's client may change
         self._client = http.async_client(self.base_url, timeout)
         self._sync: httpx.Client | None = None
 
@@ -55,7 +60,14 @@ class EnvoyAdmin:
         return await self._call("GET", path, params)
 
     async def post(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
-        """A call that changes the proxy: callers ask the user first (and honour --read-only)."""
+        """A POST that only reads (Envoy lists its log levels on `POST /logging`)."""
+        return await self._call("POST", path, params)
+
+    async def change(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        """A call that changes the proxy (log levels, counters). The UI asks the user first;
+        --read-only is refused here, where the call is made, whoever asks for it."""
+        if self.read_only:
+            raise ReadOnlyError(f"--read-only: meshtui does not call POST {path} on {self.base_url}")
         return await self._call("POST", path, params)
 
     async def _call(self, method: str, path: str, params: dict[str, str] | None) -> httpx.Response:

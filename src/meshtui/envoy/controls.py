@@ -2,7 +2,8 @@
 
 Log levels changed from meshtui are remembered with their old value so they can be
 put back when meshtui exits or after a time the user picks (as kubectl-istiolog
-does). The UI asks before calling any of these and refuses them under --read-only.
+does). The UI asks before calling any of these; under --read-only the admin client
+refuses them (`EnvoyAdmin.change`, envoy/admin.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ from dataclasses import dataclass, field
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
 
 LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
-
-
-class ReadOnlyError(Exception):
-    """meshtui was started with --read-only: nothing that changes a proxy is called."""
 
 
 def parse_loggers(body: str) -> dict[str, str]:
@@ -39,11 +36,11 @@ async def set_log_levels(admin: EnvoyAdmin, levels: dict[str, str]) -> dict[str,
     if bad:
         raise AdminError(f"not a log level: {bad[0]} (one of {', '.join(LEVELS)})")
     paths = ",".join(f"{name}:{level}" for name, level in levels.items())
-    return parse_loggers((await admin.post("/logging", {"paths": paths})).text)
+    return parse_loggers((await admin.change("/logging", {"paths": paths})).text)
 
 
 async def reset_counters(admin: EnvoyAdmin) -> None:
-    await admin.post("/reset_counters")
+    await admin.change("/reset_counters")
 
 
 @dataclass

@@ -53,10 +53,6 @@ def _float_or_none(text: str) -> float | None:
     return float(text)
 
 
-def is_histogram(raw: str) -> bool:
-    return raw.startswith("P") or raw == NO_VALUES
-
-
 def parse_quantiles(raw: str) -> dict[str, Quantile]:
     """`P50(nan,1.1) P99(2,3)` -> {"P50": Quantile(None, 1.1), "P99": Quantile(2.0, 3.0)}."""
     if raw == NO_VALUES:

@@ -77,9 +77,6 @@ class StatsSnapshot:
     def kind(self, name: str) -> StatKind:
         return self.kinds.kind_of(name, self.values[name])
 
-    def rate(self, name: str) -> float:
-        return self.rates.get(name, 0.0)
-
     def without_changes(self) -> StatsSnapshot:
         """The same values with no deltas, rates or resets: what a stale view shows."""
         return replace(self, deltas=_EMPTY_INT, rates=_EMPTY, resets=frozenset())

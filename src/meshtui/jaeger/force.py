@@ -12,13 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from meshtui import http
 from meshtui.jaeger.client import JaegerClient, JaegerError
 from meshtui.jaeger.model import JaegerFormatError, Trace
 from meshtui.kube.running import running_pods
 from meshtui.live import Freshness, LiveFeed
+
+if TYPE_CHECKING:  # the kubernetes client loads after the first frame, not with the app
+    from meshtui.kube.access import MeshAccess
+    from meshtui.kube.portforward import PortForward
 
 GATEWAY_NAMESPACE, GATEWAY_SELECTOR, GATEWAY_PORT = "istio-system", "istio=ingressgateway", 8080
 DEFAULT_HOST, DEFAULT_PATH = "webapp.istioinaction.io", "/api/catalog"
@@ -53,7 +57,7 @@ async def send_forced(url: str, host: str, timeout: float = 10.0) -> ForcedReque
     return ForcedRequest(url, host, r.status_code, rid)
 
 
-async def gateway_url(access: Any, path: str) -> tuple[str, Any]:
+async def gateway_url(access: MeshAccess, path: str) -> tuple[str, PortForward]:
     """A port-forward to the ingress gateway's 8080 (released by the caller) and the URL."""
     running = await running_pods(
         access.target,
@@ -152,7 +156,7 @@ class TraceWait(LiveFeed[WaitStep]):
         return WaitStep(left, self.trace, left <= 0, error=reason)
 
 
-async def why_missing(access: Any, hop: MissingHop) -> str | None:
+async def why_missing(access: MeshAccess, hop: MissingHop) -> str | None:
     """What the missing workload's sidecar says about its tracer (the Config tab's tracing
     health): e.g. the scenario's collector endpoint `/zipkin/api/v1/spans`."""
     from meshtui.envoy.admin import AdminError, EnvoyAdmin

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from meshtui.jaeger.client import JaegerError
+from meshtui.jaeger.client import JaegerClient, JaegerError
 from meshtui.kube.running import running
+
+if TYPE_CHECKING:  # the kubernetes client loads after the first frame, not with the app
+    from kubernetes.client import CoreV1Api
+
+    from meshtui.kube.access import MeshAccess
+    from meshtui.kube.config import KubeTarget
+    from meshtui.kube.portforward import ForwardManager, PortForward
 
 QUERY_PORT = 16686
 DEFAULT_SERVICE = ("istio-system", "tracing")
@@ -37,16 +44,16 @@ def parse_service(text: str) -> tuple[str, str]:
     return ns, name
 
 
-def _find(core: Any, namespace: str, service: str, fallback: bool) -> JaegerTarget:
+def _find(core: CoreV1Api, namespace: str, service: str, fallback: bool) -> JaegerTarget:
     from kubernetes.client.exceptions import ApiException
 
     from meshtui.kube.config import describe
 
     selector, port = {"app": "jaeger"}, QUERY_PORT
     try:
-        svc = core.read_namespaced_service(service, namespace)
-        selector = dict(svc.spec.selector or selector)
-        for p in svc.spec.ports or []:
+        spec = core.read_namespaced_service(service, namespace).spec
+        selector = dict((spec.selector if spec else None) or selector)
+        for p in (spec.ports if spec else None) or []:
             # the query port: the one going to 16686, or the addon's `http-query`
             if p.target_port == QUERY_PORT or p.name == "http-query":
                 port = p.target_port if isinstance(p.target_port, int) else QUERY_PORT
@@ -69,14 +76,16 @@ def _find(core: Any, namespace: str, service: str, fallback: bool) -> JaegerTarg
     return JaegerTarget(namespace, service, serving[0].metadata.name, port)
 
 
-async def find_jaeger(target: Any, namespace: str, service: str, fallback: bool = True) -> JaegerTarget:
+async def find_jaeger(
+    target: KubeTarget, namespace: str, service: str, fallback: bool = True
+) -> JaegerTarget:
     """The Jaeger pod behind `namespace/service` (the kubernetes client blocks: a thread).
     With `fallback` (the default service, not one the user named) a cluster without the
     service is searched for pods `app=jaeger` directly."""
     return await asyncio.to_thread(_find, target.core(), namespace, service, fallback)
 
 
-async def forward_jaeger(manager: Any, found: JaegerTarget) -> Any:
+async def forward_jaeger(manager: ForwardManager, found: JaegerTarget) -> PortForward:
     """A port-forward to the pod's query port through the shared manager; probed first."""
     fwd = await manager.acquire(found.namespace, found.pod, found.port)
     if not await fwd.probe():
@@ -91,10 +100,10 @@ class JaegerLink:
     """A connected Jaeger: the client, where it is, which API it speaks, and the forward
     to release when done (None for --jaeger-url)."""
 
-    client: Any
+    client: JaegerClient
     where: str
     api: str
-    forward: Any = None
+    forward: PortForward | None = None
 
     def explain(self, error: str) -> str:
         """A failed read, with what the forward knows (a Jaeger pod gone, a forward down)."""
@@ -105,9 +114,9 @@ class JaegerLink:
         return explain_forward(self.forward, f"{self.forward.pod}:{self.forward.port}", error)
 
 
-async def open_jaeger(access: Any, jaeger_url: str | None, jaeger_service: str | None) -> JaegerLink:
-    from meshtui.jaeger.client import JaegerClient
-
+async def open_jaeger(
+    access: MeshAccess | None, jaeger_url: str | None, jaeger_service: str | None
+) -> JaegerLink:
     if jaeger_url:
         client = JaegerClient(jaeger_url)
         try:
@@ -131,7 +140,7 @@ async def open_jaeger(access: Any, jaeger_url: str | None, jaeger_service: str |
     return JaegerLink(client, found.describe(), api.describe(), fwd)
 
 
-async def close_jaeger(link: JaegerLink, access: Any) -> None:
+async def close_jaeger(link: JaegerLink, access: MeshAccess | None) -> None:
     await link.client.aclose()
     if link.forward is not None and access is not None:
         await access.manager.release(link.forward)

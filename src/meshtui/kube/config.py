@@ -89,11 +89,6 @@ def kubeconfig_paths(explicit: str | None) -> list[str]:
     return [str(Path.home() / ".kube" / "config")]
 
 
-def kubeconfig_path(explicit: str | None) -> str:
-    """The files as one line for messages (joined as KUBECONFIG joins them)."""
-    return os.pathsep.join(kubeconfig_paths(explicit))
-
-
 def _merged(paths: list[str]) -> Any:
     """The kubeconfig files merged as kubectl merges them (client-go clientcmd loader.go:
     the first file to set a cluster, user or context name wins, and so does the first file

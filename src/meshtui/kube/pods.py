@@ -38,10 +38,6 @@ class PodInfo:
     def key(self) -> tuple[str, str]:
         return (self.namespace, self.name)
 
-    @property
-    def has_proxy(self) -> bool:
-        return self.sidecar is not None
-
 
 def _image_tag(image: str) -> str:
     last = image.rsplit("/", 1)[-1]

@@ -19,7 +19,7 @@ import contextlib
 import time
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
@@ -34,6 +34,9 @@ from meshtui.kube.forward_reasons import (
 from meshtui.kube.forward_status import ForwardState, ForwardStatus
 from meshtui.live import Backoff
 
+if TYPE_CHECKING:  # the kubernetes client: loaded with the kubeconfig, after the first frame
+    from meshtui.kube.config import KubeTarget
+
 DATA, ERROR = 0, 1
 
 
@@ -46,7 +49,7 @@ class PortForward:
 
     def __init__(
         self,
-        target: Any,
+        target: KubeTarget,
         namespace: str,
         pod: str,
         port: int,
@@ -165,7 +168,7 @@ class PortForward:
             raise PortForwardError(self._reason or "reconnecting")
         headers = {}
         try:  # an exec plugin may run for this: never on the event loop
-            if getattr(self.target, "auth_may_block", lambda: True)():
+            if self.target.auth_may_block():
                 auth = await asyncio.to_thread(self.target.auth_header)
             else:  # a certificate or a fixed token: no thread hop per stream
                 auth = self.target.auth_header()
@@ -176,8 +179,8 @@ class PortForward:
             headers["Authorization"] = auth
         # the proxy as the list and watch use it (kube/proxy.py); None stops websockets
         # from reading the environment its own way
-        extra: dict[str, Any] = {"proxy": getattr(self.target, "proxy_url", lambda: None)()}
-        server_name = getattr(self.target, "tls_server_name", lambda: None)()
+        extra: dict[str, Any] = {"proxy": self.target.proxy_url()}
+        server_name = self.target.tls_server_name()
         if server_name and self._ws_url().startswith("wss:"):
             # through an SSH tunnel the URL says 127.0.0.1:<local>: verify the kubeconfig's name
             extra["server_hostname"] = server_name
@@ -221,11 +224,8 @@ class PortForward:
     async def _refreshed(self, rejected: str | None) -> tuple[bool, str]:
         """A 401: ask the kubeconfig user for a new credential (an exec plugin runs again).
         (renewed, why not) -- `why` is the plugin's own first line when it failed."""
-        refresh = getattr(self.target, "refresh_credentials", None)
-        if refresh is None:
-            return False, ""
         try:
-            return bool(await asyncio.to_thread(refresh, rejected)), ""
+            return bool(await asyncio.to_thread(self.target.refresh_credentials, rejected)), ""
         except Exception as exc:
             return False, " ".join(str(exc).split())[:200]
 
@@ -320,7 +320,7 @@ class PortForward:
 class ForwardManager:
     """One forward per (namespace, pod, port), shared and reference-counted."""
 
-    def __init__(self, target: Any, on_change: Callable[[ForwardStatus], None] | None = None):
+    def __init__(self, target: KubeTarget, on_change: Callable[[ForwardStatus], None] | None = None):
         self.target = target
         self.on_change = on_change
         self._forwards: dict[tuple[str, str, int], PortForward] = {}

@@ -123,7 +123,7 @@ class ProxyPane(Widget):
     # -- calls -------------------------------------------------------------------------
 
     async def _admin(self, endpoint: AdminEndpoint) -> EnvoyAdmin:
-        return EnvoyAdmin(await endpoint.url())
+        return EnvoyAdmin(await endpoint.url(), read_only=self.read_only)
 
     @work(exclusive=True, group="proxy-call", exit_on_error=False)
     async def _load(self) -> None:

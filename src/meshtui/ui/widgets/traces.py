@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import re
 import time
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,13 +21,14 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from meshtui.jaeger.client import JaegerClient, JaegerError
-from meshtui.jaeger.force import missing_hops
+from meshtui.jaeger.force import ForcedRequest, missing_hops
 from meshtui.jaeger.live import AUTO_REFRESH_S, SearchFeed, TraceSearch
 from meshtui.jaeger.locate import JaegerLink
 from meshtui.jaeger.model import JaegerFormatError, Trace
 from meshtui.jaeger.query import QueryError, TraceQuery
 from meshtui.jaeger.text import fmt_start, fmt_us
 from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
+from meshtui.kube.access import MeshAccess
 from meshtui.ui.options import Options
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.live_view import LiveView
@@ -83,7 +83,7 @@ class TracesPane(LiveView):
     def __init__(self, options: Options, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.options = options
-        self.access: Any = None
+        self.access: MeshAccess | None = None
         self.link: JaegerLink | None = None
         self.auto_search = False
         self.sort_by = "start"
@@ -92,7 +92,7 @@ class TracesPane(LiveView):
         self.summary: TraceSummary | None = None
         self._connected = False
         self._opening = False  # the connect worker is at work
-        self.forced: Any = None  # the last force-traced request (ForcedRequest)
+        self.forced: ForcedRequest | None = None  # the last force-traced request
         self._detail_timer: Timer | None = None
         self._query: TraceQuery | None = None
         self._linked = asyncio.Event()  # set once the connect worker has a link
@@ -114,7 +114,7 @@ class TracesPane(LiveView):
 
     # -- the place interface -----------------------------------------------------------
 
-    def connect(self, access: Any) -> None:
+    def connect(self, access: MeshAccess | None) -> None:
         self.access = access
         self._connected = True
         if access is None and not self.options.jaeger_url:
@@ -260,7 +260,7 @@ class TracesPane(LiveView):
             self.post_message(Progress(str(exc), error=True))
             return
         finally:
-            if forward is not None:
+            if forward is not None and self.access is not None:
                 await self.access.manager.release(forward)
         rid, trace = sent.request_id, None
         self.forced = sent
