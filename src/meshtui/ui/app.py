@@ -222,6 +222,9 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         gc.set_threshold(10_000, 50, 100)
         self.set_interval(60, heap.trim)  # freed memory back to the system (meshtui/heap.py)
         self._apply_preferences()
+        if self.options.admin:  # one sidecar, no pods list: so from the first frame on
+            self.pods.display = False
+            self.status.set(context="--admin", namespace="-")
         (self.stats.table if self.options.admin else self.pods.table).focus()
         self.call_after_refresh(self._after_first_frame)
 
@@ -249,8 +252,6 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         if self._access is not None:
             self._connect_places(self._access)
         if self.options.admin:
-            self.pods.display = False
-            self.status.set(context="--admin", namespace="-")
             admin_url = self.options.admin
             for view in self.pod_views():
                 view.attach(lambda: DirectEndpoint(admin_url))
