@@ -12,7 +12,11 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from meshtui.kube.config import KubeTarget
+    from meshtui.kube.portforward import ForwardManager
 
 T = TypeVar("T")
 ENVOY_ADMIN_PORT = 15000
@@ -68,31 +72,14 @@ def table(rows: Sequence[Sequence[str]], header: tuple[str, ...]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def cluster(args: Any) -> AsyncIterator[tuple[Any, Any]]:
+async def cluster(args: Any) -> AsyncIterator[tuple[KubeTarget, ForwardManager]]:
     """(KubeTarget, ForwardManager) for one live command: the kubeconfig, or the one behind
-    `--ssh HOST` through one SSH connection; everything is closed when the block ends."""
-    from meshtui.kube import config
-    from meshtui.kube.portforward import ForwardManager
+    `--ssh HOST` through one SSH connection (kube/connection.py, as the app's); everything
+    is closed when the block ends."""
+    from meshtui.kube.connection import ClusterSpec, connected
 
-    tunnel = None
-    if getattr(args, "ssh", None):
-        from meshtui.kube import ssh
-        from meshtui.kube.remote_kubeconfig import open_target
-
-        tunnel = await ssh.SshTunnel(args.ssh, accept_new=args.ssh_accept_new).start()
-    try:
-        if tunnel is not None:
-            target = await open_target(tunnel, args.kubeconfig, args.context)
-        else:
-            target = config.load(args.kubeconfig, args.context)
-        manager = ForwardManager(target)
-        try:
-            yield target, manager
-        finally:
-            await manager.close()
-    finally:
-        if tunnel is not None:
-            await tunnel.close()
+    async with connected(ClusterSpec.from_args(args)) as access:
+        yield access.target, access.manager
 
 
 async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:

@@ -8,7 +8,7 @@ import gc
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
@@ -23,6 +23,7 @@ from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPa
 from meshtui import heap
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
+from meshtui.kube.connection import ClusterConnection, ClusterSpec
 from meshtui.kube.pods import PodInfo
 from meshtui.live import Freshness
 from meshtui.ui import views
@@ -51,6 +52,10 @@ from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.proxy import ProxyPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
+
+if TYPE_CHECKING:  # loaded with the cluster, after the first frame
+    from meshtui.kube.portforward import ForwardManager
+    from meshtui.kube.ssh import SshTunnel
 
 W = TypeVar("W", bound=Widget)
 
@@ -131,9 +136,8 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         self._pod_events = pod_events
         self._endpoint_for = endpoint_for
         self._access = access  # tests hand the mesh-wide places their cluster directly
-        self.manager: Any = None  # ForwardManager once the kubeconfig is loaded
+        self.connection: ClusterConnection | None = None  # the cluster, once asked for (_connect)
         self._views_for: tuple[str, str] | None = None  # the pod the views are attached to
-        self.tunnel: Any = None  # kube/ssh.py SshTunnel with --ssh
         self._focus_before_command = None
         self._found: dict[type[Widget], Widget] = {}
         self.started = asyncio.Event()  # every view mounted, the sources started (_start)
@@ -282,48 +286,49 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         if self.options.notice:
             self.notify(self.options.notice, timeout=20)
 
+    @property
+    def manager(self) -> ForwardManager | None:
+        """The port-forwards every view shares, once the cluster is connected."""
+        access = self.connection.access if self.connection is not None else None
+        return access.manager if access is not None else None
+
+    @property
+    def tunnel(self) -> SshTunnel | None:
+        return self.connection.tunnel if self.connection is not None else None
+
     @work(exclusive=True, group="kube", exit_on_error=False)
     async def _connect(self) -> None:
         # the kubernetes client is imported here, after the first frame
-        from meshtui.kube import config
+        from meshtui.kube.config import KubeError
         from meshtui.kube.pods import PodWatch
-        from meshtui.kube.portforward import ForwardManager
 
+        o = self.options
+        self.connection = ClusterConnection(
+            ClusterSpec(o.kubeconfig, o.context, o.ssh, o.ssh_accept_new),
+            on_forwards=lambda _: self._forwards_changed(),
+            on_ssh=self._ssh_changed,
+        )
         try:
-            if self.options.ssh:
-                target = await self._ssh_target()
-            else:
-                target = await asyncio.to_thread(config.load, self.options.kubeconfig, self.options.context)
-        except config.KubeError as exc:
+            access = await self.connection.open()
+        except KubeError as exc:  # an SSH failure too: one line, the app stays up
             self.post_message(KubeProblem(str(exc)))
             self.pods._set_state(str(exc), error=True)
             return
+        target = access.target
         via = f" via {target.via}" if target.via else ""
-        self.status.set(context=target.context + via, namespace=self.options.namespace or "")
-        self.manager = ForwardManager(target, on_change=lambda _: self._forwards_changed())
-        namespace = self.options.namespace
+        self.status.set(context=target.context + via, namespace=o.namespace or "")
+        namespace = o.namespace
         self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
-        self._connect_places(MeshAccess(target, self.manager))
+        self._connect_places(access)
 
-    async def _ssh_target(self) -> Any:
-        """The kubeconfig target through one SSH connection (kube/ssh.py); drops show in the status."""
-        from meshtui.kube import ssh
-        from meshtui.kube.remote_kubeconfig import open_target
-
-        def changed(status: ssh.SshStatus) -> None:
-            if self.is_running:
-                self.post_message(KubeProblem(None if status.state == ssh.SshState.UP else status.line))
-
-        assert self.options.ssh is not None
-        self.tunnel = ssh.SshTunnel(
-            self.options.ssh, accept_new=self.options.ssh_accept_new, on_change=changed
-        )
-        await self.tunnel.start()
-        return await open_target(self.tunnel, self.options.kubeconfig, self.options.context)
+    def _ssh_changed(self, line: str | None) -> None:
+        """The SSH connection dropped (its reason) or is back (None): the status line says so."""
+        if self.is_running:
+            self.post_message(KubeProblem(line))
 
     def _forwards_changed(self) -> None:
-        if self.manager is not None and self.is_running:
-            self.post_message(ForwardsChanged(tuple(self.manager.statuses())))
+        if self.connection is not None and self.is_running:
+            self.post_message(ForwardsChanged(self.connection.forwards()))
 
     # -- messages ----------------------------------------------------------------------
 
@@ -370,6 +375,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
             return self._endpoint_for(pod)
         from meshtui.kube.endpoint import ForwardedAdmin
 
+        assert self.manager is not None  # a pod was selected: the cluster is connected
         return ForwardedAdmin(self.manager, pod.namespace, pod.name)
 
     def _tab_changed(self, active: str) -> None:
@@ -390,8 +396,9 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
     def _pods_changed(self, message: PodsChanged) -> None:
         if self.manager is None or self._shutting_down():
             return
+        manager = self.manager
         for pod in message.gone:
-            self.run_worker(self.manager.pod_deleted(pod.namespace, pod.name), exit_on_error=False)
+            self.run_worker(manager.pod_deleted(pod.namespace, pod.name), exit_on_error=False)
         selected = self.pods.selected
         if (
             selected is not None
@@ -466,10 +473,8 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         # levels changed from meshtui go back before the forwards close
         for label in await self.proxy.revert_all():
             self.log(f"reverted log levels on {label}")
-        if self.manager is not None:
-            await self.manager.close()
-        if self.tunnel is not None:
-            await self.tunnel.close()
+        if self.connection is not None:
+            await self.connection.close()  # the forwards, then the SSH connection under them
         self.exit(0)
 
 
