@@ -23,8 +23,10 @@ from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
+from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 
 CLUSTER_COLUMNS = (
@@ -135,24 +137,12 @@ class ClustersPane(LiveView):
     status_name = "clusters"
 
     BINDINGS = [
-        Binding(
-            "slash",
-            "focus_filter",
-            "Filter",
-            tooltip="Filter clusters by name (substring)",
-            id="focus_filter",
-        ),
-        Binding(
-            "o",
-            "cycle_sort",
-            "Sort",
-            tooltip="Sort clusters by name, by request rate, by error rate",
-            id="cycle_sort",
-        ),
+        filter_key("Filter clusters by name (substring)"),
+        sort_key("Sort clusters by name, by request rate, by error rate"),
         Binding(
             "s", "show_stats", "Stats", tooltip="Show this cluster's stats (cluster.<name>.)", id="show_stats"
         ),
-        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now", id="refresh_now"),
+        refresh_key("Poll the sidecar now"),
         Binding(
             "T",
             "traces",
@@ -181,7 +171,7 @@ class ClustersPane(LiveView):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter clusters: part of the name", id="clusters-filter")
-        yield Static("Select a pod with a sidecar to see its clusters.", id="clusters-state")
+        yield StateLine("Select a pod with a sidecar to see its clusters.", id="clusters-state")
         yield ClustersTable(id="clusters-table")
         yield Static("", id="endpoints-title")
         hosts: DataTable[str] = Table(id="endpoints-table", cursor_type="row")
@@ -312,9 +302,7 @@ class ClustersPane(LiveView):
         return self.table.current
 
     def _state(self, text: str, error: bool = False) -> None:
-        state = self.query_one("#clusters-state", Static)
-        state.update(text)
-        state.set_class(error, "error")
+        self.query_one("#clusters-state", StateLine).say(text, error)
 
     # -- keys --------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static, Tab, Tabs, Tree
+from textual.widgets import DataTable, Input, Tab, Tabs, Tree
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.config_dump import (
@@ -32,6 +32,8 @@ from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
 from meshtui.ui.format import middle_truncate
 from meshtui.ui.views import ViewStatus
+from meshtui.ui.widgets.keys import filter_key, refresh_key
+from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 
 ALL_SECTIONS = (*SECTIONS, "tracing")
@@ -77,14 +79,8 @@ def json_tree(tree: Tree[Any], value: Any, label: str = "", search: str = "") ->
 
 class ConfigPane(Widget):
     BINDINGS = [
-        Binding("r", "refresh_now", "Refresh", tooltip="Fetch the config again", id="refresh_now"),
-        Binding(
-            "slash",
-            "focus_filter",
-            "Filter",
-            tooltip="Filter this section's rows (any column)",
-            id="focus_filter",
-        ),
+        refresh_key("Fetch the config again"),
+        filter_key("Filter this section's rows (any column)"),
         Binding(
             "left_square_bracket",
             "section(-1)",
@@ -114,7 +110,7 @@ class ConfigPane(Widget):
             id="config-sections",
         )
         yield Input(placeholder="filter rows: any text", id="config-filter")
-        yield Static("Select a pod with a sidecar to see its config.", id="config-state")
+        yield StateLine("Select a pod with a sidecar to see its config.", id="config-state")
         yield Table(id="config-table", cursor_type="row")
         tree: Tree[Any] = Tree("", id="config-tree")
         tree.show_root = False
@@ -227,9 +223,7 @@ class ConfigPane(Widget):
         json_tree(tree, row.get("_raw", public(row)), search=self.text_filter.lower())
 
     def _state(self, text: str, error: bool = False) -> None:
-        state = self.query_one("#config-state", Static)
-        state.update(text)
-        state.set_class(error, "error")
+        self.query_one("#config-state", StateLine).say(text, error)
 
     @on(Tabs.TabActivated, "#config-sections")
     def _section_changed(self, event: Tabs.TabActivated) -> None:

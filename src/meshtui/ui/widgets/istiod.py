@@ -13,7 +13,6 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
@@ -28,7 +27,9 @@ from meshtui.ui.options import Options
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summary_text, trend
+from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
+from meshtui.ui.widgets.state_line import StateLine
 
 NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found through the API server)"
 
@@ -48,17 +49,9 @@ class IstiodPane(LiveView):
     status_name = "istiod"
 
     BINDINGS = [
-        Binding(
-            "slash",
-            "focus_filter",
-            "Filter",
-            tooltip="Filter istiod metrics: a name prefix, or re:REGEX",
-            id="focus_filter",
-        ),
-        Binding(
-            "o", "cycle_sort", "Sort", tooltip="Sort metrics by name, by rate, by value", id="cycle_sort"
-        ),
-        Binding("r", "refresh_now", "Refresh", tooltip="Poll istiod now", id="refresh_now"),
+        filter_key("Filter istiod metrics: a name prefix, or re:REGEX"),
+        sort_key("Sort metrics by name, by rate, by value"),
+        refresh_key("Poll istiod now"),
     ]
 
     def __init__(
@@ -77,7 +70,7 @@ class IstiodPane(LiveView):
         self.urls: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("waiting for the cluster ...", id="istiod-state")
+        yield StateLine("waiting for the cluster ...", id="istiod-state")
         with Horizontal(id="istiod-top"):
             yield Static("", id="istiod-summary")
             with Vertical(id="istiod-trends"):
@@ -190,9 +183,7 @@ class IstiodPane(LiveView):
         self._detail()
 
     def _state(self, text: str, error: bool = False) -> None:
-        state = self.query_one("#istiod-state", Static)
-        state.update(Text(text))
-        state.set_class(error, "error")
+        self.query_one("#istiod-state", StateLine).say(text, error)
 
     @on(SyncTable.Highlighted)
     def _detail(self) -> None:

@@ -13,10 +13,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 
 from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, age, successor
 from meshtui.ui.messages import KubeProblem, OpenPlace, PodsChanged, PodSelected
+from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 
 # NAME first: it is what a narrow pane must still show
@@ -77,7 +78,7 @@ class PodsPane(Widget):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter pods", id="pods-filter", classes="hidden")
-        yield Static("connecting to the API server ...", id="pods-state")
+        yield StateLine("connecting to the API server ...", id="pods-state")
         table: DataTable[str] = Table(id="pods-table", cursor_type="row", zebra_stripes=False)
         for col in COLUMNS:
             table.add_column(col, key=col.lower())
@@ -195,9 +196,7 @@ class PodsPane(Widget):
                 self.table.update_cell(key, "age", cells[COLUMNS.index("AGE")])
 
     def _set_state(self, text: str, error: bool = False) -> None:
-        state = self.query_one("#pods-state", Static)
-        state.update(text)
-        state.set_class(error, "error")
+        self.query_one("#pods-state", StateLine).say(text, error)
 
     # -- selection ---------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from meshtui.envoy.controls import LEVELS, LogLevelChanges, log_levels, reset_co
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 from meshtui.ui.views import ViewStatus
+from meshtui.ui.widgets.keys import refresh_key
+from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 
 REVERT_CHOICES = {
@@ -59,7 +61,7 @@ class ProxyPane(Widget):
             tooltip="POST /reset_counters (asks first)",
             id="reset_counters",
         ),
-        Binding("r", "refresh_now", "Refresh", tooltip="Read the log levels again", id="refresh_now"),
+        refresh_key("Read the log levels again"),
         Binding("slash", "find", "Find", tooltip="Find a logger by part of its name", id="find"),
     ]
 
@@ -78,7 +80,7 @@ class ProxyPane(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="proxy-policy")
-        yield Static("Select a pod with a sidecar to see its log levels.", id="proxy-state")
+        yield StateLine("Select a pod with a sidecar to see its log levels.", id="proxy-state")
         yield Input(placeholder="find a logger: part of its name", id="loggers-find", classes="hidden")
         table: DataTable[str] = Table(id="loggers-table", cursor_type="row")
         for col in ("LOGGER", "LEVEL", "WAS (meshtui changed it)"):
@@ -220,9 +222,7 @@ class ProxyPane(Widget):
         self.query_one("#proxy-policy", Static).update(self._policy_text())
 
     def _state(self, text: str, error: bool = False) -> None:
-        state = self.query_one("#proxy-state", Static)
-        state.update(text)
-        state.set_class(error, "error")
+        self.query_one("#proxy-state", StateLine).say(text, error)
 
     # -- keys --------------------------------------------------------------------------
 

@@ -26,7 +26,9 @@ from meshtui.ui.messages import StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.textual_compat import QuietWidthInput
 from meshtui.ui.views import ViewStatus
+from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
+from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.stats_table import SORTS, StatsTable
 
 HISTORY = 60
@@ -48,20 +50,8 @@ class FilterInput(QuietWidthInput):
 class StatsPane(LiveView):
     status_name = "stats"
     BINDINGS = [
-        Binding(
-            "slash",
-            "focus_filter",
-            "Filter",
-            tooltip="Filter stats: a name prefix, or re:REGEX",
-            id="focus_filter",
-        ),
-        Binding(
-            "o",
-            "cycle_sort",
-            "Sort",
-            tooltip="Sort by name, by rate (what is moving now), by value",
-            id="cycle_sort",
-        ),
+        filter_key("Filter stats: a name prefix, or re:REGEX"),
+        sort_key("Sort by name, by rate (what is moving now), by value"),
         Binding(
             "u",
             "toggle_in_use",
@@ -71,7 +61,7 @@ class StatsPane(LiveView):
             id="toggle_in_use",
         ),
         Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume the live refresh", id="toggle_pause"),
-        Binding("r", "refresh_now", "Refresh", tooltip="Poll the sidecar now", id="refresh_now"),
+        refresh_key("Poll the sidecar now"),
     ]
 
     def __init__(self, interval: float = 1.0, initial_filter: str = "", *, id: str | None = None) -> None:
@@ -85,7 +75,6 @@ class StatsPane(LiveView):
         self._history_for: str | None = None
         self._detail_markup = ""
         self.user_paused = False
-        self._state_text = ""
         self._filter_error: str | None = None  # an invalid re: filter, shown until fixed
         self._why_missing = ""  # a filter that matched nothing: the stats_matcher that explains it
 
@@ -98,7 +87,7 @@ class StatsPane(LiveView):
                 id="stats-filter",
             )
             yield Static("", id="stats-mode")
-        yield Static("Select a pod with a sidecar to see its Envoy stats.", id="stats-state")
+        yield StateLine("Select a pod with a sidecar to see its Envoy stats.", id="stats-state")
         yield StatsTable(id="stats-table")
         with Vertical(id="stat-detail"):
             yield Static("", id="stat-detail-text")
@@ -299,11 +288,7 @@ class StatsPane(LiveView):
             self.query_one("#stat-detail-text", Static).update(markup, layout=False)
 
     def _state(self, text: str, error: bool = False) -> None:
-        state = self.query_one("#stats-state", Static)
-        if text != self._state_text:
-            self._state_text = text
-            state.update(text, layout=False)  # one line high, fixed in the CSS
-        state.set_class(error, "error")
+        self.query_one("#stats-state", StateLine).say(text, error)
 
     def _show_mode(self) -> None:
         parts = [f"sort: {self.table.sort}", "show: in use" if self.table.in_use_only else "show: all"]

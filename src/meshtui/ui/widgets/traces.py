@@ -34,6 +34,7 @@ from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.span_detail import SpanDetail
+from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 from meshtui.ui.widgets.traces_form import LookupForm, SearchForm
 from meshtui.ui.widgets.traces_messages import (
@@ -101,7 +102,7 @@ class TracesPane(LiveView):
         yield Static("Jaeger: not connected yet", id="traces-jaeger")
         yield SearchForm(id="traces-search")
         yield LookupForm(id="traces-lookup")
-        yield Static("", id="traces-state")
+        yield StateLine("", id="traces-state")
         with ContentSwitcher(initial="traces-results", id="traces-body"):
             yield Table(id="traces-results", cursor_type="row", zebra_stripes=True)
             with Vertical(id="traces-trace"):
@@ -434,9 +435,7 @@ class TracesPane(LiveView):
         fill_results(self.query_one("#traces-results", DataTable), self.found, self.sort_by)
 
     def _state(self, text: str, error: bool = False) -> None:
-        line = self.query_one("#traces-state", Static)
-        line.update(text)
-        line.set_class(error, "error")
+        self.query_one("#traces-state", StateLine).say(text, error)
 
     def _jaeger_line(self, text: str, error: bool) -> None:
         line = self.query_one("#traces-jaeger", Static)
