@@ -209,7 +209,12 @@ async def test_u_shows_only_the_stats_in_use_and_says_so(mesh):
         assert table.rows == list(snap.in_use) and len(table.rows) < everything
         assert "show: in use" in str(pane.query_one("#stats-mode", Static).render())
         await until(
-            lambda: "stats in use from" in pane._state_text and "u: all" in pane._state_text, 5, "state"
+            lambda: (
+                "stats in use from" in pane.query_one("#stats-state").text
+                and "u: all" in pane.query_one("#stats-state").text
+            ),
+            5,
+            "state",
         )
         await pilot.press("u")
         assert len(table.rows) == len(table.snapshot.names)
@@ -231,4 +236,8 @@ async def test_a_filter_matching_only_unused_stats_says_so_in_use_view(mesh):
         pane.show_filter(unused)
         await pilot.pause()
         assert table.rows == []
-        await until(lambda: "is in use (u: show all)" in pane._state_text, 5, "the in-use explanation")
+        await until(
+            lambda: "is in use (u: show all)" in pane.query_one("#stats-state").text,
+            5,
+            "the in-use explanation",
+        )
