@@ -8,9 +8,9 @@ import gc
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
@@ -23,17 +23,16 @@ from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPa
 from meshtui import heap
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
-from meshtui.kube.connection import ClusterConnection, ClusterSpec
+from meshtui.kube.connection import ClusterConnection
 from meshtui.kube.pods import PodInfo
 from meshtui.live import Freshness
 from meshtui.ui import views
+from meshtui.ui.cluster_wiring import ClusterWiring
 from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
 from meshtui.ui.frames import PacedScreen
 from meshtui.ui.keymap import preference_problems
 from meshtui.ui.messages import (
     ClustersUpdated,
-    ForwardsChanged,
-    KubeProblem,
     LiveUpdate,
     PodsChanged,
     PodSelected,
@@ -52,10 +51,6 @@ from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.proxy import ProxyPane
 from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
-
-if TYPE_CHECKING:  # loaded with the cluster, after the first frame
-    from meshtui.kube.portforward import ForwardManager
-    from meshtui.kube.ssh import SshTunnel
 
 W = TypeVar("W", bound=Widget)
 
@@ -82,7 +77,7 @@ def styles_path() -> Path:
     raise FileNotFoundError("meshtui.tcss not found next to the package nor in the checkout")
 
 
-class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
+class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
     ENABLE_COMMAND_PALETTE = False  # `:` is the command mode (k9s's): no second, generic one
@@ -286,50 +281,6 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
         if self.options.notice:
             self.notify(self.options.notice, timeout=20)
 
-    @property
-    def manager(self) -> ForwardManager | None:
-        """The port-forwards every view shares, once the cluster is connected."""
-        access = self.connection.access if self.connection is not None else None
-        return access.manager if access is not None else None
-
-    @property
-    def tunnel(self) -> SshTunnel | None:
-        return self.connection.tunnel if self.connection is not None else None
-
-    @work(exclusive=True, group="kube", exit_on_error=False)
-    async def _connect(self) -> None:
-        # the kubernetes client is imported here, after the first frame
-        from meshtui.kube.config import KubeError
-        from meshtui.kube.pods import PodWatch
-
-        o = self.options
-        self.connection = ClusterConnection(
-            ClusterSpec(o.kubeconfig, o.context, o.ssh, o.ssh_accept_new),
-            on_forwards=lambda _: self._forwards_changed(),
-            on_ssh=self._ssh_changed,
-        )
-        try:
-            access = await self.connection.open()
-        except KubeError as exc:  # an SSH failure too: one line, the app stays up
-            self.post_message(KubeProblem(str(exc)))
-            self.pods._set_state(str(exc), error=True)
-            return
-        target = access.target
-        via = f" via {target.via}" if target.via else ""
-        self.status.set(context=target.context + via, namespace=o.namespace or "")
-        namespace = o.namespace
-        self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
-        self._connect_places(access)
-
-    def _ssh_changed(self, line: str | None) -> None:
-        """The SSH connection dropped (its reason) or is back (None): the status line says so."""
-        if self.is_running:
-            self.post_message(KubeProblem(line))
-
-    def _forwards_changed(self) -> None:
-        if self.connection is not None and self.is_running:
-            self.post_message(ForwardsChanged(self.connection.forwards()))
-
     # -- messages ----------------------------------------------------------------------
 
     def _shutting_down(self) -> bool:
@@ -410,18 +361,6 @@ class MeshtuiApp(ExportActions, PlacesNavigation, App[int]):
                 view.detach(why)
             self._views_for = None
         self._forwards_changed()
-
-    @on(ForwardsChanged)
-    def _forwards(self, message: ForwardsChanged) -> None:
-        if not self._shutting_down():
-            self.status.set(forwards=message.statuses)
-
-    @on(KubeProblem)
-    def _kube_problem(self, message: KubeProblem) -> None:
-        if self._shutting_down():
-            return
-        if message.message != self.status.problem:
-            self.status.set(problem=message.message)
 
     @on(LiveUpdate)
     def _live_update(self, message: LiveUpdate) -> None:
