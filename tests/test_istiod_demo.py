@@ -86,7 +86,12 @@ async def test_the_demo_istiod_moves_nacks_diffs_and_opens_pods(mesh):
             def webapp_row():
                 return next((pane.proxies.by_key[k] for k in pane.proxies.rows if k.startswith(webapp)), None)
 
-            await until(lambda: webapp_row() is not None and webapp_row().stale, 10, "webapp STALE on CDS")
+            # CDS itself, NACKed: during a push another type can be STALE for a poll (sent, not yet ACKed)
+            await until(
+                lambda: webapp_row() is not None and webapp_row().statuses[0].status == STALE,
+                10,
+                "webapp STALE on CDS",
+            )
             row = webapp_row()
             assert row.statuses[0].status == STALE and row.statuses[0].nack == "rejected (Internal)"
             assert pane.proxies.rows[0].startswith(webapp)  # STALE first
