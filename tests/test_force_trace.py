@@ -49,7 +49,8 @@ async def force_trace(mesh: MeshProcess) -> tuple[TracesPane, str]:
             await until(lambda: pane.summary is not None, 45, "the forced trace")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; the pane says: {state.render()}") from None
-        assert app.focused is app.query_one(Waterfall)
+        # Textual moves the focus on its next turn, after the trace is drawn
+        await until(lambda: app.focused is app.query_one(Waterfall), 3, "the waterfall focused")
         return pane, str(state.render())
 
 
