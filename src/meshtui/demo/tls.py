@@ -35,6 +35,71 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    # EC keys sign, they do not encipher: digitalSignature for a leaf, keyCertSign (and
+    # cRLSign) for a CA, as Go's x509 and OpenSSL's CA profiles set them
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _self_signed_ca(
+    name: x509.Name, key: ec.EllipticCurvePrivateKey, lifetime: datetime.timedelta
+) -> x509.Certificate:
+    """A root with the extensions strict verifiers require (Python 3.13's default context
+    sets VERIFY_X509_STRICT): critical basicConstraints, keyUsage, a subject key id, and
+    an authority key id as Go's x509 adds to every certificate it signs."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    public = key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + lifetime)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def _leaf(
+    issuer: x509.Certificate, subject: x509.Name, key: ec.EllipticCurvePrivateKey, lifetime: datetime.timedelta
+) -> x509.CertificateBuilder:
+    """An end-entity certificate issued by `issuer`, unsigned: the caller adds its SANs
+    and extended key usage. Strict verification fails a certificate that does not name
+    its issuer's key (missing authority key identifier)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    issuer_ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + lifetime)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False
+        )
+    )
+
+
 def _write_private(path: Path, data: bytes) -> None:
     path.touch(mode=0o600)
     path.write_bytes(data)
@@ -71,18 +136,7 @@ class ClusterCA:
         self.directory = directory
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        self._cert = (
-            x509.CertificateBuilder()
-            .subject_name(self._name)
-            .issuer_name(self._name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(self._key, hashes.SHA256())
-        )
+        self._cert = _self_signed_ca(self._name, self._key, datetime.timedelta(days=2))
         self.ca_pem = self._cert.public_bytes(PEM)
         self.ca_file = directory / f"{name}-ca.crt"
         self.ca_file.write_bytes(self.ca_pem)
@@ -90,17 +144,8 @@ class ClusterCA:
     def _issue(
         self, subject: x509.Name, key: ec.EllipticCurvePrivateKey, usage: x509.ObjectIdentifier
     ) -> x509.CertificateBuilder:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(self._name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        return _leaf(self._cert, subject, key, datetime.timedelta(days=1)).add_extension(
+            x509.ExtendedKeyUsage([usage]), critical=False
         )
 
     def serving_cert(
@@ -178,18 +223,7 @@ class DemoMeshCA:
     def __init__(self) -> None:
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cluster.local")])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        self._root = (
-            x509.CertificateBuilder()
-            .subject_name(self._name)
-            .issuer_name(self._name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(self._key, hashes.SHA256())
-        )
+        self._root = _self_signed_ca(self._name, self._key, datetime.timedelta(days=3650))
 
     @property
     def root_expiry(self) -> float:
@@ -198,17 +232,16 @@ class DemoMeshCA:
 
     def issue(self, spiffe_id: str, hours: int = 24) -> WorkloadCerts:
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
         cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([]))
-            .issuer_name(self._name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=hours))
+            # istiod's workload certificates have an empty subject, so the SAN is critical
+            # (RFC 5280 4.2.1.6), and serve both ends of mTLS
+            _leaf(self._root, x509.Name([]), key, datetime.timedelta(hours=hours))
             .add_extension(
                 x509.SubjectAlternativeName([x509.UniformResourceIdentifier(spiffe_id)]), critical=True
+            )
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
             )
             .sign(self._key, hashes.SHA256())
         )
