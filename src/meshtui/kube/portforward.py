@@ -134,13 +134,16 @@ class PortForward:
     async def close(self) -> None:
         self._set(ForwardState.CLOSED, "")
         if self._server:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await self._server.wait_closed()
+            self._server.close()  # no new connections
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server:
+            # only now: since Python 3.12 wait_closed() waits for every open connection,
+            # and a client's keep-alive connection ends only when its task above does
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
 
     # -- internals ---------------------------------------------------------------------
 
