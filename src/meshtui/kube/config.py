@@ -89,11 +89,28 @@ def kubeconfig_paths(explicit: str | None) -> list[str]:
     return [str(Path.home() / ".kube" / "config")]
 
 
+def _is_empty(path: str) -> bool:
+    """A file with no YAML document (empty, or comments only): client-go's Load returns an
+    empty Config for it (clientcmd/loader.go `Load`, "if there's no data in a file, return
+    the default object"); the kubernetes client raises "file is empty" instead."""
+    import yaml
+
+    try:
+        with open(path, "rb") as f:
+            return yaml.safe_load(f) is None
+    except (OSError, yaml.YAMLError):
+        return False  # unreadable or broken: the merger says so in its own words
+
+
 def _merged(paths: list[str]) -> Any:
     """The kubeconfig files merged as kubectl merges them (client-go clientcmd loader.go:
     the first file to set a cluster, user or context name wins, and so does the first file
     with a current-context). The kubernetes client's KubeConfigMerger keeps the first of
     each name but lets a later file's current-context win, so that one is set here."""
+    present = [p for p in paths if Path(p).exists()]
+    paths = [p for p in present if not _is_empty(p)]
+    if present and not paths:
+        raise KubeError(f"kubeconfig {os.pathsep.join(present)} is empty: no cluster, user or context in it")
     merger = kube_config.KubeConfigMerger(os.pathsep.join(paths))
     if merger.config is None:
         raise ConfigException("no configuration found")
@@ -106,7 +123,36 @@ def _merged(paths: list[str]) -> Any:
         "",
     )
     merger.config.value["current-context"] = current
+    _resolve_paths(merger.config)
     return merger.config
+
+
+# the file paths client-go resolves against the file that names them (clientcmd loader.go
+# GetClusterFileReferences / GetAuthInfoFileReferences); an exec command only when it is
+# a path ("./bin/login", not "aws", which is looked up on PATH)
+_FILE_KEYS = {
+    "clusters": ("cluster", ("certificate-authority",)),
+    "users": ("user", ("client-certificate", "client-key", "tokenFile")),
+}
+
+
+def _resolve_paths(merged: Any) -> None:
+    """Make every relative path absolute against the directory of the file that sets it
+    (client-go ResolveLocalPaths). The kubernetes client resolves a user's certificate
+    against its cluster's file instead: wrong when KUBECONFIG keeps the two apart."""
+    for section, (key, names) in _FILE_KEYS.items():
+        for node in merged.value.get(section) or []:
+            body = node.value.get(key) if isinstance(node.value, dict) else None
+            origin = getattr(node, "path", None)
+            if not isinstance(body, dict) or not origin:
+                continue
+            base = os.path.abspath(os.path.dirname(origin))
+            for name in names:
+                if isinstance(body.get(name), str) and body[name]:
+                    body[name] = os.path.join(base, os.path.expanduser(body[name]))
+            plugin = body.get("exec")
+            if isinstance(plugin, dict) and os.sep in str(plugin.get("command") or ""):
+                plugin["command"] = os.path.join(base, os.path.expanduser(plugin["command"]))
 
 
 _INLINE_FILES: Path | None = None

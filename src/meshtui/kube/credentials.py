@@ -90,8 +90,8 @@ class Plugin:
     exec.go) but never interactive: the TUI owns the terminal, so the plugin gets no stdin,
     its stderr is kept for the error line, and `spec.interactive` says false."""
 
-    def __init__(self, exec_config: Any, cwd: str, cluster: Any) -> None:
-        self.config, self.cwd, self.cluster = exec_config, cwd, cluster
+    def __init__(self, exec_config: Any, cluster: Any) -> None:
+        self.config, self.cluster = exec_config, cluster
 
     def _info(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"interactive": False}
@@ -114,7 +114,8 @@ class Plugin:
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
-                cwd=self.cwd or None,
+                # the caller's working directory, as client-go's exec.go leaves cmd.Dir;
+                # a relative command is already resolved against the user's file (config.py)
                 env=env,
                 timeout=PLUGIN_TIMEOUT,
                 check=False,
@@ -146,8 +147,7 @@ def take_over(merged: Any, context: str) -> ExecCredentials | None:
     if not user.safe_get("exec"):
         return None
     cluster = merged["clusters"].get_with_name(ctx["cluster"])["cluster"]
-    base = os.path.abspath(os.path.dirname(cluster.path)) if cluster.path else ""  # as the client
-    plugin = Plugin(user["exec"], base, cluster)
+    plugin = Plugin(user["exec"], cluster)
     status = plugin.run()
     rest = {k: v for k, v in user.value.items() if k != "exec"}
     token, stamp = status.get("token"), status.get("expirationTimestamp")
