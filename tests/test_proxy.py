@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 
 import httpx
 import pytest
@@ -122,3 +123,26 @@ def test_kubectl_takes_the_same_way(cluster, proxy):
     )
     assert r.returncode == 0, r.stderr
     assert proxy.tunnels and {t.authority for t in proxy.tunnels} == {f"127.0.0.1:{cluster.api.port}"}
+
+
+@pytest.mark.parametrize("where", ["proxy-url", "HTTPS_PROXY"])
+def test_a_socks_proxy_is_refused_in_one_line(cluster, no_proxy_env, where):
+    """client-go speaks socks5 too; meshtui's two HTTP stacks do not: it says so and how to
+    get there (headless: exit 2, one line) instead of a connection reset later."""
+    socks = "socks5://127.0.0.1:1080"
+    if where == "HTTPS_PROXY":
+        no_proxy_env.setenv("HTTPS_PROXY", socks)
+        kc = cluster.kubeconfig(host=HOST)
+    else:
+        kc = cluster.kubeconfig(cluster={"proxy-url": socks})
+    with pytest.raises(config.KubeError, match=r"socks5:// is not supported .* --ssh HOST") as err:
+        config.load(kc)
+    assert "\n" not in str(err.value)
+    r = subprocess.run(
+        [sys.executable, "-m", "meshtui", "stats", POD, "-n", NS, "--kubeconfig", kc],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "socks5:// is not supported" in r.stderr

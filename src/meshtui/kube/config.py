@@ -205,6 +205,8 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         credentials.install(cfg, creds)
     except KubeError:
         raise
+    except proxy.ProxyError as exc:
+        raise KubeError(f"kubeconfig {path}: {exc}") from exc
     except ConfigException as exc:
         raise KubeError(f"kubeconfig {path}: {first_line(str(exc))}") from exc
     except (OSError, ValueError) as exc:

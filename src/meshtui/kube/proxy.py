@@ -39,9 +39,27 @@ def env_proxy(server: str) -> str | None:
     return None if should_bypass_proxies(server, proxies.get("no", "")) else proxy
 
 
+class ProxyError(ValueError):
+    """A proxy meshtui cannot speak through, in one line."""
+
+
+# the schemes both HTTP stacks here speak (urllib3 for the kubernetes client, our CONNECT
+# for the websockets); client-go also speaks socks5, which would need PySocks and a SOCKS
+# path for the websockets: refused in one line rather than failing later as a reset
+SUPPORTED = ("http", "https")
+
+
 def settle(cfg: Any, proxy_url: str | None) -> None:
     """Fix `cfg.proxy` for this target: `proxy_url` from the kubeconfig, else the env's."""
-    cfg.proxy = proxy_url or env_proxy(cfg.host)  # the setter stops later host changes re-reading env
+    proxy = proxy_url or env_proxy(cfg.host)
+    scheme = urllib.parse.urlsplit(proxy).scheme if proxy else ""
+    if proxy and scheme not in SUPPORTED:
+        source = "the kubeconfig's proxy-url" if proxy_url else "the environment's proxy"
+        raise ProxyError(
+            f"{source} {scheme}:// is not supported (http:// and https:// proxies are): "
+            "reach the API server with --ssh HOST instead"
+        )
+    cfg.proxy = proxy  # the setter stops later host changes re-reading env
     cfg.no_proxy = None  # decided here once; the client must not bypass a proxy-url by NO_PROXY
 
 
