@@ -39,6 +39,8 @@ class SimApiServer:
         self.tokens: dict[str, str] = {self.token: rbac.USER}  # bearer token -> user
         # (client port, method, path?query) of recent requests: tests see which way each came
         self.requests: collections.deque[tuple[int, str, str]] = collections.deque(maxlen=2000)
+        # (path?query, user, groups) each request acted as, after impersonation
+        self.acting: collections.deque[tuple[str, str, tuple[str, ...]]] = collections.deque(maxlen=2000)
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
         self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pods: dict[tuple[str, str], SimPod] = {}
@@ -192,6 +194,10 @@ class SimApiServer:
             return _status(401, "Unauthorized", "Unauthorized")
         if request.path.startswith("/_sim/"):
             return await handler(request)
+        user, groups, refused = self.rbac.impersonate(user, request.headers)
+        if refused:
+            return _status(403, "Forbidden", refused)
+        self.acting.append((request.path_qs, user, groups))
         if self.auth_mode == "expired":
             return _status(401, "Unauthorized", "Unauthorized")
         if request.path.startswith("/api/v1/"):

@@ -16,37 +16,73 @@ VERB resource "pods/SUB" in API group "" in the namespace "NS"`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 USER = "system:serviceaccount:default:meshtui"  # the demo token's user
 
 
+Rules = dict[str, set[str]]  # resource ("pods", "pods/portforward", "users") -> verbs
+
+
 @dataclass
 class Rbac:
-    """The demo user's Role: None allows everything (a cluster-admin binding)."""
+    """Every user's Role, unless a user has one of its own: None allows everything (a
+    cluster-admin binding)."""
 
-    rules: dict[str, set[str]] | None = None  # resource ("pods", "pods/portforward") -> verbs
+    rules: Rules | None = None
     require_create_on_upgrade: bool = False  # the Kubernetes 1.35 behaviour
+    by_user: dict[str, Rules | None] = field(default_factory=dict)
 
     def set_role(self, doc: dict[str, Any]) -> None:
-        """From `{"rules": [{"resources": [...], "verbs": [...]}] | null, "version": "1.35"}`."""
-        rules = doc.get("rules")
-        if rules is None:
-            self.rules = None
-        else:
-            self.rules = {}
-            for rule in rules:
+        """From `{"rules": [{"resources": [...], "verbs": [...]}] | null, "version": "1.35"}`,
+        with `"user": NAME` for that user's own Role."""
+        raw = doc.get("rules")
+        rules: Rules | None = None
+        if raw is not None:
+            rules = {}
+            for rule in raw:
                 for resource in rule.get("resources", []):
-                    self.rules.setdefault(resource, set()).update(rule.get("verbs", []))
+                    rules.setdefault(resource, set()).update(rule.get("verbs", []))
+        if doc.get("user"):
+            self.by_user[str(doc["user"])] = rules
+            return
+        self.rules = rules
         version = tuple(int(x) for x in str(doc.get("version") or "1.33").split(".")[:2])
         self.require_create_on_upgrade = version >= (1, 35)
 
-    def allows(self, verb: str, resource: str) -> bool:
-        if self.rules is None:
+    def allows(self, verb: str, resource: str, user: str = USER) -> bool:
+        rules = self.by_user.get(user, self.rules)
+        if rules is None:
             return True
-        verbs = self.rules.get(resource, set())
+        verbs = rules.get(resource, set())
         return verb in verbs or "*" in verbs
+
+    def impersonate(self, user: str, headers: Any) -> tuple[str, tuple[str, ...], str | None]:
+        """The identity a request acts as, after the Impersonate-* headers, and the denial
+        if `user` may not take it (apiserver pkg/endpoints/filters/impersonation.go: the
+        `impersonate` verb on users, groups and uids, each value checked on its own)."""
+        acting = headers.get("Impersonate-User", "")
+        groups = tuple(headers.getall("Impersonate-Group", ()))
+        uid = headers.get("Impersonate-Uid", "")
+        if not acting:
+            if groups or uid:
+                return user, (), "requested impersonation without a user (Impersonate-User)"
+            return user, (), None
+        wanted = [("users", acting), *(("groups", g) for g in groups)]
+        wanted += [("uids", uid)] if uid else []
+        for resource, name in wanted:
+            if not self.allows("impersonate", resource, user):
+                group = "authentication.k8s.io" if resource == "uids" else ""
+                return (
+                    user,
+                    (),
+                    (
+                        f'{resource} "{name}" is forbidden: User "{user}" cannot impersonate resource '
+                        f'"{resource}" in API group "{group}" at the cluster scope'
+                    ),
+                )
+        return acting, groups, None
 
     def check(
         self,
@@ -63,7 +99,7 @@ class Rbac:
         if upgrade and resource.startswith("pods/") and self.require_create_on_upgrade:
             verbs.append("create")
         for verb in verbs:
-            if not self.allows(verb, resource):
+            if not self.allows(verb, resource, user):
                 return forbidden_message(verb, resource, name, namespace, user)
         return None
 

@@ -14,7 +14,7 @@ from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 
 from meshtui.cleanup import FolderGuard, guarded_folder
-from meshtui.kube import credentials, proxy
+from meshtui.kube import credentials, impersonation, proxy
 
 
 class KubeError(Exception):
@@ -28,9 +28,21 @@ class KubeTarget:
     configuration: client.Configuration
     via: str = ""  # "ssh HOST" when the API server is reached through an SSH connection
     credentials: Any = None  # kube/credentials.py ExecCredentials for an exec plugin user
+    # the user's `as`, `as-groups`, `as-uid`, `as-user-extra` as Impersonate-* headers,
+    # sent on every request (kube/impersonation.py)
+    impersonate: tuple[tuple[str, str], ...] = ()
 
     def api_client(self) -> client.ApiClient:
-        return client.ApiClient(self.configuration)
+        api = client.ApiClient(self.configuration)
+        if self.impersonate:
+            impersonation.install(api, self.impersonate)
+        return api
+
+    def headers(self) -> list[tuple[str, str]]:
+        """The headers a request made outside the kubernetes client carries besides its
+        credentials (the port-forward's websocket). Blocking like auth_header()."""
+        auth = self.auth_header()
+        return [*([("Authorization", auth)] if auth else []), *self.impersonate]
 
     def core(self) -> client.CoreV1Api:
         return client.CoreV1Api(self.api_client())
@@ -215,7 +227,8 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         kind = "not valid YAML" if "yaml" in type(exc).__module__ else "not a kubeconfig"
         raise KubeError(f"kubeconfig {path} is {kind}: {first_line(str(exc))}") from exc
     cfg.retries = False
-    return KubeTarget(context=name, server=cfg.host, configuration=cfg, credentials=creds)
+    acting = impersonation.headers_for(merged, name) if name else ()
+    return KubeTarget(context=name, server=cfg.host, configuration=cfg, credentials=creds, impersonate=acting)
 
 
 def first_line(text: str) -> str:

@@ -169,17 +169,15 @@ class PortForward:
         now = time.monotonic()
         if now < self._retry_at:
             raise PortForwardError(self._reason or "reconnecting")
-        headers = {}
         try:  # an exec plugin may run for this: never on the event loop
             if self.target.auth_may_block():
-                auth = await asyncio.to_thread(self.target.auth_header)
+                headers = await asyncio.to_thread(self.target.headers)
             else:  # a certificate or a fixed token: no thread hop per stream
-                auth = self.target.auth_header()
+                headers = self.target.headers()
         except Exception as exc:
             self._fail(f"credentials: {str(exc).strip()[:160]}", permanent=True)
             raise PortForwardError(self._reason) from exc
-        if auth:
-            headers["Authorization"] = auth
+        auth = next((value for name, value in headers if name == "Authorization"), None)
         # the proxy as the list and watch use it (kube/proxy.py); None stops websockets
         # from reading the environment its own way
         extra: dict[str, Any] = {"proxy": self.target.proxy_url()}
