@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from meshtui.demo import podforward, podtable, rbac, steering, watchlog
+from meshtui.demo import paging, podforward, podtable, rbac, steering, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -43,6 +43,7 @@ class SimApiServer:
         self.acting: collections.deque[tuple[str, str, tuple[str, ...]]] = collections.deque(maxlen=2000)
         self.auth_mode = "ok"  # "ok" | "forbidden" | "expired"
         self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
+        self.pager = paging.Pager()  # lists in chunks (limit/continue), as kubectl asks for
         self.pods: dict[tuple[str, str], SimPod] = {}
         self.services: dict[tuple[str, str], dict[str, Any]] = {}  # v1 Service JSON, read-only
         self.watchlog = watchlog.WatchLog()  # bounded, as the watch cache is: 410 beyond it
@@ -287,16 +288,22 @@ class SimApiServer:
         if request.query.get("watch") in ("true", "1"):
             return await watchlog.serve(self, request, ns)
         pods = self._selected(ns, request.query.get("labelSelector"))
+        try:
+            items, meta = self.pager.page(
+                [p.to_json() for p in pods],
+                self.rv,
+                request.query.get("limit"),
+                request.query.get("continue"),
+            )
+        except paging.Expired as exc:
+            return _status(410, "Expired", str(exc))
+        except ValueError:
+            return _status(400, "BadRequest", "invalid limit or continue")
         if "as=Table" in request.headers.get("Accept", ""):
-            return web.json_response(podtable.pod_table([p.to_json() for p in pods], self.rv))
-        return web.json_response(
-            {
-                "kind": "PodList",
-                "apiVersion": "v1",
-                "metadata": {"resourceVersion": str(self.rv)},
-                "items": [p.to_json() for p in pods],
-            }
-        )
+            table = podtable.pod_table(items, int(meta["resourceVersion"]))
+            table["metadata"] = {**table.get("metadata", {}), **meta}
+            return web.json_response(table)
+        return web.json_response({"kind": "PodList", "apiVersion": "v1", "metadata": meta, "items": items})
 
     async def _pod(self, request: web.Request) -> web.Response:
         pod = self.pods.get((request.match_info["ns"], request.match_info["name"]))

@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 SIDECAR_CONTAINER = "istio-proxy"
+PAGE = 500  # pods per list request, as client-go's reflector and `kubectl get` ask for
+LIST_TIMEOUTS = (5, 30)  # seconds to connect, and to wait for each page's answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +190,9 @@ class PodWatch:
         while not self._stop.is_set():
             used = getattr(getattr(self.target, "configuration", None), "api_key", {}).get("BearerToken")
             try:
-                if self.namespace:
-                    listed = core.list_namespaced_pod(self.namespace, _request_timeout=10)
-                else:
-                    listed = core.list_pod_for_all_namespaces(_request_timeout=10)
-                emit(PodEvent("SYNC", tuple(pod_info(p) for p in listed.items)))
-                rv = self.resource_version = listed.metadata.resource_version
+                items, rv = self._list(core)
+                self.resource_version = rv
+                emit(PodEvent("SYNC", tuple(pod_info(p) for p in items)))
                 backoff, refreshed = 0.5, False
                 while not self._stop.is_set():
                     w = watch.Watch()
@@ -239,6 +238,31 @@ class PodWatch:
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, 10.0)
+
+    def _list(self, core: Any) -> tuple[list[Any], str]:
+        """Every pod and the resourceVersion to watch from, read in pages of PAGE as
+        client-go's reflector lists (tools/pager: limit 500, then `continue`), each page with
+        its own connect and read timeouts rather than one deadline for the whole list, which
+        a big cluster's list would outlast. A continue token that expired mid-way (410)
+        means one full list, as the pager's FullListIfExpired does."""
+        from kubernetes.client.rest import ApiException
+
+        fn: Any = core.list_namespaced_pod if self.namespace else core.list_pod_for_all_namespaces
+        args: tuple[Any, ...] = (self.namespace,) if self.namespace else ()
+        items: list[Any] = []
+        token = ""
+        while True:
+            try:
+                page = fn(*args, limit=PAGE, _continue=token or None, _request_timeout=LIST_TIMEOUTS)
+            except ApiException as exc:
+                if exc.status != 410 or not token:
+                    raise
+                listed = fn(*args, _request_timeout=LIST_TIMEOUTS)
+                return list(listed.items), listed.metadata.resource_version
+            items.extend(page.items)
+            token = page.metadata._continue or ""
+            if not token or self._stop.is_set():
+                return items, page.metadata.resource_version
 
     def _refresh(self, rejected: str | None) -> tuple[bool, str]:
         """(renewed, why not): why is the exec plugin's own first line when it failed."""
