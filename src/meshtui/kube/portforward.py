@@ -282,12 +282,15 @@ class PortForward:
     async def _carry(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ws: ClientConnection
     ) -> None:
+        heard = [time.monotonic()]  # when the pod side last sent anything
+
         async def upstream() -> None:
             while chunk := await reader.read(65536):
                 await ws.send(b"\x00" + chunk)
 
         async def downstream() -> None:
             async for frame in ws:
+                heard[0] = time.monotonic()
                 if not isinstance(frame, bytes) or not frame:
                     continue
                 if frame[0] == DATA:
@@ -303,6 +306,11 @@ class PortForward:
         down = asyncio.ensure_future(downstream())
         try:
             done, _ = await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
+            if down not in done and not up.cancelled() and up.exception() is None:
+                # the local side sent EOF but may still be reading (a half-close: `nc -N`,
+                # a client that shuts down writing after its request): keep copying from
+                # the pod, as client-go's handleConnection does (portforward.go)
+                done = await _until_quiet(down, heard)
             if down in done and self._state == ForwardState.UP and not pod_side_close(down, ws):
                 # the API server or kubelet cut the stream under a live client: check the
                 # way back now (with backoff) rather than at the next request
@@ -357,3 +365,20 @@ class ForwardManager:
             forwards, self._forwards = list(self._forwards.values()), {}
         for fwd in forwards:
             await fwd.close()
+
+
+# How long a stream whose local side sent EOF stays open while the pod sends nothing. The
+# v4 channel protocol cannot pass the EOF on to the pod, and a client that closed fully
+# looks the same here as one that half-closed: without a bound, every connection an HTTP
+# client closes would hold its stream until the pod's own idle timeout (an hour for Envoy).
+HALF_CLOSE_IDLE = 10.0
+
+
+async def _until_quiet(down: asyncio.Task[None], heard: list[float]) -> set[asyncio.Task[None]]:
+    """Wait for `down` to end, or for the pod to be silent for HALF_CLOSE_IDLE seconds."""
+    while not down.done():
+        left = HALF_CLOSE_IDLE - (time.monotonic() - heard[0])
+        if left <= 0:
+            return set()
+        await asyncio.wait({down}, timeout=left)
+    return {down}
