@@ -96,14 +96,17 @@ class Plugin:
     def _info(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"interactive": False}
         if self.config.safe_get("provideClusterInfo") and self.cluster is not None:
-            cluster = dict(self.cluster.value)
-            for ext in cluster.pop("extensions", None) or []:
-                if ext.get("name") == "client.authentication.k8s.io/exec":
-                    cluster["config"] = ext.get("extension")
-            spec["cluster"] = cluster
+            spec["cluster"] = exec_cluster(dict(self.cluster.value))
         return {"apiVersion": self.config["apiVersion"], "kind": "ExecCredential", "spec": spec}
 
     def run(self) -> dict[str, Any]:
+        if self.config.safe_get("interactiveMode") == "Always":
+            # client-go refuses the same way when stdin is not a terminal; here the TUI
+            # owns it, so a plugin that must prompt runs first, by hand
+            raise ConfigException(
+                f"exec: {self.config['command']} needs a terminal (interactiveMode: Always): "
+                "run it once yourself to log in, then start meshtui"
+            )
         env = dict(os.environ)
         env.update({e["name"]: e["value"] for e in self.config.safe_get("env") or []})
         env["KUBERNETES_EXEC_INFO"] = json.dumps(self._info())
@@ -120,6 +123,14 @@ class Plugin:
                 timeout=PLUGIN_TIMEOUT,
                 check=False,
             )
+        except subprocess.TimeoutExpired as exc:
+            # a device-code login prints its code and URL on stderr and waits: show them
+            said = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+            said = " ".join(said.split())[-300:]
+            raise ConfigException(
+                f"exec: {args[0]} gave no credential within {PLUGIN_TIMEOUT:.0f}s"
+                + (f": {said}" if said else "")
+            ) from exc
         except (OSError, subprocess.SubprocessError) as exc:
             raise ConfigException(f"exec: {args[0]}: {exc}") from exc
         if done.returncode != 0:
@@ -133,6 +144,27 @@ class Plugin:
         if doc.get("apiVersion") != self.config["apiVersion"]:
             raise ConfigException(f"exec: plugin api version {doc.get('apiVersion')} does not match")
         return dict(status)
+
+
+def exec_cluster(entry: dict[str, Any]) -> dict[str, Any]:
+    """The cluster as an exec plugin is told it with provideClusterInfo: client-go's
+    clientauthentication/v1 Cluster, built as rest.ConfigToExecCluster builds it -- the CA
+    as data (a file's contents), not the kubeconfig's possibly relative file name; the
+    kubeconfig's proxy-url; the exec extension as `config`."""
+    cluster: dict[str, Any] = {"server": entry.get("server", "")}
+    for key in ("tls-server-name", "insecure-skip-tls-verify", "proxy-url", "disable-compression"):
+        if entry.get(key):
+            cluster[key] = entry[key]
+    ca = entry.get("certificate-authority-data")
+    if not ca and entry.get("certificate-authority"):
+        with open(entry["certificate-authority"], "rb") as f:  # absolute by now (config.py)
+            ca = base64.b64encode(f.read()).decode()
+    if ca:
+        cluster["certificate-authority-data"] = ca
+    for ext in entry.get("extensions") or []:
+        if ext.get("name") == "client.authentication.k8s.io/exec":
+            cluster["config"] = ext.get("extension")
+    return cluster
 
 
 def take_over(merged: Any, context: str) -> ExecCredentials | None:
