@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 from typing import Any
 
 from kubernetes.config.config_exception import ConfigException
@@ -65,6 +66,54 @@ class ExecCredentials:
             if rejected is not None and self._token is not None and not rejected.endswith(self._token):
                 return
             self._run()
+
+    def hook(self, cfg: Any) -> None:
+        cfg.api_key["BearerToken"] = f"Bearer {self.bearer()}"
+
+
+class FileToken:
+    """A `tokenFile` user's token, re-read every minute as client-go's cached file token
+    source does (transport/token_source.go NewCachedFileTokenSource), and at once after a
+    401: projected service-account tokens and rotating credentials are replaced on disk
+    while meshtui runs, and the kubernetes client reads the file only once."""
+
+    PERIOD = 60.0
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._read_at = 0.0
+        self.runs = 0  # re-reads after the first
+
+    def _read(self) -> None:
+        try:
+            with open(self.path) as f:
+                token = f.read().strip()
+        except OSError as exc:
+            raise ConfigException(f"tokenFile {self.path}: {exc.strerror or exc}") from exc
+        if not token:
+            raise ConfigException(f"tokenFile {self.path} is empty")
+        self.runs += self._token is not None
+        self._token, self._read_at = token, time.monotonic()
+
+    def bearer(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() - self._read_at >= self.PERIOD:
+                self._read()
+            assert self._token is not None
+            return self._token
+
+    def refresh(self, rejected: str | None) -> None:
+        with self._lock:
+            # the client's own first header keeps the file's newline: compare stripped
+            if (
+                rejected is not None
+                and self._token is not None
+                and not rejected.strip().endswith(self._token)
+            ):
+                return  # another caller already read the new one
+            self._read()
 
     def hook(self, cfg: Any) -> None:
         cfg.api_key["BearerToken"] = f"Bearer {self.bearer()}"
@@ -167,15 +216,20 @@ def exec_cluster(entry: dict[str, Any]) -> dict[str, Any]:
     return cluster
 
 
-def take_over(merged: Any, context: str) -> ExecCredentials | None:
+def take_over(merged: Any, context: str) -> ExecCredentials | FileToken | None:
     """Run the context's user's exec plugin (if it has one) before the kubernetes client reads
     the user, and put its answer in the plugin's place (a token, or a client certificate), so
-    the client never runs the plugin itself. The token's refresh is ours from then on."""
+    the client never runs the plugin itself. The token's refresh is ours from then on, and
+    so is a `tokenFile`'s."""
     ctx = merged["contexts"].get_with_name(context)["context"]
     if not ctx.safe_get("user"):
         return None
     entry = merged["users"].get_with_name(ctx["user"])
     user = entry["user"]
+    if user.safe_get("tokenFile") and not user.safe_get("token") and not user.safe_get("exec"):
+        tokens = FileToken(str(user["tokenFile"]))  # absolute by now (config.py)
+        tokens.bearer()  # a missing or empty file fails the load, in one line
+        return tokens
     if not user.safe_get("exec"):
         return None
     cluster = merged["clusters"].get_with_name(ctx["cluster"])["cluster"]
@@ -195,7 +249,7 @@ def take_over(merged: Any, context: str) -> ExecCredentials | None:
     raise ConfigException("exec: the plugin gave neither a token nor a client certificate")
 
 
-def install(cfg: Any, creds: ExecCredentials | None) -> None:
+def install(cfg: Any, creds: ExecCredentials | FileToken | None) -> None:
     """Put our refresh in place of the client's hook on `cfg`."""
     if creds is not None:
         cfg.refresh_api_key_hook = creds.hook
