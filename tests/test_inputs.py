@@ -90,7 +90,7 @@ def test_bad_file_is_one_line_and_exit_2(capsys, tmp_path, command, body, says):
     ("kubeconfig", "says"),
     [
         ("clusters: [", "not valid YAML"),
-        ("", "file is empty"),
+        ("", "is empty: no cluster, user or context"),
         ("[]", "not a kubeconfig"),
         ("just words", "not a kubeconfig"),
         (json.dumps({"contexts": [], "current-context": ""}), "Invalid kube-config"),
