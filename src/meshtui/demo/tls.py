@@ -76,7 +76,10 @@ def _self_signed_ca(
 
 
 def _leaf(
-    issuer: x509.Certificate, subject: x509.Name, key: ec.EllipticCurvePrivateKey, lifetime: datetime.timedelta
+    issuer: x509.Certificate,
+    subject: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    lifetime: datetime.timedelta,
 ) -> x509.CertificateBuilder:
     """An end-entity certificate issued by `issuer`, unsigned: the caller adds its SANs
     and extended key usage. Strict verification fails a certificate that does not name
