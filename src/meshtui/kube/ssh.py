@@ -8,9 +8,9 @@ its thread), every port-forward websocket and the headless commands just connect
 local port; TLS runs end to end inside the channel, verified against the kubeconfig's CA
 with the original server name (`tls_server_name`), so the SSH host never sees plain text.
 
-Host keys are checked like OpenSSH's default: against ~/.ssh/known_hosts, an unknown or a
-changed key refused with one line; `accept_new` is OpenSSH's `StrictHostKeyChecking
-accept-new` (an unknown key is added, a changed one still refused). ~/.ssh/config is read by
+Host keys are checked as OpenSSH checks them, with all its known_hosts files and ProxyJump
+hops (kube/ssh_hostkeys.py): an unknown or a changed key refused with one line;
+`accept_new` is OpenSSH's `StrictHostKeyChecking accept-new`. ~/.ssh/config is read by
 asyncssh (Host aliases, HostName, User, Port, IdentityFile), keys come from the agent too.
 
 The remote kubeconfig is read over SFTP by kube/remote_kubeconfig.py.
@@ -36,6 +36,7 @@ from typing import Any
 
 import asyncssh
 
+from meshtui.kube import ssh_hostkeys as hostkeys
 from meshtui.kube.config import KubeError, KubeTarget
 from meshtui.live import Backoff
 
@@ -71,26 +72,10 @@ class SshStatus:
 
 def parse_destination(text: str) -> tuple[str, str | None, int | None]:
     """`[user@]host[:port]` → (host, user, port); host may be a ~/.ssh/config alias."""
-    user, _, rest = text.rpartition("@")
-    host, port = rest, None
-    if rest.startswith("["):  # [::1]:2222
-        host, _, tail = rest[1:].partition("]")
-        port_text = tail[1:] if tail.startswith(":") else ""
-    elif rest.count(":") == 1:
-        host, _, port_text = rest.partition(":")
-    else:
-        port_text = ""
-    if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise SshError(f"--ssh {text}: the port must be a number from 1 to 65535")
-        port = int(port_text)
-    if not host:
-        raise SshError(f"--ssh {text}: no host (use [user@]host[:port])")
-    return host, user or None, port
-
-
-def known_hosts_path() -> Path:
-    return Path.home() / ".ssh" / "known_hosts"
+    try:
+        return hostkeys.parse_destination(text)
+    except ValueError as exc:
+        raise SshError(f"--ssh {exc}") from exc
 
 
 class SshTunnel:
@@ -119,7 +104,7 @@ class SshTunnel:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
-        self._matched: tuple[str, int | None, bool] | None = None  # host, port, key known?
+        self._hops: list[asyncssh.SSHClientConnection] = []  # ProxyJump connections under it
 
     # -- public ------------------------------------------------------------------------
 
@@ -195,6 +180,7 @@ class SshTunnel:
             self._conn.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._conn.wait_closed(), 2)
+        self._close_hops()
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
@@ -213,66 +199,42 @@ class SshTunnel:
         self._up.set()
         self._set(SshState.UP, "")
 
-    def _known_hosts(self, host: str, addr: str, port: int | None) -> Any:
-        """asyncssh's known_hosts hook: match ~/.ssh/known_hosts, noting if the host is known."""
-        path = known_hosts_path()
-        source: str | bytes = str(path) if path.is_file() else b""
-        result = asyncssh.match_known_hosts(source, host, addr, port)
-        self._matched = (host, port, bool(result[0] or result[1]))
-        return result
-
-    async def _connect(self, known_hosts: Any) -> asyncssh.SSHClientConnection:
-        return await asyncssh.connect(
-            self.host,
-            port=self.port if self.port is not None else (),
-            username=self.user if self.user is not None else (),
-            known_hosts=known_hosts,
-            connect_timeout=self.connect_timeout,
-            # a silently dead link (laptop asleep, NAT timeout) is noticed within ~15 s
-            keepalive_interval=5,
-            keepalive_count_max=3,
-        )
-
     async def _open(self) -> asyncssh.SSHClientConnection:
         where = f"ssh {self.destination}"
+        self._close_hops()  # a reconnect opens its hops anew
         try:
-            try:
-                return await self._connect(self._known_hosts)
-            except asyncssh.HostKeyNotVerifiable as exc:
-                host, port, known = self._matched or (self.host, self.port, False)
-                shown = host if port in (None, 22) else f"[{host}]:{port}"
-                if known:
-                    raise SshError(
-                        f"{where}: host key for {shown} does not match ~/.ssh/known_hosts "
-                        "(changed? possible man-in-the-middle): refused"
-                    ) from exc
-                if not self.accept_new:
-                    raise SshError(
-                        f"{where}: host key for {shown} is not in ~/.ssh/known_hosts: refused "
-                        "(check it with ssh once, or use --ssh-accept-new)"
-                    ) from exc
-                return await self._accept_new_key(shown)
+            return await hostkeys.connect(
+                self.host,
+                self.port,
+                self.user,
+                accept_new=self.accept_new,
+                on_hop=self._hops.append,
+                connect_timeout=self.connect_timeout,
+                # a silently dead link (laptop asleep, NAT timeout) is noticed within ~15 s
+                keepalive_interval=5,
+                keepalive_count_max=3,
+            )
+        except hostkeys.HostKeyRefused as exc:
+            raise SshError(f"{where}: {exc}") from exc
         except asyncssh.PermissionDenied as exc:
+            locked = hostkeys.encrypted_identity(self.host)
+            if locked:
+                raise SshError(
+                    f"{where}: permission denied; key {locked} is encrypted: "
+                    f"add it to ssh-agent (ssh-add {locked})"
+                ) from exc
             raise SshError(f"{where}: permission denied (no key in the agent or ~/.ssh accepted)") from exc
-        except asyncssh.Error as exc:
+        except (asyncssh.Error, ValueError) as exc:
             raise SshError(f"{where}: {_reason(exc)}") from exc
         except asyncio.TimeoutError as exc:
             raise SshError(f"{where}: no answer within {self.connect_timeout:g} s") from exc
         except OSError as exc:
             raise SshError(f"{where}: {_reason(exc)}") from exc
 
-    async def _accept_new_key(self, shown: str) -> asyncssh.SSHClientConnection:
-        # OpenSSH's accept-new: trust the key of a host never seen before and remember it
-        conn = await self._connect(None)
-        key = conn.get_server_host_key()
-        if key is None:
-            conn.close()
-            raise SshError(f"ssh {self.destination}: the server sent no host key")
-        path = known_hosts_path()
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with path.open("a") as f:
-            f.write(f"{shown} {key.export_public_key().decode().strip()}\n")
-        return conn
+    def _close_hops(self) -> None:
+        for hop in reversed(self._hops):
+            hop.close()
+        self._hops.clear()
 
     async def _supervise(self) -> None:
         """Wait for the connection to drop, then re-open it with backoff until closed."""
