@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from meshtui.demo import paging, podforward, podtable, rbac, steering, watchlog
+from meshtui.demo import paging, podforward, podforward_spdy, podtable, rbac, steering, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -324,10 +324,11 @@ class SimApiServer:
         pod = self.pods.get((ns, name))
         if pod is None:
             return _status(404, "NotFound", f'pods "{name}" not found')
-        try:
-            ports = [int(p) for p in request.query.getall("ports", []) for p in p.split(",") if p]
-        except ValueError:
-            return _status(400, "BadRequest", "invalid port in 'ports'")
+        if podforward_spdy.offered(request.headers.get("Sec-WebSocket-Protocol", "")):
+            return await podforward_spdy.serve(self, request, pod)  # kubectl: ports in the streams
+        ports, problem = podforward.v4_ports(request.query.getall("ports", []))
+        if problem:
+            return web.Response(status=400, text=problem + "\n")  # the kubelet's http.Error
         if len(ports) != 1:
             return _status(400, "BadRequest", "this server forwards exactly one port per stream")
         return await podforward.serve(self, request, pod, ports[0])

@@ -54,4 +54,5 @@ def write(workdir: Path, kubeconfig: Path) -> list[str]:
         f"{k} rollout restart deployment/webapp -n istioinaction",
         f"{k} scale deployment/catalog --replicas=3 -n istioinaction",
         f"{k} apply -f {shlex.quote(str(broken))}    # webapp's Envoy rejects the push (NACK)",
+        f"{k} port-forward -n istioinaction deploy/webapp 15000    # then: curl localhost:15000/stats",
     ]

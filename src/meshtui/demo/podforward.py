@@ -28,6 +28,27 @@ SUPPORTED = ("", BINARY, BASE64)  # websocket.go's map given to wsstream.NewConn
 POD_CLOSE_GRACE = 1.0  # seconds the runtime waits for the other direction (see serve)
 
 
+def v4_ports(values: list[str]) -> tuple[list[int], str]:
+    """The `ports` query as websocket.go NewV4Options reads it, checked before the upgrade:
+    (ports, "") or ([], the kubelet's 400 text)."""
+    if not values:
+        return [], 'query parameter "port" is required'
+    ports = []
+    for value in values:
+        if not value:
+            return [], 'query parameter "port" cannot be empty'
+        for part in value.split(","):
+            why = "" if part.isdigit() else "invalid syntax"
+            why = why or ("value out of range" if int(part) > 65535 else "")
+            if why:
+                parse = f'strconv.ParseUint: parsing "{part}": {why}'
+                return [], f'unable to parse "{value}" as a port: {parse}'
+            if int(part) < 1:
+                return [], f'port "{value}" must be > 0'
+            ports.append(int(part))
+    return ports, ""
+
+
 def negotiate(header: str) -> str | None:
     """conn.go handshake: the first offered protocol the kubelet speaks, None if none."""
     offered = [p.strip() for p in header.split(",") if p.strip()] or [""]
