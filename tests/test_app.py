@@ -141,7 +141,8 @@ async def test_api_server_problems_are_one_line_and_heal(mesh):
     async with app.run_test(size=(160, 48)):
         await until(lambda: app.pods._shown, 10, "pods")
         try:
-            sim(mesh, "/_sim/auth/forbidden")  # ends open watches: the re-list meets the 403
+            sim(mesh, "/_sim/auth/forbidden")
+            sim(mesh, "/_sim/watch/end")  # as at the watch's timeout: the re-list meets the 403
             await until(lambda: app.status.problem and "RBAC denied" in app.status.problem, 10, "RBAC line")
             assert "\n" not in app.status.problem
         finally:

@@ -76,6 +76,7 @@ def rotate(cluster, plugin, delay: float = 0.0) -> None:
     (plugin.dir / "delay").write_text(str(delay))
     (plugin.dir / "token").write_text("token-b")
     cluster.run(cluster.api.rotate_token("token-b", "exec-user", revoke=("token-a",)))
+    cluster.run(cluster.api.end_watches())  # as the watch's timeout would: it meets the change
 
 
 async def test_a_forward_gets_a_new_token_after_a_401_off_the_event_loop(setup):

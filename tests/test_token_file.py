@@ -26,6 +26,7 @@ def setup(tmp_path, mesh):
 def rotate(cluster, token_file) -> None:
     token_file.write_text("token-b\n")
     cluster.run(cluster.api.rotate_token("token-b", "file-user", revoke=("token-a",)))
+    cluster.run(cluster.api.end_watches())  # as the watch's timeout would: it meets the change
 
 
 async def test_a_forward_reads_the_new_token_after_a_401(setup):

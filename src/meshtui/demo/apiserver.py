@@ -210,7 +210,8 @@ class SimApiServer:
     def _authorize(self, request: web.Request, user: str) -> str | None:
         """RBAC for a core/v1 request (demo/rbac.py); "forbidden" mode denies every one."""
         parts = request.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/SUB or /api/v1/pods
-        ns = request.match_info.get("ns")
+        # from the path, as requestinfo.go parses it: also for a path no handler serves
+        ns = parts[4] if len(parts) > 5 and parts[3] == "namespaces" else None
         rest = parts[5:] if ns else parts[3:]
         resource = "/".join([rest[0], *rest[2:3]]) if rest else ""
         name = rest[1] if len(rest) > 1 else ""
@@ -224,13 +225,15 @@ class SimApiServer:
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
+                # what kind's default node image (v1.32) answers; kubectl 1.32 and the
+                # kubernetes client are within the supported skew of it
                 "major": "1",
-                "minor": "23",
-                "gitVersion": "v1.23.17",
+                "minor": "32",
+                "gitVersion": "v1.32.2",
                 "platform": "linux/amd64",
-                "goVersion": "go1.19.6",
+                "goVersion": "go1.23.6",
                 "compiler": "gc",
-                "buildDate": "2023-03-01T00:00:00Z",
+                "buildDate": "2025-02-12T21:19:07Z",
                 "gitCommit": "sim",
                 "gitTreeState": "clean",
             }
@@ -269,6 +272,15 @@ class SimApiServer:
                         "namespaced": True,
                         "kind": "PodPortForwardOptions",
                         "verbs": ["create", "get"],
+                    },
+                    {
+                        "name": "services",
+                        "singularName": "service",
+                        "namespaced": True,
+                        "kind": "Service",
+                        "verbs": ["get"],  # one named Service: what resolving svc/NAME needs
+                        "shortNames": ["svc"],
+                        "categories": ["all"],
                     },
                 ],
             }
@@ -335,10 +347,14 @@ class SimApiServer:
 
     async def rotate_token(self, token: str, user: str, revoke: tuple[str, ...] = ()) -> None:
         """Accept `token` as `user` and stop accepting `revoke` (never the demo's own token):
-        what a credential rotation does. Open watches end, so they meet the change."""
+        what a credential rotation does. Open watches go on (a request is authenticated
+        once, when it starts): the next request meets the change."""
         for old in revoke:
             if old != self.token:
                 self.tokens.pop(old, None)
         self.tokens[token] = user
+
+    async def end_watches(self) -> None:
+        """Every open watch ends, as at its timeoutSeconds or an API server restart."""
         self.watch_epoch += 1
         await self._notify()

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 USER = "system:serviceaccount:default:meshtui"  # the demo token's user
+# the subresources whose websocket upgrade 1.35 also authorizes as `create` (the pod
+# registry's streaming REST handlers: exec, attach, portforward -- not log or proxy)
+STREAMING = ("pods/exec", "pods/attach", "pods/portforward")
 
 
 Rules = dict[str, set[str]]  # resource ("pods", "pods/portforward", "users") -> verbs
@@ -96,7 +99,7 @@ class Rbac:
     ) -> str | None:
         """The denial message for this request, or None when the Role allows it."""
         verbs = [request_verb(method, name, watch)]
-        if upgrade and resource.startswith("pods/") and self.require_create_on_upgrade:
+        if upgrade and resource in STREAMING and self.require_create_on_upgrade:
             verbs.append("create")
         for verb in verbs:
             if not self.allows(verb, resource, user):

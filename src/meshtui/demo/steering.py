@@ -46,10 +46,9 @@ async def auth(api: SimApiServer, request: web.Request) -> web.Response:
     mode = request.match_info["mode"]
     if mode not in ("ok", "forbidden", "expired"):
         return _status(400, "BadRequest", "mode is ok, forbidden or expired")
+    # open watches go on, as on a real server: a request is authenticated and authorized
+    # once, when it starts; the change meets the next request (`/_sim/watch/end` ends them)
     api.auth_mode = mode
-    api.watch_epoch += 1  # clients re-list, and meet the new auth
-    async with api._changed:
-        api._changed.notify_all()
     return web.json_response({"mode": mode})
 
 
@@ -71,10 +70,14 @@ async def role(api: SimApiServer, request: web.Request) -> web.Response:
 async def watch(api: SimApiServer, request: web.Request) -> web.Response:
     """advance: something else changed (bookmarks carry it); expire: the log moves past
     every open watch (they end and meet 410); lag: open watches end and the next one
-    lands on a replica 5 versions behind (504)."""
+    lands on a replica 5 versions behind (504); end: open watches end as at their
+    timeoutSeconds (the clients watch again from where they were)."""
     what = request.match_info["what"]
-    if what not in ("advance", "expire", "lag"):
-        return _status(400, "BadRequest", "what is advance, expire or lag")
+    if what not in ("advance", "expire", "lag", "end"):
+        return _status(400, "BadRequest", "what is advance, expire, lag or end")
+    if what == "end":
+        await api.end_watches()
+        return web.json_response({"resourceVersion": str(api.rv)})
     api.rv += 1
     if what == "expire":
         api.watchlog.compact(api.rv)

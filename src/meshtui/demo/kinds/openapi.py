@@ -64,7 +64,7 @@ def install(app: web.Application, api: KindsApi) -> None:
                 }
             }
         return web.json_response(
-            {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.23.17"}, "paths": paths}
+            {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.2"}, "paths": paths}
         )
 
     app.router.add_get("/openapi/v3", root)

@@ -1,0 +1,91 @@
+"""The simulated API server behaves as a real one where clients can tell: a request is
+authenticated and authorized once, when it starts (an open watch outlives a credential
+or RBAC change); 1.35's `create` check on upgrades covers exec, attach and portforward
+only; /version and discovery answer as the kind cluster the demo stands in for."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+
+import httpx
+import pytest
+
+from kube_cluster import NS, tls_cluster
+from meshtui.demo.simpod import Container, SimPod
+from meshtui.kube import config
+from meshtui.kube.pods import PodWatch
+
+
+@pytest.fixture()
+def cluster(tmp_path, mesh):
+    with tls_cluster(tmp_path, mesh) as c:
+        yield c
+
+
+@pytest.mark.parametrize("change", ["token revoked", "access denied"])
+async def test_an_open_watch_outlives_an_auth_change_and_the_next_request_meets_it(cluster, change):
+    cluster.run(cluster.api.rotate_token("token-a", "someone"))
+    target = config.load(cluster.kubeconfig(user={"token": "token-a"}))
+    events = PodWatch(target, NS).events()
+    try:
+        assert (await asyncio.wait_for(anext(events), 10)).kind == "SYNC"
+        cluster.run(cluster.api.add_pod(SimPod("early-0", NS, "early", "10.244.1.2", [Container("a", "a")])))
+        event = await asyncio.wait_for(anext(events), 10)
+        assert (event.kind, event.pods[0].name) == ("ADDED", "early-0")  # the watch is open
+        if change == "token revoked":
+            cluster.run(cluster.api.rotate_token("token-b", "someone", revoke=("token-a",)))
+        else:  # the steering endpoint, as the demo's tests and users drive it
+            admin = config.load(cluster.kubeconfig(name="admin"))
+            r = httpx.post(f"{admin.server}/_sim/auth/forbidden", verify=admin.ssl_context(), timeout=10)
+            r.raise_for_status()
+        cluster.run(cluster.api.add_pod(SimPod("late-0", NS, "late", "10.244.1.1", [Container("a", "a")])))
+        event = await asyncio.wait_for(anext(events), 10)
+        assert (event.kind, event.pods[0].name) == ("ADDED", "late-0")  # the watch goes on
+        cluster.run(cluster.api.end_watches())  # its timeout: the next request meets the change
+        event = await asyncio.wait_for(anext(events), 10)
+        assert event.kind == "ERROR"
+        assert ("(401)" if change == "token revoked" else "RBAC denied (403)") in event.message
+    finally:
+        cluster.api.auth_mode = "ok"
+        await events.aclose()
+
+
+@pytest.mark.parametrize(("sub", "denied"), [("portforward", True), ("exec", True), ("log", False)])
+def test_the_135_create_check_covers_the_streaming_subresources_only(cluster, sub, denied):
+    cluster.api.rbac.set_role(
+        {"rules": [{"resources": [f"pods/{sub}", "pods"], "verbs": ["get"]}], "version": "1.35"}
+    )
+    target = config.load(cluster.kubeconfig())
+    r = httpx.get(
+        f"{target.server}/api/v1/namespaces/{NS}/pods/x/{sub}",
+        headers={"Connection": "Upgrade", "Upgrade": "websocket"},
+        verify=target.ssl_context(),
+        timeout=10,
+    )
+    assert (r.status_code == 403) is denied, r.text
+    if denied:
+        assert f'cannot create resource "pods/{sub}"' in r.json()["message"]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl reads the discovery")
+def test_version_and_discovery_answer_as_a_kind_cluster(cluster):
+    kc = cluster.kubeconfig()
+    r = subprocess.run(
+        ["kubectl", "--kubeconfig", kc, "version", "-o", "json"], capture_output=True, text=True, timeout=30
+    )
+    assert r.returncode == 0, r.stderr
+    server = json.loads(r.stdout)["serverVersion"]
+    assert (server["major"], server["minor"]) == ("1", "32")
+    assert "version difference" not in r.stderr  # within kubectl's supported skew
+    r = subprocess.run(
+        ["kubectl", "--kubeconfig", kc, "api-resources", "--api-group="],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    names = {line.split()[0] for line in r.stdout.splitlines()[1:]}
+    assert {"pods", "services"} <= names
