@@ -89,3 +89,51 @@ def test_version_and_discovery_answer_as_a_kind_cluster(cluster):
     assert r.returncode == 0, r.stderr
     names = {line.split()[0] for line in r.stdout.splitlines()[1:]}
     assert {"pods", "services"} <= names
+
+
+async def test_a_watch_with_selectors_sees_its_pods_come_and_go(cluster):
+    """labelSelector and fieldSelector on a watch, as the cacher filters: a pod that stops
+    matching arrives as DELETED, one that never matched never arrives."""
+    target = config.load(cluster.kubeconfig())
+    rv = str(cluster.api.rv)
+    params = {
+        "watch": "true",
+        "resourceVersion": rv,
+        "labelSelector": "app in (batch, jobs),tier!=frontend",
+        "fieldSelector": "status.phase=Running",
+    }
+    batch = SimPod("batch-0", NS, "batch", "10.244.2.1", [Container("a", "a")])
+    other = SimPod("web-0", NS, "web", "10.244.2.2", [Container("a", "a")])
+    front = SimPod("batch-1", NS, "batch", "10.244.2.3", [Container("a", "a")], labels={"tier": "frontend"})
+    seen: list[tuple[str, str]] = []
+    async with (
+        httpx.AsyncClient(verify=target.ssl_context(), timeout=10) as c,
+        c.stream("GET", f"{target.server}/api/v1/namespaces/{NS}/pods", params=params) as r,
+    ):
+        assert r.status_code == 200
+        lines = r.aiter_lines()
+
+        async def change(coro) -> None:
+            await asyncio.to_thread(cluster.run, coro)
+
+        await change(cluster.api.add_pod(other))
+        await change(cluster.api.add_pod(front))
+        await change(cluster.api.add_pod(batch))
+        batch.phase = "Succeeded"
+        await change(cluster.api.pod_status_changed(batch))
+        for _ in range(2):
+            event = json.loads(await asyncio.wait_for(anext(lines), 10))
+            seen.append((event["type"], event["object"]["metadata"]["name"]))
+    assert seen == [("ADDED", "batch-0"), ("DELETED", "batch-0")]
+
+
+def test_a_bad_selector_is_refused_as_the_api_server_refuses_it(cluster):
+    target = config.load(cluster.kubeconfig())
+    for params, says in (
+        ({"fieldSelector": "spec.containers=a"}, "field label not supported: spec.containers"),
+        ({"labelSelector": "app in batch"}, "unable to parse requirement"),
+    ):
+        r = httpx.get(
+            f"{target.server}/api/v1/namespaces/{NS}/pods", params=params, verify=target.ssl_context()
+        )
+        assert r.status_code == 400 and says in r.json()["message"], r.text

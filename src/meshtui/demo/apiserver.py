@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from meshtui.demo import paging, podforward, podforward_spdy, podtable, rbac, steering, watchlog
+from meshtui.demo import paging, podforward, podforward_spdy, podtable, rbac, selectors, steering, watchlog
 from meshtui.demo.kinds.http import KindsApi
 from meshtui.demo.simpod import SimPod
 
@@ -286,20 +286,21 @@ class SimApiServer:
             }
         )
 
-    def _selected(self, ns: str | None, selector: str | None) -> list[SimPod]:
+    def _selected(self, ns: str | None, test: selectors.Test | None = None) -> list[SimPod]:
         pods = [p for p in self.pods.values() if ns is None or p.namespace == ns]
-        if selector:
-            want = dict(part.split("=", 1) for part in selector.split(",") if "=" in part)
-            pods = [
-                p for p in pods if all(p.to_json()["metadata"]["labels"].get(k) == v for k, v in want.items())
-            ]
+        if test is not None:
+            pods = [p for p in pods if test(p.to_json())]
         return sorted(pods, key=lambda p: (p.namespace, p.name))
 
     async def _pods(self, request: web.Request) -> web.StreamResponse:
         ns = request.match_info.get("ns")
+        try:
+            test = selectors.pods(request.query.get("labelSelector"), request.query.get("fieldSelector"))
+        except selectors.SelectorError as exc:
+            return _status(400, "BadRequest", str(exc))
         if request.query.get("watch") in ("true", "1"):
-            return await watchlog.serve(self, request, ns)
-        pods = self._selected(ns, request.query.get("labelSelector"))
+            return await watchlog.serve(self, request, ns, test)
+        pods = self._selected(ns, test)
         try:
             items, meta = self.pager.page(
                 [p.to_json() for p in pods],

@@ -10,6 +10,9 @@ the one the client listed on) is refused with a 504 whose cause is
 the watcher gets BOOKMARK events: the watched kind with only
 `metadata.resourceVersion`, sent when the cluster moved on without an event for
 this watcher (and when the watch times out), so its resourceVersion stays fresh.
+Label and field selectors filter a watch as the cacher's watchers do (cacher.go
+convertToWatchEvent): a pod that starts to match arrives as ADDED, one that stops
+matching as DELETED with its previous content, and other pods are never sent.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from meshtui.demo import podtable
 if TYPE_CHECKING:
     from meshtui.demo.apiserver import SimApiServer
 
-Event = tuple[int, str, dict[str, Any]]
+Event = tuple[int, str, dict[str, Any], dict[str, Any] | None]  # rv, type, object, previous
 
 
 class WatchLog:
@@ -39,9 +42,14 @@ class WatchLog:
         self.capacity = capacity
         self.floor = 0  # a watch from rv >= floor sees every later event
         self.lag = 0  # > 0: the next watch meets a replica this many versions behind
+        self._last: dict[tuple[str, str], dict[str, Any]] = {}  # each pod as last recorded
 
     def append(self, rv: int, kind: str, obj: dict[str, Any]) -> None:
-        self.events.append((rv, kind, obj))
+        key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+        previous = self._last.pop(key, None) if kind == "DELETED" else self._last.get(key)
+        if kind != "DELETED":
+            self._last[key] = obj
+        self.events.append((rv, kind, obj, previous))
         while len(self.events) > self.capacity:
             self.floor = self.events.popleft()[0]
 
@@ -72,22 +80,32 @@ def status_body(code: int, reason: str, message: str, **extra: Any) -> dict[str,
     }
 
 
-def _field(selector: str, key: str) -> str | None:
-    for part in selector.split(","):
-        k, sep, value = part.partition("=")
-        if sep and k.strip() == key:
-            return value.strip()
+def filtered(
+    kind: str, obj: dict[str, Any], previous: dict[str, Any] | None, test: Any
+) -> tuple[str, dict[str, Any]] | None:
+    """The event a selecting watcher gets for this change, if any (convertToWatchEvent)."""
+    now = test(obj)
+    before = previous is not None and kind == "MODIFIED" and test(previous)
+    if kind != "MODIFIED":
+        return (kind, obj) if now else None
+    if now:
+        return ("MODIFIED" if before else "ADDED", obj)
+    if before:
+        assert previous is not None
+        gone = {
+            **previous,
+            "metadata": {**previous["metadata"], "resourceVersion": obj["metadata"]["resourceVersion"]},
+        }
+        return ("DELETED", gone)
     return None
 
 
-async def serve(api: SimApiServer, request: web.Request, ns: str | None) -> web.StreamResponse:
+async def serve(api: SimApiServer, request: web.Request, ns: str | None, test: Any) -> web.StreamResponse:
     log = api.watchlog
     since = int(request.query.get("resourceVersion") or 0)
     timeout = float(request.query.get("timeoutSeconds") or 1800)
     bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
-    # `kubectl get pod NAME -w` watches one name and asks for Table rows
-    name = _field(request.query.get("fieldSelector", ""), "metadata.name")
-    table = "as=Table" in request.headers.get("Accept", "")
+    table = "as=Table" in request.headers.get("Accept", "")  # `kubectl get pods -w` asks for rows
 
     def event(kind: str, obj: dict[str, Any]) -> bytes:
         return _line({"type": kind, "object": podtable.pod_table([obj], api.rv) if table else obj})
@@ -118,18 +136,19 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None) -> web.
         return resp
     if not since:
         # a watch without resourceVersion starts with synthetic ADDED events
-        for p in api._selected(ns, None):
-            if name is None or p.name == name:
-                await resp.write(event("ADDED", p.to_json()))
+        for p in api._selected(ns, test):
+            await resp.write(event("ADDED", p.to_json()))
         since = api.rv
     sent = since
     epoch = api.watch_epoch
     while epoch == api.watch_epoch:
         now = api.rv  # events appended while this one writes are sent on the next turn
-        for rv, kind, obj in log.after(since):
-            meta = obj["metadata"]
-            if (ns is None or meta["namespace"] == ns) and (name is None or meta["name"] == name):
-                await resp.write(event(kind, obj))
+        for rv, kind, obj, previous in log.after(since):
+            if ns is not None and obj["metadata"]["namespace"] != ns:
+                continue
+            change = filtered(kind, obj, previous, test)
+            if change is not None:
+                await resp.write(event(*change))
                 sent = rv
         since = max(since, now)
         left = deadline - time.monotonic()
