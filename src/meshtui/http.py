@@ -48,7 +48,7 @@ def is_loopback(url: str) -> bool:
 
 
 def _options(
-    url: str, timeout: float, connections: int, follow_redirects: bool, base: bool
+    url: str, timeout: float, connections: int, follow_redirects: bool, base: bool, verify: Any = True
 ) -> dict[str, Any]:
     import httpx
 
@@ -57,6 +57,7 @@ def _options(
         "limits": httpx.Limits(max_connections=connections, max_keepalive_connections=1),
         "trust_env": not is_loopback(url),  # never send a port-forward through an HTTP proxy
         "follow_redirects": follow_redirects,
+        "verify": verify,
     }
     if base:
         options["base_url"] = url
@@ -73,12 +74,19 @@ def async_client(
 
 
 def sync_client(
-    url: str, timeout: float = 5.0, *, connections: int = 2, follow_redirects: bool = False
+    url: str,
+    timeout: float = 5.0,
+    *,
+    connections: int = 2,
+    follow_redirects: bool = False,
+    verify: Any = True,
 ) -> httpx.Client:
-    """The same, for a body received in a thread (megabytes that would stall the event loop)."""
+    """The same, for a body received in a thread (megabytes that would stall the event loop,
+    a credential refreshed where the kubernetes client waits for it). `verify` as httpx's:
+    an ssl.SSLContext for a server's own CA."""
     import httpx
 
-    return httpx.Client(**_options(url, timeout, connections, follow_redirects, True))
+    return httpx.Client(**_options(url, timeout, connections, follow_redirects, True, verify))
 
 
 def released(response: httpx.Response) -> httpx.Response:

@@ -216,16 +216,28 @@ def exec_cluster(entry: dict[str, Any]) -> dict[str, Any]:
     return cluster
 
 
-def take_over(merged: Any, context: str) -> ExecCredentials | FileToken | None:
+def take_over(merged: Any, context: str) -> Any:
     """Run the context's user's exec plugin (if it has one) before the kubernetes client reads
     the user, and put its answer in the plugin's place (a token, or a client certificate), so
     the client never runs the plugin itself. The token's refresh is ours from then on, and
-    so is a `tokenFile`'s."""
+    so is a `tokenFile`'s and an OIDC auth-provider's (kube/oidc.py). Returns the object
+    that keeps the credential fresh (bearer/refresh/hook), or None."""
     ctx = merged["contexts"].get_with_name(context)["context"]
     if not ctx.safe_get("user"):
         return None
     entry = merged["users"].get_with_name(ctx["user"])
     user = entry["user"]
+    provider = user.safe_get("auth-provider")
+    provider = getattr(provider, "value", provider)  # a ConfigNode or a plain mapping
+    if isinstance(provider, dict) and provider.get("name") == "oidc":
+        from meshtui.kube.oidc import OidcToken
+
+        tokens_oidc = OidcToken(dict(provider.get("config") or {}))
+        rest = {k: v for k, v in user.value.items() if k != "auth-provider"}
+        # the client sees a plain token (it would refresh once, at load, unverified); ours
+        # from then on, expired ones refreshed first
+        entry.value["user"] = {**rest, "token": tokens_oidc.bearer()}
+        return tokens_oidc
     if user.safe_get("tokenFile") and not user.safe_get("token") and not user.safe_get("exec"):
         tokens = FileToken(str(user["tokenFile"]))  # absolute by now (config.py)
         tokens.bearer()  # a missing or empty file fails the load, in one line
@@ -249,7 +261,7 @@ def take_over(merged: Any, context: str) -> ExecCredentials | FileToken | None:
     raise ConfigException("exec: the plugin gave neither a token nor a client certificate")
 
 
-def install(cfg: Any, creds: ExecCredentials | FileToken | None) -> None:
+def install(cfg: Any, creds: Any) -> None:
     """Put our refresh in place of the client's hook on `cfg`."""
     if creds is not None:
         cfg.refresh_api_key_hook = creds.hook
