@@ -75,3 +75,28 @@ async def test_our_client_names_the_refused_protocol(mesh, monkeypatch):
         assert fwd.status.reason == want
     finally:
         await manager.close()
+
+
+async def test_two_ports_on_one_stream_get_two_channel_pairs(mesh):
+    """websocket.go: `ports=A,B` opens data/error channels 0/1 for A and 2/3 for B, each
+    first carrying its port; bytes go to the port their channel names; a port nothing
+    listens on gets its error on its own error channel while the other carries on."""
+    url = forward_url(mesh, pod_name(mesh, "catalog")).replace("ports=15000", "ports=15000,9999")
+    async with connect(
+        url,
+        subprotocols=["v4.channel.k8s.io"],  # type: ignore[list-item]
+        additional_headers={"Authorization": f"Bearer {mesh.info['token']}"},
+        ssl=api_tls(mesh),
+        open_timeout=5,
+    ) as ws:
+        first = [await ws.recv() for _ in range(4)]
+        a, b = (15000).to_bytes(2, "little"), (9999).to_bytes(2, "little")
+        assert first == [b"\x00" + a, b"\x01" + a, b"\x02" + b, b"\x03" + b]
+        error = await ws.recv()
+        assert error[:1] == b"\x03" and b"error forwarding port 9999" in error
+        await ws.send(b"\x00GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        body = b""
+        async for frame in ws:
+            assert isinstance(frame, bytes) and frame[:1] == b"\x00"
+            body += frame[1:]
+        assert body.startswith(b"HTTP/1.1 200") and b"LIVE" in body

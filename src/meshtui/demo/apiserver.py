@@ -342,9 +342,7 @@ class SimApiServer:
         ports, problem = podforward.v4_ports(request.query.getall("ports", []))
         if problem:
             return web.Response(status=400, text=problem + "\n")  # the kubelet's http.Error
-        if len(ports) != 1:
-            return _status(400, "BadRequest", "this server forwards exactly one port per stream")
-        return await podforward.serve(self, request, pod, ports[0])
+        return await podforward.serve(self, request, pod, ports)
 
     async def rotate_token(self, token: str, user: str, revoke: tuple[str, ...] = ()) -> None:
         """Accept `token` as `user` and stop accepting `revoke` (never the demo's own token):

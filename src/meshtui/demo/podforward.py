@@ -75,7 +75,7 @@ class Channels:
         return (frame[0], frame[1:]) if not self.b64 else None
 
 
-async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int) -> web.StreamResponse:
+async def serve(api: SimApiServer, request: web.Request, pod: SimPod, ports: list[int]) -> web.StreamResponse:
     if request.headers.get("Upgrade", "").lower() != "websocket":
         # the API server's upgrade-aware proxy refuses before the kubelet sees the request
         return web.json_response(
@@ -96,10 +96,38 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int)
     ws = web.WebSocketResponse(protocols=(protocol,) if protocol else (), autoping=True)
     await ws.prepare(request)
     ws._sim_pod = (pod.namespace, pod.name)  # type: ignore[attr-defined]
+    ws._sim_request = request  # type: ignore[attr-defined]  # drop_forwards cuts its transport
     chans = Channels(ws, protocol)
-    header = port.to_bytes(2, "little")
-    await chans.send(0, header)
-    await chans.send(1, header)
+    # websocket.go: two channels per requested port, data 2i and error 2i+1, each opened
+    # with the port number (little endian); the connection ends when every port's has
+    inboxes: dict[int, asyncio.Queue[bytes | None]] = {}
+    for i, port in enumerate(ports):
+        header = port.to_bytes(2, "little")
+        await chans.send(2 * i, header)
+        await chans.send(2 * i + 1, header)
+        inboxes[2 * i] = asyncio.Queue()
+    reading = asyncio.ensure_future(_read(ws, chans, inboxes))
+    try:
+        await asyncio.gather(
+            *(_forward(api, ws, chans, pod, port, 2 * i, inboxes[2 * i]) for i, port in enumerate(ports))
+        )
+    finally:
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await ws.close()
+    return ws
+
+
+async def _forward(
+    api: SimApiServer,
+    ws: web.WebSocketResponse,
+    chans: Channels,
+    pod: SimPod,
+    port: int,
+    channel: int,
+    inbox: asyncio.Queue[bytes | None],
+) -> None:
     target = pod.forwards.get(port)
     try:
         if target is None:
@@ -113,14 +141,12 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int)
             f'localhost:{port} inside namespace "{pod.uid}", IPv4: dial tcp4 127.0.0.1:{port}: '
             f"connect: {'connection refused' if isinstance(exc, ConnectionRefusedError) else exc}"
         )
-        await chans.send(1, why.encode())
-        await ws.close()
-        return ws
+        await chans.send(channel + 1, why.encode())
+        return
     api.forward_count += 1
     api._forwards.add((ws, writer))
-    ws._sim_request = request  # type: ignore[attr-defined]  # drop_forwards cuts its transport
-    out = asyncio.ensure_future(_pump_out(reader, chans))
-    into = asyncio.ensure_future(_pump_in(ws, chans, writer))
+    out = asyncio.ensure_future(_pump_out(reader, chans, channel))
+    into = asyncio.ensure_future(_pump_in(inbox, writer))
     try:
         # the runtime's PortForward (containerd's sandbox_portforward_linux.go, CRI-O alike)
         # returns once one direction ends plus up to 1 s for the other ("give a chance to
@@ -136,23 +162,33 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, port: int)
         await asyncio.gather(out, into, return_exceptions=True)
         writer.close()
         api._forwards.discard((ws, writer))
-        with contextlib.suppress(Exception):
-            await ws.close()
-    return ws
 
 
-async def _pump_in(ws: web.WebSocketResponse, chans: Channels, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError, RuntimeError, ValueError):
-        async for frame in ws:
-            if frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-                break
-            got = chans.decode(frame.data) if frame.type in (WSMsgType.BINARY, WSMsgType.TEXT) else None
-            if got and got[0] == 0:
-                writer.write(got[1])
-                await writer.drain()
+async def _read(
+    ws: web.WebSocketResponse, chans: Channels, inboxes: dict[int, asyncio.Queue[bytes | None]]
+) -> None:
+    """The client's frames to each port's inbox, by data channel; the end to all of them."""
+    try:
+        with contextlib.suppress(ConnectionError, RuntimeError, ValueError):
+            async for frame in ws:
+                if frame.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                    break
+                got = chans.decode(frame.data) if frame.type in (WSMsgType.BINARY, WSMsgType.TEXT) else None
+                if got and got[0] in inboxes:
+                    inboxes[got[0]].put_nowait(got[1])
+    finally:
+        for inbox in inboxes.values():
+            inbox.put_nowait(None)
 
 
-async def _pump_out(reader: asyncio.StreamReader, chans: Channels) -> None:
+async def _pump_in(inbox: asyncio.Queue[bytes | None], writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        while (chunk := await inbox.get()) is not None:
+            writer.write(chunk)
+            await writer.drain()
+
+
+async def _pump_out(reader: asyncio.StreamReader, chans: Channels, channel: int) -> None:
     with contextlib.suppress(ConnectionError, RuntimeError):
         while chunk := await reader.read(65536):
-            await chans.send(0, chunk)
+            await chans.send(channel, chunk)
