@@ -137,3 +137,30 @@ def test_a_bad_selector_is_refused_as_the_api_server_refuses_it(cluster):
             f"{target.server}/api/v1/namespaces/{NS}/pods", params=params, verify=target.ssl_context()
         )
         assert r.status_code == 400 and says in r.json()["message"], r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/apis", 'forbidden: User "kubernetes-admin" cannot get path "/apis"'),
+        ("/api/v1", 'forbidden: User "kubernetes-admin" cannot get path "/api/v1"'),
+        (
+            f"/apis/networking.istio.io/v1/namespaces/{NS}/virtualservices",
+            'virtualservices.networking.istio.io is forbidden: User "kubernetes-admin" cannot list resource '
+            f'"virtualservices" in API group "networking.istio.io" in the namespace "{NS}"',
+        ),
+    ],
+)
+def test_discovery_and_group_resources_are_authorized_too(cluster, path, says):
+    """A user left with no binding at all loses discovery and every group's resources, in
+    the API server's words; /version stays open (system:public-info-viewer)."""
+    target = config.load(cluster.kubeconfig())
+    cluster.api.auth_mode = "forbidden"
+    try:
+        r = httpx.get(target.server + path, verify=target.ssl_context(), timeout=10)
+        assert (r.status_code, r.json()["message"]) == (403, says)
+        assert (
+            httpx.get(target.server + "/version", verify=target.ssl_context(), timeout=10).status_code == 200
+        )
+    finally:
+        cluster.api.auth_mode = "ok"

@@ -201,15 +201,28 @@ class SimApiServer:
         self.acting.append((request.path_qs, user, groups))
         if self.auth_mode == "expired":
             return _status(401, "Unauthorized", "Unauthorized")
-        if request.path.startswith("/api/v1/"):
+        depth = len(request.path.strip("/").split("/"))  # api/v1/RES..., apis/G/V/RES...
+        if (request.path.startswith("/api/v1/") and depth >= 3) or (
+            request.path.startswith("/apis/") and depth >= 4
+        ):
             denial = self._authorize(request, user)
-            if denial:
-                return _status(403, "Forbidden", denial)
+        elif request.path.startswith(("/api", "/openapi")) and self.auth_mode == "forbidden":
+            # discovery is a non-resource URL, allowed by system:discovery to anyone signed
+            # in; "forbidden" stands for a user with no binding left at all (/version stays
+            # open: system:public-info-viewer)
+            denial = f'forbidden: User "{user}" cannot get path "{request.path}"'
+        else:
+            denial = None
+        if denial:
+            return _status(403, "Forbidden", denial)
         return await handler(request)
 
     def _authorize(self, request: web.Request, user: str) -> str | None:
-        """RBAC for a core/v1 request (demo/rbac.py); "forbidden" mode denies every one."""
-        parts = request.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/SUB or /api/v1/pods
+        """RBAC for a resource request, core (/api/v1/...) or of a group (/apis/G/V/...)
+        (demo/rbac.py); "forbidden" mode denies every one."""
+        parts = request.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/SUB, /apis/G/V/...
+        group = parts[2] if parts[1] == "apis" else ""
+        parts = parts[1:] if group else parts  # the same positions as /api/v1/...
         # from the path, as requestinfo.go parses it: also for a path no handler serves
         ns = parts[4] if len(parts) > 5 and parts[3] == "namespaces" else None
         rest = parts[5:] if ns else parts[3:]
@@ -218,9 +231,9 @@ class SimApiServer:
         watch = request.query.get("watch") in ("true", "1")
         if self.auth_mode == "forbidden":
             verb = rbac.request_verb(request.method, name, watch)
-            return rbac.forbidden_message(verb, resource, name, ns, user)
+            return rbac.forbidden_message(verb, resource, name, ns, user, group)
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
-        return self.rbac.check(request.method, resource, name, ns, watch, upgrade, user)
+        return self.rbac.check(request.method, resource, name, ns, watch, upgrade, user, group)
 
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(

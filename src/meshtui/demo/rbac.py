@@ -96,6 +96,7 @@ class Rbac:
         watch: bool,
         upgrade: bool,
         user: str = USER,
+        group: str = "",
     ) -> str | None:
         """The denial message for this request, or None when the Role allows it."""
         verbs = [request_verb(method, name, watch)]
@@ -103,7 +104,7 @@ class Rbac:
             verbs.append("create")
         for verb in verbs:
             if not self.allows(verb, resource, user):
-                return forbidden_message(verb, resource, name, namespace, user)
+                return forbidden_message(verb, resource, name, namespace, user, group)
         return None
 
 
@@ -117,10 +118,12 @@ def request_verb(method: str, name: str, watch: bool) -> str:
     return verb
 
 
-def forbidden_message(verb: str, resource: str, name: str, namespace: str | None, user: str = USER) -> str:
+def forbidden_message(
+    verb: str, resource: str, name: str, namespace: str | None, user: str = USER, group: str = ""
+) -> str:
     base = resource.split("/", 1)[0]
-    subject = f'{base} "{name}"' if name else base
+    # a group's resource is named with it: `virtualservices.networking.istio.io "x"`
+    subject = (f"{base}.{group}" if group else base) + (f' "{name}"' if name else "")
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    return (
-        f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "" {scope}'
-    )
+    denied = f'User "{user}" cannot {verb} resource "{resource}" in API group "{group}" {scope}'
+    return f"{subject} is forbidden: {denied}"
