@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import httpx
 import pytest
@@ -77,6 +78,17 @@ async def test_410_gone_leads_to_a_quiet_relist(watching, mesh):
     quiet_relist(events)
 
 
+async def test_a_replica_that_catches_up_within_3s_serves_the_watch(watching, mesh):
+    """cacher.go waitUntilFreshAndBlock: a watch ahead of a lagging cache waits for it
+    (up to 3 s) and is served -- no 504, no re-list."""
+    watch, events = watching
+    syncs = len([e for e in events if e.kind == "SYNC"])
+    sim_watch(mesh, "lag-briefly")  # open watches end; the next lands on a replica 1 s behind
+    rv = sim_watch(mesh, "advance")  # then something else changes: a bookmark carries it
+    await until(lambda: int(watch.resource_version or 0) >= int(rv), 10, "the watch served (its bookmark)")
+    assert watch.relists == 0 and len([e for e in events if e.kind == "SYNC"]) == syncs
+
+
 async def test_504_too_large_resource_version_leads_to_a_quiet_relist(watching, mesh):
     watch, events = watching
     sim_watch(mesh, "lag")
@@ -100,8 +112,10 @@ def test_the_simulator_answers_as_the_watch_cache_does(mesh):
         assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"
         assert event["object"]["message"] == f"too old resource version: {stale} ({floor})"
         sim_watch(mesh, "lag")
+        asked = time.monotonic()
         r = c.get(url, params={**params, "resourceVersion": floor})
         assert r.status_code == 504
+        assert time.monotonic() - asked >= 2.9  # refused only after the cacher's 3 s wait
         assert r.json()["details"]["causes"][0]["reason"] == "ResourceVersionTooLarge"
         marks = c.get(url, params={**params, "resourceVersion": floor, "allowWatchBookmarks": "true"})
         last = httpx.Response(200, content=marks.content.splitlines()[-1]).json()

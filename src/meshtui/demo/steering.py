@@ -5,6 +5,7 @@ give the demo user a Role, rotate the accepted tokens, move the watch log on."""
 from __future__ import annotations
 
 import functools
+import time
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -70,11 +71,12 @@ async def role(api: SimApiServer, request: web.Request) -> web.Response:
 async def watch(api: SimApiServer, request: web.Request) -> web.Response:
     """advance: something else changed (bookmarks carry it); expire: the log moves past
     every open watch (they end and meet 410); lag: open watches end and the next one
-    lands on a replica 5 versions behind (504); end: open watches end as at their
-    timeoutSeconds (the clients watch again from where they were)."""
+    lands on a replica 5 versions behind for 10 s (it waits 3 s, then 504); lag-briefly:
+    the same replica catches up within 1 s (the watch waits, then is served); end: open
+    watches end as at their timeoutSeconds (the clients watch again from where they were)."""
     what = request.match_info["what"]
-    if what not in ("advance", "expire", "lag", "end"):
-        return _status(400, "BadRequest", "what is advance, expire, lag or end")
+    if what not in ("advance", "expire", "lag", "lag-briefly", "end"):
+        return _status(400, "BadRequest", "what is advance, expire, lag, lag-briefly or end")
     if what == "end":
         await api.end_watches()
         return web.json_response({"resourceVersion": str(api.rv)})
@@ -82,8 +84,9 @@ async def watch(api: SimApiServer, request: web.Request) -> web.Response:
     if what == "expire":
         api.watchlog.compact(api.rv)
         api.watch_epoch += 1
-    elif what == "lag":  # open watches end, the next one lands on the lagging replica
+    elif what in ("lag", "lag-briefly"):  # open watches end, the next lands on the lagging replica
         api.watchlog.lag = 5
+        api.watchlog.lag_until = time.monotonic() + (10.0 if what == "lag" else 1.0)
         api.watch_epoch += 1
     await api._notify()
     return web.json_response({"resourceVersion": str(api.rv)})

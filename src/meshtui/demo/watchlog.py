@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from meshtui.demo.apiserver import SimApiServer
 
 Event = tuple[int, str, dict[str, Any], dict[str, Any] | None]  # rv, type, object, previous
+BLOCK_TIMEOUT = 3.0  # seconds a watch from a version the cache lacks waits for it
 
 
 class WatchLog:
@@ -42,6 +43,7 @@ class WatchLog:
         self.capacity = capacity
         self.floor = 0  # a watch from rv >= floor sees every later event
         self.lag = 0  # > 0: the next watch meets a replica this many versions behind
+        self.lag_until = 0.0  # (monotonic) when that replica has caught up
         self._last: dict[tuple[str, str], dict[str, Any]] = {}  # each pod as last recorded
 
     def append(self, rv: int, kind: str, obj: dict[str, Any]) -> None:
@@ -112,9 +114,16 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None, test: A
 
     deadline = time.monotonic() + timeout
     if log.lag:
-        current, log.lag = api.rv - log.lag, 0
+        lag, log.lag = log.lag, 0
+        # cacher.go waitUntilFreshAndBlock: a watch ahead of the cache waits up to 3 s
+        # (blockTimeout) for it to catch up, and only then is refused
+        fresh_by = time.monotonic() + BLOCK_TIMEOUT
+        while since > api.rv - (lag if time.monotonic() < log.lag_until else 0):
+            if time.monotonic() >= fresh_by:
+                break
+            await asyncio.sleep(0.05)
+        current = api.rv - (lag if time.monotonic() < log.lag_until else 0)
         if since > current:
-            # the real cacher first waits up to 3 s for its cache to catch up; this one never does
             body = status_body(
                 504,
                 "Timeout",
