@@ -26,6 +26,26 @@ def sim_watch(mesh, what: str) -> str:
     return str(r.json()["resourceVersion"])
 
 
+@contextlib.contextmanager
+def bookmarks_every(mesh, seconds: float):
+    """The simulator's bookmark frequency for the block (the cacher's is a minute)."""
+
+    def set_to(value: float) -> None:
+        r = httpx.post(
+            f"{mesh.info['api']}/_sim/watch/bookmarks",
+            json={"every": value},
+            headers={"Authorization": f"Bearer {mesh.info['token']}"},
+            verify=api_tls(mesh),
+        )
+        r.raise_for_status()
+
+    set_to(seconds)
+    try:
+        yield
+    finally:
+        set_to(60.0)
+
+
 @pytest.fixture()
 async def watching(mesh):
     """A PodWatch on the demo namespace, its events collected; stopped also on failure."""
@@ -61,9 +81,10 @@ def quiet_relist(events: list[PodEvent]) -> None:
 async def test_bookmarks_keep_the_resource_version_fresh(watching, mesh):
     watch, events = watching
     before = watch.resource_version
-    rv = sim_watch(mesh, "advance")  # no pod changed: only a bookmark can carry the new rv
-    assert int(rv) > int(before)
-    await until(lambda: watch.resource_version == rv, 5, "a bookmark with the new rv")
+    with bookmarks_every(mesh, 0.5):
+        rv = sim_watch(mesh, "advance")  # no pod changed: only a bookmark can carry the new rv
+        assert int(rv) > int(before)
+        await until(lambda: watch.resource_version == rv, 5, "a bookmark with the new rv")
     assert [e.kind for e in events] == ["SYNC"]  # the bookmark is no pod event and no error
 
 
@@ -83,9 +104,12 @@ async def test_a_replica_that_catches_up_within_3s_serves_the_watch(watching, me
     (up to 3 s) and is served -- no 504, no re-list."""
     watch, events = watching
     syncs = len([e for e in events if e.kind == "SYNC"])
-    sim_watch(mesh, "lag-briefly")  # open watches end; the next lands on a replica 1 s behind
-    rv = sim_watch(mesh, "advance")  # then something else changes: a bookmark carries it
-    await until(lambda: int(watch.resource_version or 0) >= int(rv), 10, "the watch served (its bookmark)")
+    with bookmarks_every(mesh, 0.5):
+        sim_watch(mesh, "lag-briefly")  # open watches end; the next lands on a replica 1 s behind
+        rv = sim_watch(mesh, "advance")  # then something else changes: a bookmark carries it
+        await until(
+            lambda: int(watch.resource_version or 0) >= int(rv), 10, "the watch served (its bookmark)"
+        )
     assert watch.relists == 0 and len([e for e in events if e.kind == "SYNC"]) == syncs
 
 
@@ -120,3 +144,27 @@ def test_the_simulator_answers_as_the_watch_cache_does(mesh):
         marks = c.get(url, params={**params, "resourceVersion": floor, "allowWatchBookmarks": "true"})
         last = httpx.Response(200, content=marks.content.splitlines()[-1]).json()
         assert last["type"] == "BOOKMARK" and int(last["object"]["metadata"]["resourceVersion"]) > int(floor)
+
+
+def test_bookmarks_come_about_once_a_minute_and_2s_before_the_deadline(mesh):
+    """cacher.go nextBookmarkTime: an unrelated change brings no bookmark at once; the
+    watch's one bookmark (a 4 s watch) comes 2 s before its deadline, with the latest rv."""
+    headers = {"Authorization": f"Bearer {mesh.info['token']}"}
+    url = f"{mesh.info['api']}/api/v1/namespaces/{NS}/pods"
+    with httpx.Client(headers=headers, verify=api_tls(mesh), timeout=10) as c:
+        rv = c.get(url).json()["metadata"]["resourceVersion"]
+        params = {
+            "watch": "true",
+            "resourceVersion": rv,
+            "timeoutSeconds": "4",
+            "allowWatchBookmarks": "true",
+        }
+        with c.stream("GET", url, params=params) as r:
+            opened = time.monotonic()
+            latest = sim_watch(mesh, "advance")
+            lines = list(r.iter_lines())
+            took = time.monotonic() - opened
+    marks = [httpx.Response(200, content=line).json() for line in lines if line]
+    assert [m["type"] for m in marks] == ["BOOKMARK"]
+    assert marks[0]["object"]["metadata"]["resourceVersion"] == latest
+    assert took >= 3.9  # the stream lasts to its deadline; the mark did not end it

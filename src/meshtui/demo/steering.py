@@ -75,8 +75,12 @@ async def watch(api: SimApiServer, request: web.Request) -> web.Response:
     the same replica catches up within 1 s (the watch waits, then is served); end: open
     watches end as at their timeoutSeconds (the clients watch again from where they were)."""
     what = request.match_info["what"]
+    if what == "bookmarks":  # {"every": SECONDS}: the bookmark frequency, a minute by default
+        api.watchlog.bookmark_every = float((await request.json())["every"])
+        await api._notify()
+        return web.json_response({"every": api.watchlog.bookmark_every})
     if what not in ("advance", "expire", "lag", "lag-briefly", "end"):
-        return _status(400, "BadRequest", "what is advance, expire, lag, lag-briefly or end")
+        return _status(400, "BadRequest", "what is advance, expire, lag, lag-briefly, end or bookmarks")
     if what == "end":
         await api.end_watches()
         return web.json_response({"resourceVersion": str(api.rv)})

@@ -8,8 +8,9 @@ carrying a `410 Expired` Status, "too old resource version: RV (OLDEST-1)"
 the one the client listed on) is refused with a 504 whose cause is
 `ResourceVersionTooLarge` (pkg/storage/errors.go). With `allowWatchBookmarks=true`
 the watcher gets BOOKMARK events: the watched kind with only
-`metadata.resourceVersion`, sent when the cluster moved on without an event for
-this watcher (and when the watch times out), so its resourceVersion stays fresh.
+`metadata.resourceVersion`, so a watcher's resourceVersion stays fresh when the cluster
+moved on without an event for it: as the cacher sends them, about once a
+minute and 2 s before the watch's deadline (cacher.go nextBookmarkTime).
 Label and field selectors filter a watch as the cacher's watchers do (cacher.go
 convertToWatchEvent): a pod that starts to match arrives as ADDED, one that stops
 matching as DELETED with its previous content, and other pods are never sent.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 Event = tuple[int, str, dict[str, Any], dict[str, Any] | None]  # rv, type, object, previous
 BLOCK_TIMEOUT = 3.0  # seconds a watch from a version the cache lacks waits for it
+BOOKMARK_BEFORE_DEADLINE = 2.0  # cacher: a bookmark this long before a watch times out
 
 
 class WatchLog:
@@ -44,6 +46,7 @@ class WatchLog:
         self.floor = 0  # a watch from rv >= floor sees every later event
         self.lag = 0  # > 0: the next watch meets a replica this many versions behind
         self.lag_until = 0.0  # (monotonic) when that replica has caught up
+        self.bookmark_every = 60.0  # the cacher's bookmarkFrequency (tests shorten it)
         self._last: dict[tuple[str, str], dict[str, Any]] = {}  # each pod as last recorded
 
     def append(self, rv: int, kind: str, obj: dict[str, Any]) -> None:
@@ -148,28 +151,34 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None, test: A
         for p in api._selected(ns, test):
             await resp.write(event("ADDED", p.to_json()))
         since = api.rv
-    sent = since
+    marked = time.monotonic()  # the last bookmark (or the watch's start)
+    final_mark_sent = False
     epoch = api.watch_epoch
     while epoch == api.watch_epoch:
         now = api.rv  # events appended while this one writes are sent on the next turn
-        for rv, kind, obj, previous in log.after(since):
+        for _rv, kind, obj, previous in log.after(since):
             if ns is not None and obj["metadata"]["namespace"] != ns:
                 continue
             change = filtered(kind, obj, previous, test)
             if change is not None:
                 await resp.write(event(*change))
-                sent = rv
         since = max(since, now)
-        left = deadline - time.monotonic()
-        if bookmarks and (since > sent or left <= 0):
+        clock = time.monotonic()
+        left = deadline - clock
+        # cacheWatcher.nextBookmarkTime: roughly every minute, and 2 s before the deadline
+        due = min(marked + log.bookmark_every, deadline - BOOKMARK_BEFORE_DEADLINE)
+        if bookmarks and clock >= due and not final_mark_sent:
             mark = {"kind": "Pod", "apiVersion": "v1", "metadata": {"resourceVersion": str(since)}}
             await resp.write(_line({"type": "BOOKMARK", "object": mark}))
-            sent = since
+            marked = clock
+            final_mark_sent = clock >= deadline - BOOKMARK_BEFORE_DEADLINE
+            continue
         if left <= 0:
             break
         if api.rv > since:
             continue
+        wake = min(left, 30, max(due - clock, 0.01) if bookmarks and not final_mark_sent else left)
         async with api._changed:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(api._changed.wait(), timeout=min(left, 30))
+                await asyncio.wait_for(api._changed.wait(), timeout=wake)
     return resp
