@@ -18,6 +18,7 @@ import asyncio
 import collections
 import secrets
 import ssl
+import time
 from typing import Any
 
 from aiohttp import web
@@ -179,8 +180,13 @@ class SimApiServer:
         from meshtui.demo.tls import peer_user
 
         ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
-        cert_user = peer_user(ssl_object.getpeercert()) if ssl_object is not None else None
-        if cert_user:
+        peercert = ssl_object.getpeercert() if ssl_object is not None else None
+        cert_user = peer_user(peercert)
+        if cert_user and peercert:
+            # the x509 authenticator verifies the chain on every request, not only at the
+            # handshake: a certificate that expired on a kept-alive connection is a 401
+            if ssl.cert_time_to_seconds(str(peercert["notAfter"])) < time.time():
+                return None
             return cert_user[0]
         header = request.headers.get("Authorization", "")
         token = header[7:] if header.startswith("Bearer ") else ""

@@ -145,9 +145,13 @@ class ClusterCA:
         self.ca_file.write_bytes(self.ca_pem)
 
     def _issue(
-        self, subject: x509.Name, key: ec.EllipticCurvePrivateKey, usage: x509.ObjectIdentifier
+        self,
+        subject: x509.Name,
+        key: ec.EllipticCurvePrivateKey,
+        usage: x509.ObjectIdentifier,
+        lifetime: datetime.timedelta = datetime.timedelta(days=1),
     ) -> x509.CertificateBuilder:
-        return _leaf(self._cert, subject, key, datetime.timedelta(days=1)).add_extension(
+        return _leaf(self._cert, subject, key, lifetime).add_extension(
             x509.ExtendedKeyUsage([usage]), critical=False
         )
 
@@ -174,13 +178,20 @@ class ClusterCA:
         _write_private(key_file, _key_pem(key))
         return ServerCert(self.ca_pem, self.ca_file, cert_file, key_file)
 
-    def client_cert(self, user: str = ADMIN_USER, groups: Sequence[str] = ADMIN_GROUPS) -> ClientCert:
+    def client_cert(
+        self,
+        user: str = ADMIN_USER,
+        groups: Sequence[str] = ADMIN_GROUPS,
+        lifetime: datetime.timedelta = datetime.timedelta(days=1),
+    ) -> ClientCert:
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name(
             [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups]
             + [x509.NameAttribute(NameOID.COMMON_NAME, user)]
         )
-        cert = self._issue(subject, key, ExtendedKeyUsageOID.CLIENT_AUTH).sign(self._key, hashes.SHA256())
+        cert = self._issue(subject, key, ExtendedKeyUsageOID.CLIENT_AUTH, lifetime).sign(
+            self._key, hashes.SHA256()
+        )
         return ClientCert(cert.public_bytes(PEM), _key_pem(key))
 
 

@@ -36,11 +36,15 @@ class KubeTarget:
         api = client.ApiClient(self.configuration)
         if self.impersonate:
             impersonation.install(api, self.impersonate)
+        if hasattr(self.credentials, "track"):  # an exec plugin's certificate, renewed
+            self.credentials.track(api)
         return api
 
     def headers(self) -> list[tuple[str, str]]:
         """The headers a request made outside the kubernetes client carries besides its
         credentials (the port-forward's websocket). Blocking like auth_header()."""
+        if hasattr(self.credentials, "track"):  # an exec plugin's certificate: renew one due
+            self.credentials.hook(self.configuration)
         auth = self.auth_header()
         return [*([("Authorization", auth)] if auth else []), *self.impersonate]
 
@@ -205,7 +209,8 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> KubeTarge
         if context and context not in {c["name"] for c in merged.value.get("contexts") or []}:
             raise KubeError(f"context {context!r} is not in {path}")
         name = context or str(merged.value.get("current-context") or "")
-        creds = credentials.take_over(merged, name) if name else None  # the exec plugin, our way
+        # exec plugins, token files and OIDC tokens kept fresh our way (kube/credentials.py)
+        creds = credentials.take_over(merged, name, _inline_files_folder) if name else None
         loader = kube_config.KubeConfigLoader(
             config_dict=merged,
             active_context=context,

@@ -21,6 +21,8 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kubernetes.config.config_exception import ConfigException
@@ -216,12 +218,13 @@ def exec_cluster(entry: dict[str, Any]) -> dict[str, Any]:
     return cluster
 
 
-def take_over(merged: Any, context: str) -> Any:
+def take_over(merged: Any, context: str, folder: Callable[[], Path]) -> Any:
     """Run the context's user's exec plugin (if it has one) before the kubernetes client reads
     the user, and put its answer in the plugin's place (a token, or a client certificate), so
     the client never runs the plugin itself. The token's refresh is ours from then on, and
     so is a `tokenFile`'s and an OIDC auth-provider's (kube/oidc.py). Returns the object
-    that keeps the credential fresh (bearer/refresh/hook), or None."""
+    that keeps the credential fresh (bearer/refresh/hook), or None. `folder` is the private
+    folder a plugin's client certificate is written to."""
     ctx = merged["contexts"].get_with_name(context)["context"]
     if not ctx.safe_get("user"):
         return None
@@ -253,11 +256,16 @@ def take_over(merged: Any, context: str) -> Any:
         entry.value["user"] = {**rest, "token": str(token)}
         creds = ExecCredentials(plugin, str(token), parse_rfc3339(stamp) if stamp else None)
         return creds
-    cert, key = status.get("clientCertificateData"), status.get("clientKeyData")
-    if cert and key:  # PEM text; the kubeconfig's *-data keys are base64 of it
-        b64 = lambda text: base64.b64encode(str(text).encode()).decode()  # noqa: E731
-        entry.value["user"] = {**rest, "client-certificate-data": b64(cert), "client-key-data": b64(key)}
-        return None
+    if status.get("clientCertificateData") and status.get("clientKeyData"):
+        from meshtui.kube.exec_cert import ExecCertificate
+
+        certs = ExecCertificate(plugin, folder(), status)  # files the client reads, renewed in place
+        entry.value["user"] = {
+            **rest,
+            "client-certificate": str(certs.cert_file),
+            "client-key": str(certs.key_file),
+        }
+        return certs
     raise ConfigException("exec: the plugin gave neither a token nor a client certificate")
 
 
