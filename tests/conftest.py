@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -69,6 +70,19 @@ async def until(cond: Callable[[], object], timeout: float = 10.0, what: str = "
             return value
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM, and SIGKILL if it has not ended within `grace` seconds: what a test started
+    never outlives it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 def pod_name(mesh: MeshProcess, workload: str, namespace: str = "istioinaction") -> str:

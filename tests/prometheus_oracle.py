@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import loopback_http, wait_for
+from conftest import loopback_http, stop_process, wait_for
 
 
 def free_port() -> int:
@@ -101,9 +101,4 @@ def prometheus_scraping(bodies: dict[str, str]) -> Iterator[Prometheus]:
             prom.startup_seconds = time.monotonic() - started  # type: ignore[attr-defined]
             yield prom
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop_process(proc, grace=10)

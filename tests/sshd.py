@@ -19,6 +19,8 @@ from pathlib import Path
 
 import asyncssh
 
+from conftest import stop_process
+
 SSHD = "/usr/sbin/sshd"
 ALIAS = "kindhost"  # the Host alias the test's ~/.ssh/config defines
 
@@ -117,9 +119,4 @@ def run_sshd(tmp: Path) -> Iterator[Sshd]:
     finally:
         with contextlib.suppress(OSError):
             Sshd(port, home, host_key, proc).cut_connections()
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import pod_name, wait_for
+from conftest import pod_name, stop_process, wait_for
 from meshtui.demo.spdy import DICTIONARY, DICTIONARY_ID, SYN_REPLY, Framer
 from sshd import free_port
 
@@ -43,12 +43,7 @@ def kubectl_port_forward(mesh, pod: str, *ports: str) -> Iterator[subprocess.Pop
         wait_for(listening, 20, "kubectl port-forward listening")
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 def test_the_spdy_dictionary_is_the_specs():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 BINARY = "v4.channel.k8s.io"
 BASE64 = "v4.base64.channel.k8s.io"
 SUPPORTED = ("", BINARY, BASE64)  # websocket.go's map given to wsstream.NewConn
-POD_CLOSE_GRACE = 1.0  # seconds the runtime waits for the other direction (see serve)
+POD_CLOSE_GRACE = 1.0  # seconds the runtime waits for the other direction (see carry)
 
 
 def v4_ports(values: list[str]) -> tuple[list[int], str]:
@@ -119,6 +119,49 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, ports: lis
     return ws
 
 
+class DialError(Exception):
+    """The pod does not answer on the port; the text is the kubelet's error line."""
+
+
+async def dial(pod: SimPod, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """The connection to the pod's port, as the runtime dials it inside the pod."""
+    target = pod.forwards.get(port)
+    try:
+        if target is None:
+            raise ConnectionRefusedError(111, "connection refused")
+        return await asyncio.open_connection("127.0.0.1", target)
+    except OSError as exc:
+        # kubelet websocket.go / httpstream.go: "error forwarding port %d to pod %s, uid %v:
+        # %v" with the sandbox id and an empty uid (the CRI path), around the dial error
+        raise DialError(
+            f"error forwarding port {port} to pod {pod.uid}, uid : failed to connect to "
+            f'localhost:{port} inside namespace "{pod.uid}", IPv4: dial tcp4 127.0.0.1:{port}: '
+            f"connect: {'connection refused' if isinstance(exc, ConnectionRefusedError) else exc}"
+        ) from exc
+
+
+async def carry(
+    api: SimApiServer, ws: web.WebSocketResponse, writer: asyncio.StreamWriter, into: Any, out: Any
+) -> None:
+    """Both directions of one forwarded connection, as the runtime's PortForward runs them
+    (containerd's sandbox_portforward_linux.go, CRI-O alike): it returns once one direction
+    ends plus up to 1 s for the other ("give a chance to terminate gracefully or timeout
+    after 1s"); then the kubelet closes the streams without writing an error."""
+    api.forward_count += 1
+    api._forwards.add((ws, writer))
+    tasks = {asyncio.ensure_future(into), asyncio.ensure_future(out)}
+    try:
+        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if pending:
+            await asyncio.wait(pending, timeout=POD_CLOSE_GRACE)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        writer.close()
+        api._forwards.discard((ws, writer))
+
+
 async def _forward(
     api: SimApiServer,
     ws: web.WebSocketResponse,
@@ -128,40 +171,13 @@ async def _forward(
     channel: int,
     inbox: asyncio.Queue[bytes | None],
 ) -> None:
-    target = pod.forwards.get(port)
     try:
-        if target is None:
-            raise ConnectionRefusedError(111, "connection refused")
-        reader, writer = await asyncio.open_connection("127.0.0.1", target)
-    except OSError as exc:
-        # kubelet websocket.go: "error forwarding port %d to pod %s, uid %v: %v" with the
-        # sandbox id and an empty uid (the CRI path), around the runtime's dial error
-        why = (
-            f"error forwarding port {port} to pod {pod.uid}, uid : failed to connect to "
-            f'localhost:{port} inside namespace "{pod.uid}", IPv4: dial tcp4 127.0.0.1:{port}: '
-            f"connect: {'connection refused' if isinstance(exc, ConnectionRefusedError) else exc}"
-        )
-        await chans.send(channel + 1, why.encode())
+        reader, writer = await dial(pod, port)
+    except DialError as exc:
+        await chans.send(channel + 1, str(exc).encode())
         return
-    api.forward_count += 1
-    api._forwards.add((ws, writer))
-    out = asyncio.ensure_future(_pump_out(reader, chans, channel))
-    into = asyncio.ensure_future(_pump_in(inbox, writer))
-    try:
-        # the runtime's PortForward (containerd's sandbox_portforward_linux.go, CRI-O alike)
-        # returns once one direction ends plus up to 1 s for the other ("give a chance to
-        # terminate gracefully or timeout after 1s"); then websocket.go's portForward closes
-        # the streams without writing an error (err is nil) and conn.Close() ends the
-        # websocket with a normal (1000) close frame
-        _, pending = await asyncio.wait({out, into}, return_when=asyncio.FIRST_COMPLETED)
-        if pending:
-            await asyncio.wait(pending, timeout=POD_CLOSE_GRACE)
-    finally:
-        for task in (out, into):
-            task.cancel()
-        await asyncio.gather(out, into, return_exceptions=True)
-        writer.close()
-        api._forwards.discard((ws, writer))
+    # then websocket.go's portForward ends and conn.Close() sends a normal (1000) close frame
+    await carry(api, ws, writer, pump_in(inbox, writer), _pump_out(reader, chans, channel))
 
 
 async def _read(
@@ -181,7 +197,7 @@ async def _read(
             inbox.put_nowait(None)
 
 
-async def _pump_in(inbox: asyncio.Queue[bytes | None], writer: asyncio.StreamWriter) -> None:
+async def pump_in(inbox: asyncio.Queue[bytes | None], writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(ConnectionError, RuntimeError):
         while (chunk := await inbox.get()) is not None:
             writer.write(chunk)

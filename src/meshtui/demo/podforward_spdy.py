@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
+from meshtui.demo import podforward
 from meshtui.demo.spdy import GOAWAY, PING, RST_STREAM, SYN_STREAM, Frame, Framer
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from meshtui.demo.simpod import SimPod
 
 TUNNEL = "SPDY/3.1+portforward.k8s.io"  # client-go constants.WebsocketsSPDYTunnelingPortForwardV1
-POD_CLOSE_GRACE = 1.0  # as the v4 path (podforward.py): the runtime's wait for the other way
 
 
 def offered(header: str) -> bool:
@@ -107,43 +107,18 @@ class Session:
         return True
 
     async def forward(self, port: int, error_id: int, data_id: int) -> None:
-        target = self.pod.forwards.get(port)
         try:
-            if target is None:
-                raise ConnectionRefusedError(111, "connection refused")
-            reader, writer = await asyncio.open_connection("127.0.0.1", target)
-        except OSError as exc:
-            # httpstream.go portForward: the runtime's error, wrapped, on the error stream
-            why = (
-                f"error forwarding port {port} to pod {self.pod.uid}, uid : failed to connect to "
-                f'localhost:{port} inside namespace "{self.pod.uid}", IPv4: dial tcp4 127.0.0.1:{port}: '
-                f"connect: {'connection refused' if isinstance(exc, ConnectionRefusedError) else exc}"
-            )
-            await self.send(Framer.data(error_id, why.encode(), fin=True))
+            reader, writer = await podforward.dial(self.pod, port)
+        except podforward.DialError as exc:  # httpstream.go: on the error stream
+            await self.send(Framer.data(error_id, str(exc).encode(), fin=True))
             await self.send(Framer.data(data_id, b"", fin=True))
             return
-        self.api.forward_count += 1
-        self.api._forwards.add((self.ws, writer))
-        into = asyncio.ensure_future(self._into_pod(self.inbox[data_id], writer))
-        out = asyncio.ensure_future(self._out_of_pod(reader, data_id))
         try:
-            _, pending = await asyncio.wait({into, out}, return_when=asyncio.FIRST_COMPLETED)
-            if pending:
-                await asyncio.wait(pending, timeout=POD_CLOSE_GRACE)
+            into = podforward.pump_in(self.inbox[data_id], writer)
+            await podforward.carry(self.api, self.ws, writer, into, self._out_of_pod(reader, data_id))
         finally:
-            for task in (into, out):
-                task.cancel()
-            await asyncio.gather(into, out, return_exceptions=True)
-            writer.close()
-            self.api._forwards.discard((self.ws, writer))
             await self.send(Framer.data(data_id, b"", fin=True))
             await self.send(Framer.data(error_id, b"", fin=True))
-
-    async def _into_pod(self, queue: asyncio.Queue[bytes | None], writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            while (chunk := await queue.get()) is not None:
-                writer.write(chunk)
-                await writer.drain()
 
     async def _out_of_pod(self, reader: asyncio.StreamReader, data_id: int) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
