@@ -92,3 +92,18 @@ def tls_cluster(tmp_path: Path, mesh: Any, names: Sequence[str] = ("127.0.0.1",)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
+
+
+async def ready_through_a_forward(target: Any, port: int = 15000) -> str:
+    """Envoy's /ready through a port-forward of this target to POD, the forward closed after."""
+    import httpx
+
+    from meshtui.kube.portforward import ForwardManager
+
+    manager = ForwardManager(target)
+    try:
+        fwd = await manager.acquire(NS, POD, port)
+        async with httpx.AsyncClient(trust_env=False) as c:
+            return (await c.get(fwd.url + "/ready", timeout=10)).text.strip()
+    finally:
+        await manager.close()

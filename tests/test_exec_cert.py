@@ -8,11 +8,8 @@ from __future__ import annotations
 import datetime
 import sys
 
-import httpx
-
-from kube_cluster import NS, POD, tls_cluster
+from kube_cluster import NS, POD, ready_through_a_forward, tls_cluster
 from meshtui.kube import config, exec_cert
-from meshtui.kube.portforward import ForwardManager
 
 PLUGIN = """#!{python}
 import json, pathlib
@@ -66,11 +63,5 @@ async def test_a_due_certificate_is_renewed_for_every_later_request(tmp_path, me
 
         monkeypatch.setattr(exec_cert, "SKEW", datetime.timedelta(seconds=10))
         mark = len(cluster.api.acting)
-        manager = ForwardManager(target)
-        try:
-            fwd = await manager.acquire(NS, POD, 15000)
-            async with httpx.AsyncClient(trust_env=False) as c:
-                assert (await c.get(fwd.url + "/ready", timeout=10)).text.strip() == "LIVE"
-        finally:
-            await manager.close()
+        assert await ready_through_a_forward(target) == "LIVE"
         assert users_since(cluster, mark) == {"exec-b"}  # the websocket presents B too

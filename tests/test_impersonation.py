@@ -12,7 +12,7 @@ import subprocess
 import httpx
 import pytest
 
-from kube_cluster import NS, POD, tls_cluster
+from kube_cluster import NS, POD, ready_through_a_forward, tls_cluster
 from meshtui.kube import config
 from meshtui.kube.pods import PodWatch
 from meshtui.kube.portforward import ForwardManager, ForwardState
@@ -74,13 +74,7 @@ async def test_list_watch_and_forward_act_as_the_impersonated_user(cluster):
 async def test_without_impersonation_the_same_user_forwards(cluster):
     """The check above can fail: the base identity itself is allowed to forward."""
     target = config.load(kubeconfig_as(cluster))
-    manager = ForwardManager(target)
-    try:
-        fwd = await manager.acquire(NS, POD, 15000)
-        async with httpx.AsyncClient(trust_env=False) as c:
-            assert (await c.get(fwd.url + "/ready", timeout=5)).text.strip() == "LIVE"
-    finally:
-        await manager.close()
+    assert await ready_through_a_forward(target) == "LIVE"
     assert {user for _p, user, _g in cluster.api.acting} == {ADMIN}
 
 
