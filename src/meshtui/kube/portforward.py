@@ -196,6 +196,10 @@ class PortForward:
                     open_timeout=self.connect_timeout,
                     ping_interval=20,
                     ping_timeout=20,
+                    # ending a stream sends a close frame and waits this long for the
+                    # kubelet's, which comes only after the runtime's 1 s grace: closing
+                    # a forward must not wait for that
+                    close_timeout=0.2,
                     compression=None,
                     **extra,
                 ),
@@ -351,14 +355,17 @@ class ForwardManager:
     async def release(self, fwd: PortForward) -> None:
         async with self._lock:
             fwd.users -= 1
-            if fwd.users <= 0:
+            last = fwd.users <= 0
+            if last:
                 self._forwards.pop((fwd.namespace, fwd.pod, fwd.port), None)
-                await fwd.close()
+        if last:  # outside the lock: closing its streams must not hold up other pods' forwards
+            await fwd.close()
 
     async def pod_deleted(self, namespace: str, pod: str) -> None:
         async with self._lock:
-            for key in [k for k in self._forwards if k[:2] == (namespace, pod)]:
-                await self._forwards.pop(key).close()
+            gone = [self._forwards.pop(k) for k in [k for k in self._forwards if k[:2] == (namespace, pod)]]
+        for fwd in gone:
+            await fwd.close()
 
     async def close(self) -> None:
         async with self._lock:
