@@ -18,6 +18,8 @@ import pytest
 from meshtui.demo.run import MeshProcess, start_mesh
 from meshtui.ui.app import MeshtuiApp
 
+pytest_plugins = ["ci_no_skips"]  # a skip fails the run under CI=true
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
