@@ -10,6 +10,7 @@ import pytest
 
 from conftest import pod_name, sim, until
 from meshtui.kube import config
+from meshtui.kube.forward_reasons import kubelet_error
 from meshtui.kube.portforward import ForwardManager, ForwardState
 
 
@@ -129,3 +130,38 @@ async def test_a_pod_side_close_after_connection_close_is_not_a_drop(mesh):
         assert fwd.status.streams == streams + 2  # one per connection, no healing probe
     finally:
         await manager.close()
+
+
+CONTAINERD = (
+    'error forwarding port 15999 to pod 0f3c, uid : failed to execute portforward in network namespace "'
+    '/var/run/netns/cni-0f3c": failed to connect to localhost:15999 inside namespace "0f3c", IPv4: dial '
+    "tcp4 127.0.0.1:15999: connect: connection refused IPv6 dial tcp6 [::1]:15999: connect: {v6} "
+)
+
+
+@pytest.mark.parametrize("v6", ["connection refused", "cannot assign requested address"])
+def test_containerds_whole_error_is_read_for_the_ipv4_answer(v6):
+    """containerd names both families it dialled; a pod without ::1 says so in the IPv6 half,
+    which must not hide the IPv4 refusal (it decides that retrying is pointless)."""
+    assert kubelet_error(CONTAINERD.format(v6=v6).encode()) == "kubelet: connection refused"
+
+
+async def test_a_refused_port_on_a_pod_without_ipv6_fails_at_once(tmp_path, mesh):
+    from kube_cluster import tls_cluster
+    from meshtui.demo.simpod import Container, SimPod
+
+    with tls_cluster(tmp_path, mesh) as cluster:
+        pod = SimPod(
+            "v4only-0", "istioinaction", "v4only", "10.244.3.1", [Container("a", "a")], loopback6=False
+        )
+        cluster.run(cluster.api.add_pod(pod))
+        manager = ForwardManager(config.load(cluster.kubeconfig()))
+        try:
+            fwd = await manager.acquire("istioinaction", "v4only-0", 15999)
+            assert not await fwd.probe()
+            assert (fwd.status.state, fwd.status.reason) == (
+                ForwardState.FAILED,
+                "kubelet: connection refused",
+            )
+        finally:
+            await manager.close()

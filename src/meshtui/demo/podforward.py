@@ -131,12 +131,17 @@ async def dial(pod: SimPod, port: int) -> tuple[asyncio.StreamReader, asyncio.St
             raise ConnectionRefusedError(111, "connection refused")
         return await asyncio.open_connection("127.0.0.1", target)
     except OSError as exc:
-        # kubelet websocket.go / httpstream.go: "error forwarding port %d to pod %s, uid %v:
-        # %v" with the sandbox id and an empty uid (the CRI path), around the dial error
+        # byte for byte what a node says: the kubelet's "error forwarding port %d to pod %s,
+        # uid %v: %v" (sandbox id, empty uid on the CRI path) around containerd's
+        # sandbox_portforward_linux.go, which dials 127.0.0.1 then [::1] in the pod's netns
+        # and names both ("... IPv4: %v IPv6 %v ", trailing space included)
+        v4 = "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
+        v6 = "connection refused" if pod.loopback6 else "cannot assign requested address"
         raise DialError(
-            f"error forwarding port {port} to pod {pod.uid}, uid : failed to connect to "
-            f'localhost:{port} inside namespace "{pod.uid}", IPv4: dial tcp4 127.0.0.1:{port}: '
-            f"connect: {'connection refused' if isinstance(exc, ConnectionRefusedError) else exc}"
+            f"error forwarding port {port} to pod {pod.uid}, uid : failed to execute portforward in "
+            f'network namespace "/var/run/netns/cni-{pod.uid}": failed to connect to localhost:{port} '
+            f'inside namespace "{pod.uid}", IPv4: dial tcp4 127.0.0.1:{port}: connect: {v4} '
+            f"IPv6 dial tcp6 [::1]:{port}: connect: {v6} "
         ) from exc
 
 

@@ -56,6 +56,7 @@ class SimPod:
     uid: str = field(default_factory=lambda: str(uuid.uuid4()))
     resource_version: int = 0
     deleting: bool = False
+    loopback6: bool = True  # ::1 inside the pod (a kernel with IPv6): what a refused dial says
 
     def to_json(self) -> dict[str, Any]:
         statuses = [c.status(self) for c in self.containers]

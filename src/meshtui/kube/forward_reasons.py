@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -24,10 +25,20 @@ def pod_side_close(down: asyncio.Task[None], ws: ClientConnection) -> bool:
     return received is not None and received.code == 1000
 
 
+# containerd's dial error names each address family it tried (sandbox_portforward_linux.go):
+# `... IPv4: dial tcp4 127.0.0.1:P: connect: connection refused IPv6 dial tcp6 [::1]:P:
+# connect: cannot assign requested address ` -- the IPv4 half is the pod's answer, the IPv6
+# half often only says the pod has no ::1
+_FAMILY = re.compile(r"IPv([46]):? dial tcp[46] \S+: (?:connect: )?(.+?)(?=\s+IPv[46]:? dial |\s*$)")
+
+
 def kubelet_error(data: bytes) -> str:
+    """The kubelet's error line, shortened to what failed: the IPv4 dial's reason when the
+    runtime tried both families, else the text after its last colon."""
     text = data.decode(errors="replace").strip()
-    # "an error occurred forwarding 15000 -> 15000: error forwarding port ...: connection refused"
-    return "kubelet: " + (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160]
+    families = dict(_FAMILY.findall(text))
+    why = families.get("4") or families.get("6") or (text.rsplit(": ", 1)[-1] if ": " in text else text)
+    return "kubelet: " + why.strip()[:160]
 
 
 def rejection(exc: InvalidStatus, protocol: str = PROTOCOL) -> str:
