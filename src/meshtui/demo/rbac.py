@@ -99,12 +99,15 @@ class Rbac:
         group: str = "",
     ) -> str | None:
         """The denial message for this request, or None when the Role allows it."""
-        verbs = [request_verb(method, name, watch)]
-        if upgrade and resource in STREAMING and self.require_create_on_upgrade:
-            verbs.append("create")
-        for verb in verbs:
-            if not self.allows(verb, resource, user):
-                return forbidden_message(verb, resource, name, namespace, user, group)
+        verb = request_verb(method, name, watch)
+        if not self.allows(verb, resource, user):
+            return forbidden_message(verb, resource, name, namespace, user, group)
+        streaming = upgrade and resource in STREAMING and self.require_create_on_upgrade
+        if streaming and not self.allows("create", resource, user):
+            # checked in the pod registry's handler, not the authorization filter: the
+            # message is errors.NewForbidden with the authorizer's reason, which RBAC
+            # leaves empty -- the verb is not named (kubernetes/kubernetes#134577)
+            return f'{resource.split("/", 1)[0]} "{name}" is forbidden: '
         return None
 
 

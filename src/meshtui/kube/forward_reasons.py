@@ -47,9 +47,15 @@ def rejection(exc: InvalidStatus, protocol: str = PROTOCOL) -> str:
         message = json.loads(exc.response.body or b"{}").get("message", "")
     except ValueError:
         message = ""
+    if code == 403 and message.rstrip().endswith("is forbidden:"):
+        # Kubernetes 1.35+ checks `create` in the pod registry, whose denial carries the
+        # authorizer's reason, often empty: name the likely missing verb as a hint only
+        return (
+            f"RBAC denied (403): {message.strip()} (no reason given; from Kubernetes 1.35 a "
+            "port-forward needs create on pods/portforward as well as get)"
+        )
     if code == 403 and message:
         # the server's own words name the verb it checked: `get` for a websocket upgrade
-        # (and also `create` from Kubernetes 1.35), never guessed here
         return f"RBAC denied (403): {message}"
     if code == 403:
         # a bare 403 is golang.org/x/net/websocket refusing the subprotocol (wsstream/conn.go)
