@@ -196,6 +196,12 @@ async def test_help_lists_the_apps_own_keys_for_where_you_are(mesh):
             assert not [r for r in rows if r[2] not in ("everywhere", where)], (where, rows)
             if where == "Proxy":  # enter on a logger changes its level: said so, in the pane's words
                 assert ("enter", "Change the selected logger's level (asks first)", "Proxy") in rows
+            if where == "Pods":  # the list's main key is in its help too
+                assert (
+                    "enter",
+                    "Show this pod's proxy views (Stats, Clusters, Config, Proxy)",
+                    "Pods",
+                ) in rows
         # no second, generic command palette beside `:` (Textual's ^p in the footer)
         footer = app.screen._compositor.render_strips()[-1].text
         assert "Go to" in footer and "^p" not in footer

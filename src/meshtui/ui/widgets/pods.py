@@ -45,6 +45,7 @@ def row_of(
 
 
 class PodsPane(Widget):
+    HELP_ENTER = "Show this pod's proxy views (Stats, Clusters, Config, Proxy)"  # the help's enter row
     BINDINGS = [
         Binding("slash", "filter", "Filter pods", tooltip="Filter pods by name or namespace", id="filter"),
         Binding(
