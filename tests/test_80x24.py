@@ -147,6 +147,25 @@ async def test_stats_at_80x24_numbers_equal_envoys(frozen):
             assert f"{label} {number(q[label].interval)} " in lines[interval] + " "
 
 
+async def test_64_bit_counters_and_gauges_are_shown_whole_at_80x24(frozen):
+    """Envoy's `.version` gauges are 64-bit hashes of up to 20 digits; shown exactly, as
+    /stats prints them, not as `1.51323755313e+19`."""
+    url, bodies = frozen
+    values = dict(line.split(": ", 1) for line in bodies["stats"].splitlines() if ": " in line)
+    long = {n: v for n, v in values.items() if n.endswith(".version") and v.isdigit() and len(v) >= 18}
+    assert long, "a 64-bit version hash in the capture"
+    app = MeshtuiApp(Options(admin=url, interval=3600, stats_filter="re:\\.version$"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.stats.table
+        await until(lambda: table.rows and table.snapshot, 10, "stats rows")
+        await pilot.pause()
+        shown = dict(zip(table.rows[table.scroll_offset.y :], lines_of(table)[1:], strict=False))
+        checked = [n for n in long if n in shown]
+        assert checked
+        for name in checked:
+            assert f" {long[name]} " in f" {shown[name]} ", (name, shown[name])
+
+
 async def test_clusters_at_80x24_numbers_equal_envoys(frozen):
     url, bodies = frozen
     envoy = {c.name: c for c in parse_clusters(bodies["clusters"])}

@@ -15,7 +15,10 @@ def middle_truncate(text: str, width: int) -> str:
 
 
 def fit_number(raw: str, width: int) -> str:
-    if len(raw) <= width:
+    """A number in `width` columns. An integer is always whole (Envoy's counters and gauges
+    are 64-bit integers, up to 20 characters: exact, as /stats prints them); a longer
+    float goes to scientific notation."""
+    if len(raw) <= width or raw.lstrip("-").isdigit():
         return raw
     try:
         return f"{float(raw):.{max(width - 7, 1)}e}"

@@ -24,7 +24,7 @@ from meshtui.ui.widgets.rows_view import RowsView
 
 SortKey = Literal["name", "rate", "value"]
 SORTS: tuple[SortKey, ...] = ("name", "rate", "value")
-VALUE_W, DELTA_W, RATE_W = 18, 10, 11
+VALUE_W, DELTA_W, RATE_W = 20, 10, 11  # VALUE: a uint64's 20 digits, whole
 REGEX_IN_THREAD = 20_000  # names: below, a regex scan takes a few ms on the event loop
 
 
