@@ -225,3 +225,20 @@ async def test_j_and_k_move_the_row_tables_as_in_k9s(mesh):
         assert loggers.cursor_row == row + 1
         await pilot.press("k", "k")
         assert loggers.cursor_row == row - 1
+
+
+async def test_a_colon_jump_gives_the_keys_to_the_table_not_the_filter_box(mesh):
+    """`:stats` then `p` pauses; it does not replace the filter with `p` (nor does `/`
+    land in it as text): a single-key command never lands in a text box by itself."""
+    app = app_for(mesh)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: app.stats.feed is not None, 10, "a pod shown")
+        box = app.stats.query_one("#stats-filter", Input)
+        app.stats.show_filter("cluster.inbound|8080||.upstream_rq_")
+        await pilot.pause()
+        app.pods.table.focus()
+        await pilot.press("colon", *"stats", "enter")
+        await until(lambda: app.focused is app.stats.table, 3, "the stats table focused")
+        await pilot.press("p")
+        assert box.value == "cluster.inbound|8080||.upstream_rq_"
+        assert app.stats.user_paused

@@ -60,10 +60,12 @@ async def test_search_open_navigate_and_look_up(jaeger_url):
             await pilot.press(*"webapp.istioinaction", "enter")
             await until(lambda: "lookback" in text_of(app, "#traces-state"), 3, "the lookback error")
             assert "error" in app.query_one("#traces-state").classes
+            assert isinstance(app.focused, Input)  # a refused search leaves the focus in the form
             app.query_one("#tr-lookback", Input).value = "15m"
             app.query_one("#tr-service", Input).focus()
             await pilot.press("enter")
             table = app.query_one("#traces-results", DataTable)
+            assert app.focused is table  # enter searched: the next keys are the results'
             await until(lambda: table.row_count == 2, 5, "two traces")
             assert "2 traces (1 with errors)" in text_of(app, "#traces-state")
             # keyed rows: the same search again keeps the rows (and the cursor)

@@ -9,7 +9,7 @@ from typing import Any, cast
 from textual import on
 from textual.app import App
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, TabbedContent
+from textual.widgets import ContentSwitcher, Input, TabbedContent
 
 from meshtui.kube.access import MeshAccess
 from meshtui.ui import views
@@ -77,8 +77,9 @@ class PlacesNavigation(App[Any]):
         view.on_place_opened(**(arguments or {}))
         widget = cast(Widget, view)
         if self.focused is None or widget not in self.focused.ancestors_with_self:
-            # focus the first focusable thing inside the place, so its keys work at once
-            target = next((w for w in [widget, *widget.query("*")] if w.focusable), None)
+            # focus the place's table, so its keys work at once; a text box only if the
+            # place has nothing else (a single-key command must never land in a text box)
+            target = _key_target([widget, *widget.query("*")])
             if target is not None:
                 target.focus()
 
@@ -100,9 +101,10 @@ class PlacesNavigation(App[Any]):
             self.call_after_refresh(self._focus_inside, message.tab)
 
     def _focus_inside(self, pane_id: str) -> None:
-        """Focus the first thing a key reaches in that pane (its table, not the tab strip)."""
+        """Focus the first thing a key reaches in that pane: its table, not the tab strip,
+        and not its filter box (`:stats` then `p` pauses; it does not type a filter)."""
         pane = self.query_one(f"#{pane_id}")
-        target = next((w for w in self.screen.focus_chain if pane in w.ancestors), None)
+        target = _key_target([w for w in self.screen.focus_chain if pane in w.ancestors])
         if target is not None:
             target.focus()
 
@@ -133,3 +135,9 @@ class PlacesNavigation(App[Any]):
     def action_command(self) -> None:
         self._focus_before_command = self.focused
         self.query_one(CommandBar).open()
+
+
+def _key_target(widgets: list[Widget]) -> Widget | None:
+    """The first focusable widget that is not a text box, else the first text box."""
+    focusable = [w for w in widgets if w.focusable]
+    return next((w for w in focusable if not isinstance(w, Input)), focusable[0] if focusable else None)

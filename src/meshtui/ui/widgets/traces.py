@@ -383,21 +383,25 @@ class TracesPane(LiveView):
                 self._lookup(message.value)
         elif message.input.id in ("tr-url", "tr-host"):
             self.action_force()
-        else:
-            self.action_search()
+        elif self.action_search():
+            # the keys after enter are for the results (`/`, `o`, enter), not the box; a
+            # search refused (a bad lookback) leaves the focus where the fix is typed
+            self.query_one("#traces-results", DataTable).focus()
 
     # -- actions -----------------------------------------------------------------------
 
-    def action_search(self) -> None:
+    def action_search(self) -> bool:
+        """Search with the form's values; False when they are refused (said in the state line)."""
         try:
             query = self.query_one(SearchForm).trace_query()
         except QueryError as exc:
             self._state(str(exc), error=True)
-            return
+            return False
         self._query = query
         self._state(f"searching {query.service} over the last {query.lookback} ...")
         self.query_one("#traces-body", ContentSwitcher).current = "traces-results"
         self._search(query)
+        return True
 
     def action_focus_search(self) -> None:
         self.query_one("#tr-service", Input).focus()
