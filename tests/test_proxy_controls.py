@@ -118,3 +118,21 @@ async def test_the_admin_client_itself_refuses_changes_unless_made_to_change(mes
         assert (await set_log_levels(writer, {"admin": before["admin"]}))["admin"] == before["admin"]
     finally:
         await writer.aclose()
+
+
+async def test_find_says_when_no_logger_matches(mesh):
+    """`/` in the Proxy tab: a name that matches nothing is said in the state line (not only
+    coloured), the cursor stays on the last logger found, and escape brings the summary back."""
+    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.5))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_proxy(app, pilot, mesh)
+        state = app.proxy.query_one("#proxy-state")
+        await pilot.press("slash", *"upstr")
+        await until(
+            lambda: app.proxy.table.cursor_row == app.proxy.table.get_row_index("upstream"), 3, "found"
+        )
+        await pilot.press(*"zzz")
+        await until(lambda: "no logger matches 'upstrzzz'" in str(state.render()), 3, "the miss said")
+        assert app.proxy.table.cursor_row == app.proxy.table.get_row_index("upstream")
+        await pilot.press("escape")
+        await until(lambda: "loggers on" in str(state.render()), 3, "the summary back")

@@ -207,7 +207,12 @@ class ProxyPane(Widget):
             table.add_row(name, level, was.get(name, ""), key=name)
         if keep is not None and keep in self.levels:
             table.move_cursor(row=table.get_row_index(keep))
+        self._summary()
+
+    def _summary(self) -> None:
         if self.endpoint is not None and self.levels:
+            original = self.pending.get(self.endpoint.label)
+            was = original[1].original if original else {}
             changed = f", {len(was)} changed by meshtui" if was else ""
             self._state(f"{len(self.levels)} loggers on {self.endpoint.label}{changed}")
 
@@ -326,7 +331,12 @@ class ProxyPane(Widget):
         hit = hit or next((n for n in names if text and text in n.lower()), None)
         if hit is not None:
             self.table.move_cursor(row=self.table.get_row_index(hit))
-        event.input.set_class(bool(text) and hit is None, "error")
+        missed = bool(text) and hit is None
+        event.input.set_class(missed, "error")
+        if missed:  # said, not only coloured: the cursor stays on the last logger that matched
+            self._state(f"no logger matches {text!r} ({len(names)} loggers)", error=True)
+        else:
+            self._summary()
 
     @on(Input.Submitted, "#loggers-find")
     def _found(self) -> None:
@@ -339,6 +349,7 @@ class ProxyPane(Widget):
     def _close_find(self) -> None:
         box = self.query_one("#loggers-find", Input)
         box.value = ""
+        self._summary()
         box.add_class("hidden")
         box.display = False
         self.table.focus()
