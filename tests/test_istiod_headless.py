@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -101,3 +102,19 @@ def test_a_stray_word_says_what_was_expected(capsys, command):
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1
     assert f"{command}: expected 'live' or --file PATH, got '3'" in err and "invalid choice" not in err
+
+
+def test_an_istiod_without_its_build_metric_says_what_is_unknown(capsys, tmp_path):
+    """istio_build (or an older istiod's pilot_info) names the version; without either the line
+    says so instead of `istiod ?`."""
+    body = "\n".join(
+        line
+        for line in SEED_METRICS.read_text().splitlines()
+        if not re.search(r"istio_build|pilot_info", line)
+    )
+    (tmp_path / "metrics.txt").write_text(body + "\n")
+    code, out, _ = run(capsys, "istiod", "--file", str(tmp_path / "metrics.txt"))
+    assert code == 0
+    assert out.splitlines()[0].startswith("istiod (version not published: no istio_build metric)  connected")
+    code, out, _ = run(capsys, "istiod", "--file", str(SEED_METRICS))
+    assert out.splitlines()[0].startswith("istiod 1.17.8  connected proxies")

@@ -58,8 +58,9 @@ def summary_lines(s: Summary) -> list[str]:
         else f"{cert.iso} ({cert.days_left:.0f} days{', WARNING' if cert.warning else ''})"
     )
     failed = s.validation_failed.value if s.validation_failed is not None else 0
+    version = s.version or "(version not published: no istio_build metric)"
     return [
-        f"istiod {s.version or '?'}  connected proxies: {proxies}",
+        f"istiod {version}  connected proxies: {proxies}",
         f"pushes: {pushes}",
         f"proxy convergence: {_ms(s.convergence)}",
         f"push time: {_ms(s.push_time)}",

@@ -27,6 +27,8 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_late
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from meshtui.demo.bootstrap import ISTIO_VERSION
+
 TIME_BUCKETS = (0.01, 0.1, 1, 3, 5, 10, 20, 30)  # pilot_xds_push_time, pilot_xds_send_time
 PROXY_BUCKETS = (0.1, 0.5, 1, 3, 5, 10, 20, 30)  # convergence and queue time
 SIZE_BUCKETS = (1, 10000, 1000000, 4000000, 10000000, 40000000)  # 10K, 1M, 4M, 10M, 40M
@@ -83,6 +85,9 @@ class IstiodMetrics:
             "pilot_xds", "Number of endpoints connected to this pilot using XDS.", ["version"], registry=r
         )
         self.services = Gauge("pilot_services", "Total services known to pilot.", registry=r)
+        # every Istio component publishes its build (pkg/version: istio_build{component,tag})
+        build = Gauge("istio_build", "Istio component build info", ["component", "tag"], registry=r)
+        build.labels("pilot", ISTIO_VERSION).set(1)
         self.virt_services = Gauge(
             "pilot_virt_services", "Total virtual services known to pilot.", registry=r
         )
