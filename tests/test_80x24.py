@@ -166,6 +166,28 @@ async def test_64_bit_counters_and_gauges_are_shown_whole_at_80x24(frozen):
             assert f" {long[name]} " in f" {shown[name]} ", (name, shown[name])
 
 
+async def test_a_sort_change_shows_the_top_of_the_new_order_at_80x24(frozen):
+    """`o` from deep in the list: the header says `sort: value` and the rows on screen are
+    the largest values, not the zero values around the old cursor."""
+    url, bodies = frozen
+    app = MeshtuiApp(Options(admin=url, interval=3600))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.stats.table
+        await until(lambda: len(table.rows) > 100 and table.snapshot, 10, "stats rows")
+        table.focus()
+        table.move_to_key(table.rows[len(table.rows) // 2])
+        await pilot.pause()
+        assert table.scroll_offset.y > 0
+        await pilot.press("o", "o")  # name -> rate -> value: values move on a frozen Envoy
+        await until(lambda: table.sort == "value", 3, "sorted by value")
+        await pilot.pause()
+        assert table.scroll_offset.y == 0 and table.cursor == 0
+        values = dict(line.split(": ", 1) for line in bodies["stats"].splitlines() if ": " in line)
+        biggest = max(float(values[n]) for n in table.rows if values.get(n, "").isdigit())
+        first = table.rows[0]
+        assert float(values[first]) == biggest and f" {values[first]} " in lines_of(table)[1] + " "
+
+
 async def test_clusters_at_80x24_numbers_equal_envoys(frozen):
     url, bodies = frozen
     envoy = {c.name: c for c in parse_clusters(bodies["clusters"])}

@@ -60,6 +60,11 @@ class StatsTable(RowsView):
 
     def watch_sort(self) -> None:
         self._rebuild()
+        # a new order is read from its top, as k9s shows it: the cursor keeps its stat only
+        # if that stat is on the first page of the new order
+        if self.cursor >= max(self.size.height - 1, 1):
+            self._move_to(0)
+        self.scroll_to(y=0, animate=False)
 
     def watch_in_use_only(self) -> None:
         self._rebuild()
