@@ -378,20 +378,16 @@ class TracesPane(LiveView):
     @on(Input.Submitted)
     def _submitted(self, message: Input.Submitted) -> None:
         message.stop()
-        if message.input.id == "tr-lookup":
-            if message.value.strip():
-                self._lookup(message.value)
+        if message.input.id == "tr-lookup" and message.value.strip():
+            self._lookup(message.value)
         elif message.input.id in ("tr-url", "tr-host"):
             self.action_force()
-        elif self.action_search():
-            # the keys after enter are for the results (`/`, `o`, enter), not the box; a
-            # search refused (a bad lookback) leaves the focus where the fix is typed
-            self.query_one("#traces-results", DataTable).focus()
+        elif message.input.id != "tr-lookup" and self.action_search():
+            self.query_one("#traces-results", DataTable).focus()  # the results' keys now; a refusal stays
 
     # -- actions -----------------------------------------------------------------------
 
     def action_search(self) -> bool:
-        """Search with the form's values; False when they are refused (said in the state line)."""
         try:
             query = self.query_one(SearchForm).trace_query()
         except QueryError as exc:
