@@ -33,18 +33,36 @@ class KubeTarget:
     impersonate: tuple[tuple[str, str], ...] = ()
 
     def api_client(self) -> client.ApiClient:
+        """A kubernetes client whose every request goes through _before_request and
+        carries the Impersonate-* headers (its REST layer, the one place both fit)."""
         api = client.ApiClient(self.configuration)
-        if self.impersonate:
-            impersonation.install(api, self.impersonate)
-        if hasattr(self.credentials, "track"):  # an exec plugin's certificate, renewed
-            self.credentials.track(api)
+        track = getattr(self.credentials, "track", None)
+        if track is None and not self.impersonate:
+            return api
+        if track is not None:
+            track(api)  # an exec plugin's certificate: its pool goes when it is renewed
+        rest = api.rest_client
+        request = rest.request
+
+        def sent(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            self._before_request()
+            if self.impersonate:
+                kwargs["headers"] = impersonation.with_headers(kwargs.get("headers"), self.impersonate)
+            return request(method, url, *args, **kwargs)
+
+        rest.request = sent  # type: ignore[method-assign]
         return api
+
+    def _before_request(self) -> None:
+        """Renew an exec plugin's client certificate that is due (the client's own refresh
+        hook runs only for bearer tokens)."""
+        if hasattr(self.credentials, "track"):
+            self.credentials.hook(self.configuration)
 
     def headers(self) -> list[tuple[str, str]]:
         """The headers a request made outside the kubernetes client carries besides its
         credentials (the port-forward's websocket). Blocking like auth_header()."""
-        if hasattr(self.credentials, "track"):  # an exec plugin's certificate: renew one due
-            self.credentials.hook(self.configuration)
+        self._before_request()
         auth = self.auth_header()
         return [*([("Authorization", auth)] if auth else []), *self.impersonate]
 

@@ -62,21 +62,12 @@ class ExecCertificate:
             api.rest_client.pool_manager.clear()
 
     def track(self, api: Any) -> None:
-        """A kubernetes ApiClient: a certificate due is renewed before each of its requests,
-        and its pooled connections go when the certificate changes. (The client runs its
-        refresh hook only for a bearer token, so the check sits on its REST layer.)"""
+        """A kubernetes ApiClient whose pooled connections go when the certificate changes."""
         self._clients.add(api)
-        rest = api.rest_client
-        request = rest.request
-
-        def renewing(*args: Any, **kwargs: Any) -> Any:
-            self.hook(None)
-            return request(*args, **kwargs)
-
-        rest.request = renewing
 
     def hook(self, cfg: Any) -> None:
-        """Before a request (the REST layer's, a websocket's): renew a certificate due."""
+        """Before every request (KubeTarget runs it; the client's own refresh hook runs only
+        for a bearer token): renew a certificate that is due."""
         with self._lock:
             if self._due():
                 self._renew()

@@ -42,23 +42,16 @@ def _plain(node: Any) -> Any:
     return node.value if hasattr(node, "value") else node  # the client's ConfigNode, or a dict
 
 
-def install(api: Any, headers: tuple[tuple[str, str], ...]) -> None:
-    """Add `headers` to every request `api` (a kubernetes ApiClient) makes.
+def with_headers(given: Any, headers: tuple[tuple[str, str], ...]) -> Any:
+    """A request's headers (the kubernetes client builds them as a dict) plus `headers`.
 
-    The client builds a request's headers as a dict, which cannot hold a header twice (two
-    groups); its REST layer passes what it is given to urllib3, whose HTTPHeaderDict sends
-    each value on a line of its own, as Go's Header.Add does. A comma-joined line would
-    reach the API server as one group named "a, b"."""
+    A dict cannot hold a header twice (two groups), so they go into urllib3's
+    HTTPHeaderDict, which the client's REST layer passes on as it is and which sends each
+    value on a line of its own, as Go's Header.Add does. A comma-joined line would reach
+    the API server as one group named "a, b"."""
     from urllib3 import HTTPHeaderDict
 
-    rest = api.rest_client
-    request = rest.request
-
-    def with_impersonation(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        merged = HTTPHeaderDict(kwargs.get("headers") or {})
-        for name, value in headers:
-            merged.add(name, value)
-        kwargs["headers"] = merged
-        return request(method, url, *args, **kwargs)
-
-    rest.request = with_impersonation
+    merged = HTTPHeaderDict(given or {})
+    for name, value in headers:
+        merged.add(name, value)
+    return merged
