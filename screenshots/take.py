@@ -34,7 +34,7 @@ async def shoot(kubeconfig: str, size: tuple[int, int], name: str, help_screen: 
     async with app.run_test(size=size) as pilot:
         await until(lambda: any("webapp" in k for k in app.pods._shown))
         key = next(k for k in app.pods._shown if "webapp" in k)
-        app.pods.table.move_cursor(row=app.pods.table.get_row_index(key))
+        app.pods.table.move_to_key(key)
         app.pods.table.focus()
         await pilot.press("enter")
         await until(lambda: app.stats.table.rows and "webapp" in app.stats.endpoint_label)
@@ -56,7 +56,7 @@ async def shoot_tab(kubeconfig: str, workload: str, tab: str, name: str, section
     async with app.run_test(size=(160, 48)) as pilot:
         await until(lambda: any(workload in k for k in app.pods._shown))
         key = next(k for k in app.pods._shown if workload in k)
-        app.pods.table.move_cursor(row=app.pods.table.get_row_index(key))
+        app.pods.table.move_to_key(key)
         app.pods.table.focus()
         await pilot.press("enter")
         await until(lambda: workload in app.stats.endpoint_label)
@@ -96,7 +96,7 @@ async def shoot_killed(kubeconfig: str, mesh_pid: int, name: str) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await until(lambda: any("webapp" in k for k in app.pods._shown))
         key = next(k for k in app.pods._shown if "webapp" in k)
-        app.pods.table.move_cursor(row=app.pods.table.get_row_index(key))
+        app.pods.table.move_to_key(key)
         app.pods.table.focus()
         await pilot.press("enter")
         app.stats.table.focus()

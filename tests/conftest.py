@@ -105,7 +105,7 @@ async def select_pod(app: MeshtuiApp, pilot, workload: str, mesh) -> str:
     await until(lambda: key in app.pods._shown, 10, f"{name} in the pods table")
     table = app.pods.table
     table.focus()
-    table.move_cursor(row=table.get_row_index(key))
+    table.move_to_key(key)
     await pilot.press("enter")
     await until(lambda: app.pods.selected and app.pods.selected.name == name, 5, "selection")
     return name

@@ -21,7 +21,7 @@ async def test_enter_on_a_pod_marks_it_and_focuses_its_views(mesh):
         await until(lambda: key in app.pods._shown, 10, "pods")
         table = app.pods.table
         table.focus()
-        table.move_cursor(row=table.get_row_index(key))
+        table.move_to_key(key)
         await pilot.press("enter")
         await until(lambda: app.focused is app.stats.table, 3, "focus on the stats table")
         assert app.pods._cells[key][0] == "▶ " + name
@@ -213,11 +213,11 @@ async def test_j_and_k_move_the_row_tables_as_in_k9s(mesh):
         await until(lambda: len(app.pods._shown) >= 3, 10, "pods")
         pods = app.pods.table
         pods.focus()
-        pods.move_cursor(row=0)
+        pods.action_jump(0)
         await pilot.press("j", "j")
-        assert pods.cursor_row == 2
+        assert pods.cursor == 2
         await pilot.press("k")
-        assert pods.cursor_row == 1
+        assert pods.cursor == 1
         await open_proxy(app, pilot, mesh)  # the loggers table, focused on "router"
         loggers = app.proxy.table
         row = loggers.cursor_row

@@ -135,9 +135,7 @@ async def test_from_a_pod_and_from_an_upstream_cluster(jaeger_url):
         async with app.run_test(size=(160, 48)) as pilot:
             await until(lambda: app.pods._shown, 5, "pods")
             app.pods.table.focus()
-            app.pods.table.move_cursor(
-                row=app.pods.table.get_row_index("istioinaction/catalog-6cf4b97d-5kkz8")
-            )
+            app.pods.table.move_to_key("istioinaction/catalog-6cf4b97d-5kkz8")
             await pilot.press("T")  # the pod's workload: Istio names its spans catalog.istioinaction
             await until(lambda: app.place == "traces", 3, "the traces place")
             table = app.query_one("#traces-results", DataTable)

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, TabPane
 
 from meshtui.ui.textual_compat import screen_render
 from meshtui.ui.widgets.clusters import CLUSTER_COLUMNS, ClustersPane, cluster_row
-from meshtui.ui.widgets.pods import SELECTED
+from meshtui.ui.widgets.pods import PodsPane
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.stats import StatsPane
 
@@ -77,6 +77,8 @@ def pane_document(app: App[Any], pane: Widget) -> dict[str, Any]:
     elif isinstance(pane, ClustersPane):
         doc["rows"] = _cluster_rows(pane)
         doc["endpoints"] = {"cluster": pane.current, "rows": _table_rows(pane.hosts)}
+    elif isinstance(pane, PodsPane):
+        doc["rows"] = [pane.table.record(key) for key in pane.table.rows]
     else:
         # any other pane: its focused table, else its first table, else the text it shows
         inside = [pane, *pane.query("*")]
@@ -103,6 +105,8 @@ def selected_text(app: App[Any]) -> str | None:
         if isinstance(pane, StatsPane) and pane.table.snapshot is not None:
             value = pane.table.snapshot.values.get(key, "")
             return f"{key} {value}".rstrip()
+        if isinstance(pane, PodsPane):
+            return "\t".join(pane.table.record(key).values())
         return key
     if isinstance(focused, DataTable) and focused.row_count:
         row = focused.get_row_at(focused.cursor_row)
@@ -161,5 +165,4 @@ def _table_rows(table: DataTable[Any]) -> list[dict[str, str]]:
 
 
 def _plain(cell: object) -> str:
-    # the pods list marks the pod whose views are shown ("▶ name"): a copy is the name alone
-    return str(getattr(cell, "plain", cell)).removeprefix(SELECTED)
+    return str(getattr(cell, "plain", cell))

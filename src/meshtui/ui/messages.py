@@ -43,12 +43,19 @@ class ClustersUpdated(LiveUpdate):
 
 
 class PodsChanged(Message):
-    """The pods after one watch event; `gone` lists the pods that just disappeared."""
+    """The pods after one watch event; `gone` lists the pods that just disappeared, and
+    `changed` the pods the event changed in place (None when pods came, went or moved)."""
 
-    def __init__(self, pods: tuple[PodInfo, ...], gone: tuple[PodInfo, ...] = ()) -> None:
+    def __init__(
+        self,
+        pods: tuple[PodInfo, ...],
+        gone: tuple[PodInfo, ...] = (),
+        changed: tuple[PodInfo, ...] | None = None,
+    ) -> None:
         super().__init__()
         self.pods = pods
         self.gone = gone
+        self.changed = changed
 
 
 class PodSelected(Message):

@@ -1,7 +1,8 @@
-"""The pods pane: a keyed DataTable fed by the list + watch loop, with a filter.
+"""The pods pane: the list + watch loop's pods in a keyed Line-API table, with a filter.
 
-Rows are keyed by namespace/name and diffed (update_cell / add_row / remove_row),
-never cleared, so the cursor and scroll survive every event.
+Rows are keyed by namespace/name; a pod's cells are worked out again only when that pod
+(or its selection or sidecar state) changed, and only the rows on screen are painted, so
+10,000 pods list at once and the cursor and scroll survive every event.
 """
 
 from __future__ import annotations
@@ -13,39 +14,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
-from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, age, successor
+from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, successor
 from meshtui.ui.messages import KubeProblem, OpenPlace, PodsChanged, PodSelected
+from meshtui.ui.widgets.pods_table import PodsTable, row_of
 from meshtui.ui.widgets.state_line import StateLine
-from meshtui.ui.widgets.table import Table
 
-# NAME first: it is what a narrow pane must still show
-COLUMNS = ("NAME", "READY", "STATUS", "SIDECAR", "RESTARTS", "AGE", "NAMESPACE", "IP")
 PodEvents = Callable[[], AsyncIterator[PodEvent]]
 
 
-SIDECAR_DOWN = "✗ not answering"
-SELECTED = "▶ "
-
-
-def row_of(
-    pod: PodInfo, now: float, *, selected: bool = False, sidecar_down: bool = False
-) -> tuple[str, ...]:
-    return (
-        (SELECTED if selected else "") + pod.name,
-        pod.ready,
-        pod.status,
-        SIDECAR_DOWN if sidecar_down and pod.sidecar else (pod.sidecar or "-"),
-        str(pod.restarts),
-        age(now - pod.created) if pod.created else "?",
-        pod.namespace,
-        pod.ip or "-",
-    )
-
-
 class PodsPane(Widget):
-    HELP_ENTER = "Show this pod's proxy views (Stats, Clusters, Config, Proxy)"  # the help's enter row
     BINDINGS = [
         Binding("slash", "filter", "Filter pods", tooltip="Filter pods by name or namespace", id="filter"),
         Binding(
@@ -55,7 +34,14 @@ class PodsPane(Widget):
             tooltip="Show only pods with an istio-proxy sidecar",
             id="toggle_sidecars",
         ),
-        Binding("enter", "select", "Show stats", show=False, id="select"),
+        Binding(
+            "enter",
+            "select",
+            "Show stats",
+            show=False,
+            tooltip="Show this pod's proxy views (Stats, Clusters, Config, Proxy)",
+            id="select",
+        ),
         Binding(
             "T",
             "traces",
@@ -73,24 +59,22 @@ class PodsPane(Widget):
         self.text_filter = ""
         self.selected: PodInfo | None = None
         self.following: PodInfo | None = None  # a selected pod that was deleted: follow its workload
-        self._shown: dict[str, PodInfo] = {}
-        self._cells: dict[str, tuple[str, ...]] = {}  # what each row shows now
+        self._shown: dict[str, PodInfo] = {}  # key (namespace/name) -> the pod, on the rows shown
+        self._cells: dict[str, tuple[str, ...]] = {}  # every pod's row (filtered out or not)
+        self._flagged: set[str] = set()  # rows drawn with a ▶ (selected) or ✗ (sidecar down)
         self.sidecar_down: dict[tuple[str, str], str] = {}  # pod key -> why its Envoy does not answer
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter pods", id="pods-filter", classes="hidden")
         yield StateLine("connecting to the API server ...", id="pods-state")
-        table: DataTable[str] = Table(id="pods-table", cursor_type="row", zebra_stripes=False)
-        for col in COLUMNS:
-            table.add_column(col, key=col.lower())
-        yield table
+        yield PodsTable(self.clock, id="pods-table")
 
     def on_mount(self) -> None:
         self.set_interval(5, self._refresh_ages)
 
     @property
-    def table(self) -> DataTable[str]:
-        return self.query_one("#pods-table", DataTable)
+    def table(self) -> PodsTable:
+        return self.query_one("#pods-table", PodsTable)
 
     # -- the watch ---------------------------------------------------------------------
 
@@ -104,9 +88,11 @@ class PodsPane(Widget):
                 self.post_message(KubeProblem(event.message))
                 self._set_state(event.message, error=True)
                 continue
+            in_place = self.index.in_place(event)
             gone = self.index.apply(event)
             self.post_message(KubeProblem(None))
-            self.post_message(PodsChanged(self.index.snapshot(), tuple(gone)))
+            changed = event.pods if in_place else None
+            self.post_message(PodsChanged(self.index.snapshot(), tuple(gone), changed))
             self._follow(gone)
 
     def _follow(self, gone: list[PodInfo]) -> None:
@@ -122,50 +108,77 @@ class PodsPane(Widget):
 
     # -- drawing -----------------------------------------------------------------------
 
-    def _visible(self, pods: tuple[PodInfo, ...]) -> list[PodInfo]:
-        text = self.text_filter.lower()
-        return [
-            p
-            for p in pods
-            if (not self.sidecars_only or p.sidecar)
-            and (not text or text in p.name.lower() or text in p.namespace.lower())
-        ]
-
     @on(PodsChanged)
     def _on_pods(self, message: PodsChanged) -> None:
-        self._sync(message.pods)
+        if message.changed is not None and (self.selected is not None or self.following is not None):
+            self._update(message.changed)  # a big cluster's usual event: repaint those rows only
+        else:
+            self._sync(message.pods)
+
+    def _update(self, pods: tuple[PodInfo, ...]) -> None:
+        """Pods changed in place: their rows get new cells; nothing moves."""
+        now = self.clock()
+        selected = self.selected.key if self.selected is not None else None
+        for pod in pods:
+            key = f"{pod.namespace}/{pod.name}"
+            down = pod.key in self.sidecar_down and pod.sidecar is not None
+            row = row_of(pod, now, selected=pod.key == selected, sidecar_down=down)
+            self._cells[key] = row
+            if key in self._shown:
+                self._shown[key] = pod
+            self.table.update(key, pod, row)
 
     def _sync(self, pods: tuple[PodInfo, ...]) -> None:
-        table = self.table
+        """Every pod's row (worked out again only where the pod, its ▶ or its ✗ changed),
+        then the rows the filters let through."""
         now = self.clock()
-        want = {f"{p.namespace}/{p.name}": p for p in self._visible(pods)}
-        added = False
-        with self.app.batch_update():
-            for key in [k for k in self._shown if k not in want]:
-                table.remove_row(key)
-                del self._shown[key]
-                self._cells.pop(key, None)
-            for key, pod in want.items():
-                cells = self._row(pod, now)
-                old = self._cells.get(key)
-                if old is None:
-                    table.add_row(*cells, key=key)
-                    added = True
-                elif old != cells:
-                    for col, a, b in zip(COLUMNS, old, cells, strict=True):
-                        if a != b:
-                            table.update_cell(key, col.lower(), b, update_width=True)
-                self._shown[key] = pod
-                self._cells[key] = cells
-            if added:
-                table.sort("sidecar", "namespace", "name", key=lambda row: (row[0] == "-", row[1], row[2]))
-        total = len(self.index.pods)
+        selected = self.selected.key if self.selected is not None else None
+        # rows whose ▶ or ✗ may change: those that show one, and those that should
+        marks = [*self.sidecar_down, *([selected] if selected is not None else [])]
+        flagged = {f"{ns}/{name}" for ns, name in marks}
+        recheck = self._flagged | flagged
+        old_pods, old_cells = self.table.pods, self._cells
+        all_pods: dict[str, PodInfo] = {}
+        cells: dict[str, tuple[str, ...]] = {}
+        fresh: list[tuple[str, ...]] = []
+        kept = 0
+        for pod in pods:
+            key = f"{pod.namespace}/{pod.name}"
+            row = old_cells.get(key)
+            if row is not None:
+                kept += 1
+            if row is None or old_pods.get(key) is not pod or key in recheck:
+                down = pod.key in self.sidecar_down and pod.sidecar is not None
+                row = row_of(pod, now, selected=pod.key == selected, sidecar_down=down)
+                fresh.append(row)
+            all_pods[key], cells[key] = pod, row
+        self._cells, self._flagged = cells, flagged
+        self.table.set_pods(all_pods, cells, fresh, remeasure=kept < len(old_cells))
+        self._refilter()
+
+    def _refilter(self) -> None:
+        """The rows the filters let through, in the index's order (sidecars first, then
+        namespace and name); the state line; the first selection."""
+        text, sidecars_only = self.text_filter.lower(), self.sidecars_only
+        shown: dict[str, PodInfo] = {}
+        sidecars = 0
+        for key, pod in self.table.pods.items():
+            if pod.sidecar:
+                sidecars += 1
+            elif sidecars_only:
+                continue
+            if text and text not in key.lower():  # the name or the namespace (key: namespace/name)
+                continue
+            shown[key] = pod
+        self._shown = shown
+        self.table.show_rows(list(shown))
+        want = shown
+        total = len(self.table.pods)
         if not total:
             self._set_state("no pods" + (" in this namespace" if self.app else ""))
         elif not want:
             self._set_state(f"no pods match (of {total}); press s or / to widen")
         else:
-            sidecars = sum(1 for p in self.index.pods.values() if p.sidecar)
             self._set_state(f"{len(want)} of {total} pods, {sidecars} with sidecars")
         if self.selected is None and self.following is None:
             # start on an application sidecar (what users debug), a gateway otherwise
@@ -173,10 +186,6 @@ class PodsPane(Widget):
             first = next((p for p in running if not p.is_gateway), running[0] if running else None)
             if first is not None:
                 self._select(first)
-
-    def _row(self, pod: PodInfo, now: float) -> tuple[str, ...]:
-        selected = self.selected is not None and self.selected.key == pod.key
-        return row_of(pod, now, selected=selected, sidecar_down=pod.key in self.sidecar_down)
 
     def mark_sidecar(self, pod: PodInfo, down_because: str | None) -> None:
         """What the app saw of this pod's Envoy: not answering (with why), or answering again."""
@@ -189,12 +198,7 @@ class PodsPane(Widget):
         self._sync(self.index.snapshot())
 
     def _refresh_ages(self) -> None:
-        now = self.clock()
-        for key, pod in self._shown.items():
-            if pod.created:
-                cells = self._row(pod, now)
-                self._cells[key] = cells
-                self.table.update_cell(key, "age", cells[COLUMNS.index("AGE")])
+        self.table.repaint_changed()  # AGE is worked out as a row is painted: rows on screen only
 
     def _set_state(self, text: str, error: bool = False) -> None:
         self.query_one("#pods-state", StateLine).say(text, error)
@@ -204,9 +208,7 @@ class PodsPane(Widget):
     def _select(self, pod: PodInfo, followed_from: str | None = None, *, by_user: bool = False) -> None:
         self.selected = pod
         self._sync(self.index.snapshot())  # the ▶ moves to this pod
-        key = f"{pod.namespace}/{pod.name}"
-        if key in self._shown:
-            self.table.move_cursor(row=self.table.get_row_index(key))
+        self.table.move_to_key(f"{pod.namespace}/{pod.name}")
         self.post_message(PodSelected(pod, followed_from, by_user=by_user))
 
     def select_key(self, namespace: str, name: str) -> bool:
@@ -222,30 +224,23 @@ class PodsPane(Widget):
         self._select(pod)
         return True
 
-    @on(DataTable.RowSelected, "#pods-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        pod = self._shown.get(str(event.row_key.value))
+    @on(PodsTable.Chosen, "#pods-table")
+    def _row_chosen(self, event: PodsTable.Chosen) -> None:
+        pod = self._shown.get(event.key)
         if pod is not None:
             self._select(pod, by_user=True)
 
     def action_select(self) -> None:
-        table = self.table
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-            pod = self._shown.get(str(key.value))
-            if pod is not None:
-                self._select(pod, by_user=True)
+        self.table.action_choose()
 
     def action_traces(self) -> None:
-        table = self.table
-        if table.row_count:
-            pod = self._shown.get(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
-            if pod is not None:  # Istio names a proxy's spans `<app>.<namespace>`
-                self.post_message(OpenPlace("traces", {"service": f"{pod.workload}.{pod.namespace}"}))
+        pod = self._shown.get(self.table.current or "")
+        if pod is not None:  # Istio names a proxy's spans `<app>.<namespace>`
+            self.post_message(OpenPlace("traces", {"service": f"{pod.workload}.{pod.namespace}"}))
 
     def action_toggle_sidecars(self) -> None:
         self.sidecars_only = not self.sidecars_only
-        self._sync(self.index.snapshot())
+        self._refilter()
 
     def action_filter(self) -> None:
         box = self.query_one("#pods-filter", Input)
@@ -256,7 +251,7 @@ class PodsPane(Widget):
     @on(Input.Changed, "#pods-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.text_filter = event.value.strip()
-        self._sync(self.index.snapshot())
+        self._refilter()
 
     @on(Input.Submitted, "#pods-filter")
     def _filter_done(self, event: Input.Submitted) -> None:

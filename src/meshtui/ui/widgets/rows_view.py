@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.events import Click
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -169,10 +170,9 @@ class RowsView(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         self._move_to(0 if where == 0 else len(self.rows) - 1)
 
-    def on_click(self, event: object) -> None:
-        y = getattr(event, "y", 0)
-        if y >= 1:
-            self._move_to(int(self.scroll_y) + y - 1)
+    def on_click(self, event: Click) -> None:
+        if event.y >= 1:
+            self._move_to(int(self.scroll_y) + event.y - 1)
 
     # -- painting ----------------------------------------------------------------------
 
