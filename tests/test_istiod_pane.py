@@ -5,6 +5,7 @@ server, and a real Envoy (the demo mesh's catalog sidecar) for the config diff."
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from meshtui.kube import config
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.portforward import ForwardManager
 from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.exporting import screen_lines
 from meshtui.ui.messages import ShowPod
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
 from meshtui.ui.widgets.istiod import NO_CLUSTER, IstiodPane
@@ -185,6 +187,57 @@ async def test_at_80x24_the_sync_table_shows_proxy_rows(setup):
         assert pane.proxies.region.height - 1 >= 3, pane.proxies.region
         detail = app.query_one("#istiod-proxy-detail")
         assert detail.region.height >= 2 and "LDS NACK" in str(detail.render())
+
+
+def with_replicas(syncz: str, names: list[str]) -> str:
+    """Replicas of one workload, as `kubectl scale` makes them: names alike but their suffix."""
+    doc = json.loads(syncz)
+    for name in names:
+        doc.append(
+            {
+                "cluster_id": "Kubernetes",
+                "proxy": f"{name}.istioinaction",
+                "proxy_type": "sidecar",
+                "istio_version": "1.17.8",
+                "resources": {"type.googleapis.com/envoy.config.cluster.v3.Cluster": {"sent": "c", "acked": "c"}},
+            }
+        )
+    return json.dumps(doc)
+
+
+async def test_at_80x24_replicas_are_told_apart_and_no_figure_is_cut(setup):
+    """Scaled to three, two catalog rows read the same at 80 columns (names cut to 16, ECDS
+    `NOT SE`); the pushes line ended `rds ` with its number on a line nobody saw."""
+    app, istiod, _ = setup
+    replicas = ["catalog-c98a535b1-16c16", "catalog-c98a535b1-d5cce", "catalog-c98a535b1-x2x9q"]
+    istiod.syncz = with_replicas(istiod.syncz, replicas)
+    istiod.bump("pilot_xds_pushes", 123456)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(IstiodPane)
+        await pilot.press("2")
+        await until(lambda: pane.last is not None and len(pane.proxies.rows) > 30, 10, "proxies")
+        rows = pane.proxies
+        rows.focus()
+        for name in replicas:
+            rows.move_to_key(next(k for k in rows.rows if k.startswith(name)))
+            await pilot.pause()
+            table = rows.region
+            lines = screen_lines(app)[table.y : table.y + table.height]
+            mine = [line for line in lines if name[-6:] in line]
+            assert len(mine) == 1, (name, lines)  # the pod's own suffix is on its row
+            # the five statuses whole, in istioctl's words
+            assert re.findall(r"SYNCED|NOT SENT|STALE|ERROR", mine[0]) == ["SYNCED"] + ["NOT SENT"] * 4, mine
+        header = screen_lines(app)[rows.region.y]
+        assert all(col in header for col in ("CDS", "LDS", "EDS", "RDS", "ECDS")), header
+        # the summary wraps between figures (no line wider than the box, for Rich to cut
+        # anywhere): each xDS type's push count on the line of its name
+        box = app.query_one("#istiod-summary")
+        text = str(box.render())
+        pushes = text[text.index("pushes ") : text.index("triggers ")].splitlines()
+        assert len(pushes) > 1 and all(len(line) <= box.content_region.width for line in pushes), pushes
+        for line in pushes:
+            for kind in re.findall(r"\b(cds|eds|lds|rds)\b", line):
+                assert re.search(rf"\b{kind} \d", line), (kind, line)
 
 
 async def test_opening_the_place_focuses_the_sync_table(setup):

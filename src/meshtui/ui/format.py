@@ -14,6 +14,27 @@ def middle_truncate(text: str, width: int) -> str:
     return text[:head] + "…" + text[-tail:]
 
 
+SELECTED = "▶ "
+
+
+def short_pod_name(name: str, width: int) -> str:
+    """A pod name in `width` columns, keeping its last segment (the pod's own suffix, which
+    tells replicas apart) and as much of its start (the workload) as fits."""
+    if len(name) <= width:
+        return name
+    marked = name.startswith(SELECTED)  # the pods list's mark of the pod whose views are shown
+    body = name.removeprefix(SELECTED) if marked else name
+    room = width - (len(SELECTED) if marked else 0)
+    dash = body.rfind("-")
+    tail = body[dash:] if dash > 0 and len(body) - dash <= room // 2 else ""
+    if not tail:
+        head = max(1, (room - 1) // 2)
+        kept = body[:head] + "…" + body[len(body) - (room - 1 - head) :] if room > 1 else body[:room]
+    else:
+        kept = body[: max(room - 1 - len(tail), 0)] + "…" + tail
+    return (SELECTED if marked else "") + kept
+
+
 def fit_number(raw: str, width: int) -> str:
     """A number in `width` columns. An integer is always whole (Envoy's counters and gauges
     are 64-bit integers, up to 20 characters: exact, as /stats prints them); a longer

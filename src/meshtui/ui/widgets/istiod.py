@@ -131,6 +131,8 @@ class IstiodPane(LiveView):
     def on_resize(self) -> None:
         # below this the summary's 16 lines leave the proxy sync table only its header
         self.set_class(self.size.height < SHORT, "short")
+        if self.last is not None and self.last.total is not None:
+            self.call_after_refresh(self._draw, self.last)  # the summary wraps at the new width
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -171,7 +173,9 @@ class IstiodPane(LiveView):
 
     def _draw(self, u: IstiodUpdate) -> None:
         if u.total is not None:
-            self.query_one("#istiod-summary", Static).update(summary_text(u.total, u.replicas))
+            summary = self.query_one("#istiod-summary", Static)
+            # wrapped between figures, never inside one, at the width it has now
+            summary.update(summary_text(u.total, u.replicas, summary.content_region.width))
         self.query_one("#spark-pushes", Sparkline).data = trend(u.trends.pushes_per_s)
         self.query_one("#spark-convergence", Sparkline).data = trend(u.trends.convergence_p99)
         self.query_one("#spark-rejects", Sparkline).data = trend(u.trends.rejects_per_s)

@@ -16,6 +16,8 @@ from meshtui.istiod.browser import MetricRow, fmt_number
 from meshtui.istiod.live import ReplicaState
 from meshtui.istiod.summary import Counter, Percentiles, Summary
 from meshtui.istiod.syncz import ERROR, NOT_SENT, STALE, SYNCED, XDS_COLUMNS, ProxySync
+from meshtui.ui.format import middle_truncate, short_pod_name
+from meshtui.ui.widgets.columns import GiveWay, fit_columns
 from meshtui.ui.widgets.rows_view import RowsView
 
 
@@ -25,13 +27,15 @@ def _ms(values: tuple[float, float, float] | None, scale: float = 1000.0, unit: 
     return "/".join("-" if math.isnan(v) else f"{v * scale:.4g}" for v in values) + f" {unit}"
 
 
-def _p(p: Percentiles | None, scale: float = 1000.0, unit: str = "ms") -> str:
+def _p(p: Percentiles | None, scale: float = 1000.0, unit: str = "ms") -> list[str]:
     if p is None:
-        return "-"
-    text = f"P50/P90/P99 {_ms(p.lifetime, scale, unit)} over {p.count:g}"
+        return ["-"]
+    items = [f"P50/P90/P99 {_ms(p.lifetime, scale, unit)} over {p.count:g};"]
     if p.interval is not None:
-        text += f"; last interval {_ms(p.interval, scale, unit)} over {p.interval_count or 0:g}"
-    return text
+        items.append(f"last interval {_ms(p.interval, scale, unit)} over {p.interval_count or 0:g}")
+    else:
+        items[0] = items[0].removesuffix(";")
+    return items
 
 
 def _c(c: Counter | None) -> str:
@@ -40,11 +44,26 @@ def _c(c: Counter | None) -> str:
     return f"{c.value:g}" + (f" ({c.rate:+.3g}/s)" if c.rate else "")
 
 
-def _counters(cs: Mapping[str, Counter]) -> str:
-    return "  ".join(f"{k} {_c(c)}" for k, c in cs.items()) or "-"
+def _counters(cs: Mapping[str, Counter]) -> list[str]:
+    return [f"{k} {_c(c)}" for k, c in cs.items()] or ["-"]
 
 
-def summary_text(total: Summary, replicas: Sequence[ReplicaState]) -> Text:
+def _line(t: Text, label: str, items: list[str], width: int, style: Style | str = "") -> None:
+    """`label item  item  ...`, wrapped between items (never inside one, so a number stays
+    beside its name) when a line would pass `width` (0: no limit)."""
+    t.append(label + " ", Style(bold=True))
+    column = len(label) + 1
+    for i, item in enumerate(items):
+        sep = "  " if i else ""
+        if width and i and column + len(sep) + len(item) > width:
+            t.append("\n  ")
+            column, sep = 2, ""
+        t.append(sep + item, style)
+        column += len(sep) + len(item)
+    t.append("\n")
+
+
+def summary_text(total: Summary, replicas: Sequence[ReplicaState], width: int = 0) -> Text:
     t = Text()
     label = Style(bold=True)
     proxies = ", ".join(f"{v:g} on {k}" for k, v in total.connected.items()) or "none"
@@ -54,15 +73,15 @@ def summary_text(total: Summary, replicas: Sequence[ReplicaState]) -> Text:
     t.append("proxies ", label).append(f"{total.connected_total:g} ({proxies})   ")
     t.append("services ", label).append(f"{fmt_number(total.services)}   ")
     t.append("virtual services ", label).append(f"{fmt_number(total.virtual_services)}\n")
-    t.append("pushes ", label).append(_counters(total.pushes) + "\n")
-    t.append("triggers ", label).append(_counters(total.push_triggers) + "\n")
-    t.append("convergence ", label).append(_p(total.convergence) + "\n")
-    t.append("queue time ", label).append(_p(total.queue_time) + "\n")
-    t.append("push time ", label).append(_p(total.push_time) + "\n")
-    t.append("config size ", label).append(_p(total.config_size, 1 / 1024, "KiB") + "\n")
-    rejects = _counters(total.rejects) if total.rejects else f"{total.rejects_total:g}"
-    t.append("rejects ", label).append(rejects, Style(color="red", bold=True) if total.rejects_total else "")
-    t.append("   push context errors ", label).append(_c(total.push_context_errors))
+    _line(t, "pushes", _counters(total.pushes), width)
+    _line(t, "triggers", _counters(total.push_triggers), width)
+    _line(t, "convergence", _p(total.convergence), width)
+    _line(t, "queue time", _p(total.queue_time), width)
+    _line(t, "push time", _p(total.push_time), width)
+    _line(t, "config size", _p(total.config_size, 1 / 1024, "KiB"), width)
+    rejects = _counters(total.rejects) if total.rejects else [f"{total.rejects_total:g}"]
+    _line(t, "rejects", rejects, width, Style(color="red", bold=True) if total.rejects_total else "")
+    t.append("push context errors ", label).append(_c(total.push_context_errors))
     t.append("   write timeouts ", label).append(_c(total.write_timeouts) + "\n")
     t.append("CSRs ", label).append(_c(total.csrs)).append("   certs issued ", label)
     t.append(_c(total.certs_issued)).append("   root cert ", label)
@@ -89,6 +108,10 @@ def summary_text(total: Summary, replicas: Sequence[ReplicaState]) -> Text:
             )
     return t
 
+
+STATUS_W = len(NOT_SENT)  # istioctl's longest word; a NACK's "!" follows the shorter ones
+ISTIOD, VERSION = 2 + len(XDS_COLUMNS), 3 + len(XDS_COLUMNS)
+POD_MIN = 16
 
 STATUS_CLASS = {
     SYNCED: "rows-view--good",
@@ -118,7 +141,6 @@ class SyncTable(RowsView):
             id="act.diff",
         ),
     ]
-    WIDTHS = (None, 16, 9, 9, 9, 9, 9, 22, 9)
 
     class Act(Message):
         """enter or d on the highlighted proxy; the pane does the work."""
@@ -130,6 +152,7 @@ class SyncTable(RowsView):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.by_key: dict[str, ProxySync] = {}
+        self._layout: tuple[tuple[int, int], list[int]] | None = None
 
     def action_act(self, action: str) -> None:
         self.post_message(self.Act(action))
@@ -140,29 +163,56 @@ class SyncTable(RowsView):
 
     def show(self, rows: Sequence[ProxySync]) -> None:
         self.by_key = {self.key(r): r for r in rows}
+        self._layout = None
         self.set_rows(list(self.by_key))
 
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(w for w in self.WIDTHS if w) + len(self.WIDTHS)
-        return [w or max(width - fixed, 16) for w in self.WIDTHS]
+        """Sized to the rows, fitted to the pane: ISTIOD and VERSION go first where every row
+        says the same (the summary names them), then the namespace is shortened, so the
+        pod's own suffix -- what tells replicas apart -- and the five statuses stay whole."""
+        if self._layout is not None and self._layout[0] == (width, len(self.by_key)):
+            return self._layout[1]
+        rows = self.by_key.values()
+        istiods = {r.istiod or "-" for r in rows}
+        versions = {r.version or "-" for r in rows}
+        wants = [
+            max([4, *(len(r.pod) for r in rows)]),
+            max([9, *(len(r.namespace) for r in rows)]),
+            *[STATUS_W] * len(XDS_COLUMNS),
+            max([6, *map(len, istiods)]),
+            max([7, *map(len, versions)]),
+        ]
+        steps = [
+            *([GiveWay(ISTIOD, 0, for_whole=True)] if len(istiods) == 1 else []),
+            *([GiveWay(VERSION, 0, for_whole=True)] if len(versions) == 1 else []),
+            GiveWay(1, 9),  # the namespace, shortened in its middle
+            GiveWay(VERSION, 0),
+            GiveWay(ISTIOD, 0),
+        ]
+        widths = fit_columns(width, wants, steps, flex=0, flex_min=POD_MIN)
+        self._layout = ((width, len(self.by_key)), widths)
+        return widths
 
     def header_text(self, width: int) -> str:
         cols = ("NAME", "NAMESPACE", *XDS_COLUMNS, "ISTIOD", "VERSION")
-        return " ".join(c.ljust(w)[:w] for c, w in zip(cols, self._widths(width), strict=True))
+        return " ".join(c.ljust(w)[:w] for c, w in zip(cols, self._widths(width), strict=True) if w)
 
     def row_segments(self, key: str, width: int) -> list[Segment]:
         row = self.by_key.get(key)
         if row is None:
             return []
         widths = self._widths(width)
-        cells = [row.pod, row.namespace]
-        out = [Segment(c[:w].ljust(w) + " ") for c, w in zip(cells, widths, strict=False)]
-        for s, w in zip(row.statuses, widths[2:7], strict=True):
+        out = [
+            Segment(short_pod_name(row.pod, widths[0]).ljust(widths[0]) + " "),
+            Segment(middle_truncate(row.namespace, widths[1]).ljust(widths[1]) + " "),
+        ]
+        for s, w in zip(row.statuses, widths[2:ISTIOD], strict=True):
             text = s.status + ("!" if s.nack else "")
             style = self.style_of(STATUS_CLASS.get(s.status, "rows-view--dim"), partial=True)
             out.append(Segment(text[:w].ljust(w) + " ", style))
-        out.append(Segment((row.istiod or "-")[: widths[7]].ljust(widths[7]) + " "))
-        out.append(Segment((row.version or "-")[: widths[8]].ljust(widths[8])))
+        for text, w in ((row.istiod or "-", widths[ISTIOD]), (row.version or "-", widths[VERSION])):
+            if w:
+                out.append(Segment(text[:w].ljust(w) + " "))
         return out
 
 

@@ -5,10 +5,11 @@ calls for 10,000 pods: ~5 s before the list showed, 130 ms a cursor key under a 
 watch). Here the rows are keys, the cells are kept per pod and worked out again only
 when that pod changes, and the column widths come from the cells' lengths.
 
-Columns are sized to their content and to the pane: when the pane is narrow, IP,
-NAMESPACE, AGE and SIDECAR give way in that order, and a long pod name is shortened in
-its middle, so what a user reads when a pod fails stays on screen -- the name's own
-suffix (which tells replicas apart), READY, STATUS and RESTARTS.
+Columns are sized to their content and to the pane (ui/widgets/columns.py): when the
+pane is narrow, IP goes and RESTARTS becomes RST so names stay whole; then NAMESPACE,
+AGE and SIDECAR give way before a name gets under 16 characters. A long name is
+shortened in its middle, so what a user reads when a pod fails stays on screen -- the
+name's own suffix (which tells replicas apart), READY, STATUS and RESTARTS.
 """
 
 from __future__ import annotations
@@ -21,21 +22,20 @@ from textual.events import Click
 from textual.message import Message
 
 from meshtui.kube.pods import PodInfo, age
+from meshtui.ui.format import SELECTED, short_pod_name
+from meshtui.ui.widgets.columns import GiveWay, fit_columns
 from meshtui.ui.widgets.rows_view import RowsView
 
 # NAME first: it is what a narrow pane must still show
 COLUMNS = ("NAME", "READY", "STATUS", "SIDECAR", "RESTARTS", "AGE", "NAMESPACE", "IP")
 NAME, READY, STATUS, SIDECAR, RESTARTS, AGE, NAMESPACE, IP = range(len(COLUMNS))
-SHORT_LABELS = {RESTARTS: "RST"}  # kubectl's label when there is room, then this
-# what makes room for the pod name on a narrow pane, in order
-GIVE_WAY = (("drop", IP), ("label", RESTARTS), ("drop", NAMESPACE), ("drop", AGE), ("drop", SIDECAR))
+SHORT_RESTARTS = "RST"  # kubectl's RESTARTS when there is room; this before a name is cut
 NAME_MIN = 16  # "catalog-…-5kkz8": the workload's start and the pod's own suffix
 AGE_W = 4  # kubectl's AGE is at most 4 characters ("119m", "47h", "365d")
 NUMERIC = {RESTARTS, AGE}
 GOOD_STATUS = {"Running", "Completed", "Succeeded"}
 
 SIDECAR_DOWN = "✗ not answering"
-SELECTED = "▶ "
 
 
 def row_of(
@@ -51,24 +51,6 @@ def row_of(
         pod.namespace,
         pod.ip or "-",
     )
-
-
-def short_pod_name(name: str, width: int) -> str:
-    """A pod name in `width` columns, keeping its last segment (the pod's own suffix, which
-    tells replicas apart) and as much of its start (the workload) as fits."""
-    if len(name) <= width:
-        return name
-    marked = name.startswith(SELECTED)
-    body = name.removeprefix(SELECTED) if marked else name
-    room = width - (len(SELECTED) if marked else 0)
-    dash = body.rfind("-")
-    tail = body[dash:] if dash > 0 and len(body) - dash <= room // 2 else ""
-    if not tail:
-        head = max(1, (room - 1) // 2)
-        kept = body[:head] + "…" + body[len(body) - (room - 1 - head) :] if room > 1 else body[:room]
-    else:
-        kept = body[: max(room - 1 - len(tail), 0)] + "…" + tail
-    return (SELECTED if marked else "") + kept
 
 
 class PodsTable(RowsView):
@@ -150,24 +132,18 @@ class PodsTable(RowsView):
         if self._layout is not None and self._layout[0] == width:
             return self._layout[1], self._layout[2]
         longest = self._longest
+        wants = [max(len(label), n) for label, n in zip(COLUMNS, longest, strict=True)]
+        steps = [
+            GiveWay(IP, 0, for_whole=True),
+            GiveWay(RESTARTS, max(len(SHORT_RESTARTS), longest[RESTARTS]), for_whole=True),
+            GiveWay(NAMESPACE, 0),
+            GiveWay(AGE, 0),
+            GiveWay(SIDECAR, 0),
+        ]
+        widths = fit_columns(width, wants, steps, flex=NAME, flex_min=NAME_MIN)
         labels = list(COLUMNS)
-        widths = [max(len(label), n) for label, n in zip(labels, longest, strict=True)]
-
-        def room() -> int:  # what NAME gets beside the other columns
-            return width - sum(w + 1 for i, w in enumerate(widths) if w and i != NAME)
-
-        for step, column in GIVE_WAY:
-            # IP and a long label go before a name is shortened; the rest only for a name
-            # that would get under NAME_MIN
-            whole = step == "label" or column == IP
-            if room() >= (longest[NAME] if whole else min(longest[NAME], NAME_MIN)):
-                break
-            if step == "label":
-                labels[column] = SHORT_LABELS[column]
-                widths[column] = max(len(labels[column]), longest[column])
-            else:
-                widths[column] = 0
-        widths[NAME] = max(min(longest[NAME], room()), 1)
+        if 0 < widths[RESTARTS] < len(COLUMNS[RESTARTS]):
+            labels[RESTARTS] = SHORT_RESTARTS
         self._layout = (width, widths, labels)
         return widths, labels
 
