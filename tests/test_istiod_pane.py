@@ -189,6 +189,9 @@ async def test_at_80x24_the_sync_table_shows_proxy_rows(setup):
         assert detail.region.height >= 2 and "LDS NACK" in str(detail.render())
 
 
+CDS_URL = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+
+
 def with_replicas(syncz: str, names: list[str]) -> str:
     """Replicas of one workload, as `kubectl scale` makes them: names alike but their suffix."""
     doc = json.loads(syncz)
@@ -199,7 +202,7 @@ def with_replicas(syncz: str, names: list[str]) -> str:
                 "proxy": f"{name}.istioinaction",
                 "proxy_type": "sidecar",
                 "istio_version": "1.17.8",
-                "resources": {"type.googleapis.com/envoy.config.cluster.v3.Cluster": {"sent": "c", "acked": "c"}},
+                "resources": {CDS_URL: {"sent": "c", "acked": "c"}},
             }
         )
     return json.dumps(doc)
