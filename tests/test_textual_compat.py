@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from meshtui.ui import textual_compat
 from meshtui.ui.keymap import binding_id, known_ids
-from meshtui.ui.textual_compat import PAINT_HOOKS
+from meshtui.ui.textual_compat import ORDERED_KEYS, PAINT_HOOKS
 
 
 def test_the_screen_paints_through_the_hooks_the_pacer_overrides():
@@ -22,6 +22,12 @@ def test_the_screen_paints_through_the_hooks_the_pacer_overrides():
     assert "self._update_timer.resume()" in source and "self._update_timer.pause()" in source
     assert not inspect.signature(Screen._on_timer_update).parameters.keys() - {"self"}
     assert callable(getattr(App, "_handle_exception", None))
+
+
+def test_an_inputs_own_bindings_can_run_as_its_keys_arrive():
+    # BindingsMap.key_to_bindings and apply_keymap: OrderedInput runs ctrl+u, backspace and
+    # the arrows in the order typed (tests/test_tmux_keys.py sends them in one burst)
+    assert ORDERED_KEYS, "BindingsMap changed: see ui/textual_compat.py (4.)"
 
 
 def test_input_grows_its_virtual_width_in_watch_value():

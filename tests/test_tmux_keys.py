@@ -47,11 +47,26 @@ def test_filters_help_and_tabs_by_keys_at_80x24(tmux, mesh, tmp_path):  # noqa: 
     wait_for(lambda: "Pause" in footer(), 5, "the stats table has the keys")
 
     # help for where you are: the stats keys, then back
+    # (the main screen's footer shows under the help: its own title says it is up)
     tmux.keys("?")
-    screen = tmux.wait("Pause", 5, "the help screen")
-    assert "Sort" in screen and "Filter" in screen
+    screen = tmux.wait("keys where you are now", 5, "the help screen")
+    assert "Filter stats" in screen  # the keys of where you are (the stats table)
     tmux.keys("Escape")
-    wait_for(lambda: "Pause" in footer(), 5, "help closed, the table keeps the keys")
+    wait_for(lambda: "keys where you are now" not in tmux.screen(), 5, "help closed")
+    wait_for(lambda: "Pause" in footer(), 5, "the table keeps the keys")
+
+    # editing keys in a burst (a paste, tmux, a fast typist) act in the order typed: ctrl+u
+    # then text left the box empty (Textual ran ctrl+u after the keys behind it)
+    tmux.wait("filter: name prefix, or re:REGEX", 5, "the stats view, help gone")
+    # `/` and the text in one burst (a paste): the keys after `/` go to the box it opened
+    tmux.keys("/", *"upstream_rq")
+    tmux.wait("upstream_rq ", 5, "the filter typed")
+    tmux.keys("C-u", *"re:fault|_503")
+    tmux.wait("re:fault|_503", 5, "the text typed after ctrl+u")
+    tmux.keys("BSpace", "BSpace", "BSpace", *"40", "Left", "5")
+    tmux.wait("re:fault|_450 ", 5, "backspace, left and the keys between them in order")
+    tmux.keys("C-u", "Enter")
+    wait_for(lambda: "re:fault" not in tmux.screen() and "Pause" in footer(), 5, "the filter emptied")
 
     # every line fits and the footer keeps ? and q
     screen = tmux.screen()

@@ -46,6 +46,7 @@ from meshtui.ui.views import PROXIES, PlaceView, PodView, View
 from meshtui.ui.widgets.clusters import ClustersPane
 from meshtui.ui.widgets.command_bar import CommandBar
 from meshtui.ui.widgets.config import ConfigPane
+from meshtui.ui.widgets.keys import into_box
 from meshtui.ui.widgets.places_bar import PlacesBar
 from meshtui.ui.widgets.pods import PodEvents, PodsPane
 from meshtui.ui.widgets.proxy import ProxyPane
@@ -84,12 +85,14 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Show every key that works here", id="help"),
         Binding("q", "quit", "Quit", tooltip="Quit meshtui (port-forwards are closed)", id="quit"),
-        Binding(
-            "colon",
-            "command",
-            "Go to",
-            tooltip="Go to a view by name, as in k9s (:istiod, :pods)",
-            id="command",
+        into_box(
+            Binding(
+                "colon",
+                "command",
+                "Go to",
+                tooltip="Go to a view by name, as in k9s (:istiod, :pods)",
+                id="command",
+            )
         ),
         # tabs switch from anywhere, not only from the tab strip (← → there)
         Binding(

@@ -13,6 +13,12 @@ fails when a release renames or reshapes one, so an upgrade shows what to look a
 3. The screen as text for `e`/`S` exports and the tests: the compositor's full render
    (`Screen._compositor.render_update`, `App._background_screens`), as
    `App.export_screenshot` renders it, but as plain lines.
+4. Keys typed in a burst (a paste, tmux send-keys, a fast typist) act in the order typed:
+   Input inserts a printable key in its `_on_key` at once, but runs a bound key (ctrl+u,
+   backspace, the arrows) only once the key event has bubbled up to the App, after the
+   keys behind it (Textualize/textual#6605; the fix proposed upstream, #6631, runs the
+   widget's own bindings inline as here). `ctrl+u` then `re:fault` left an empty filter.
+   The widget's `_bindings`, `App._keymap` and `BindingsMap.apply_keymap` are read.
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import RenderableType
+from textual import events
 from textual.app import App
+from textual.binding import BindingsMap
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 
+ORDERED_KEYS = hasattr(BindingsMap, "apply_keymap") and hasattr(BindingsMap(), "key_to_bindings")
 PAINT_HOOKS = isinstance(getattr(Screen, "_update_timer", None), property) and callable(
     getattr(Screen, "_on_timer_update", None)
 )
@@ -51,7 +60,26 @@ class PaintHookScreen(Screen[object]):
             self.app._handle_exception(error)
 
 
-class QuietWidthInput(Input):
+class OrderedInput(Input):
+    """An Input whose own editing keys act in the order they were typed (4. above)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Input's own _on_key (printable keys) runs after this one unless it is prevented
+        if event.is_printable or not ORDERED_KEYS:
+            return
+        bindings = self._bindings.copy()
+        keymap = getattr(self.app, "_keymap", None)
+        if keymap:
+            bindings.apply_keymap(keymap)
+        for binding in bindings.key_to_bindings.get(event.key, ()):
+            # priority bindings were checked before the key reached the widget
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+
+
+class QuietWidthInput(OrderedInput):
     def _watch_value(self, value: str) -> None:
         # Input grows its virtual width by a cell per key, and a virtual size change lays
         # out the whole screen and repaints every widget (most of a keystroke at 214,000

@@ -23,6 +23,7 @@ from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
@@ -170,7 +171,7 @@ class ClustersPane(LiveView):
         self._host_rows: dict[str, tuple[str, ...]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter clusters: part of the name", id="clusters-filter")
+        yield OrderedInput(placeholder="filter clusters: part of the name", id="clusters-filter")
         yield StateLine("Select a pod with a sidecar to see its clusters.", id="clusters-state")
         yield ClustersTable(id="clusters-table")
         yield Static("", id="endpoints-title")

@@ -8,10 +8,11 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
+from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.views import PROXIES, resolve, resolve_tab, words
 
 
-class CommandBar(Input):
+class CommandBar(OrderedInput):
     DEFAULT_CSS = """
     CommandBar { dock: bottom; height: 3; display: none; }
     CommandBar.open { display: block; }

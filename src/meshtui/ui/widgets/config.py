@@ -31,6 +31,7 @@ from meshtui.envoy.config_dump import (
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
 from meshtui.ui.format import middle_truncate
+from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.keys import filter_key, refresh_key
 from meshtui.ui.widgets.state_line import StateLine
@@ -109,7 +110,7 @@ class ConfigPane(Widget):
             active=f"section-{self.section}",
             id="config-sections",
         )
-        yield Input(placeholder="filter rows: any text", id="config-filter")
+        yield OrderedInput(placeholder="filter rows: any text", id="config-filter")
         yield StateLine("Select a pod with a sidecar to see its config.", id="config-state")
         yield Table(id="config-table", cursor_type="row")
         tree: Tree[Any] = Tree("", id="config-tree")

@@ -26,6 +26,7 @@ from meshtui.ui.messages import LiveUpdate, ShowPod
 from meshtui.ui.options import Options
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summary_text, trend
 from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
@@ -85,7 +86,9 @@ class IstiodPane(LiveView):
                 yield SyncTable(id="istiod-proxies")
                 yield Static("", id="istiod-proxy-detail")
             with TabPane("Metrics", id="istiod-tab-metrics"):
-                yield Input(placeholder="filter istiod metrics: prefix, or re:REGEX", id="istiod-filter")
+                yield OrderedInput(
+                    placeholder="filter istiod metrics: prefix, or re:REGEX", id="istiod-filter"
+                )
                 yield MetricTable(id="istiod-metrics")
 
     @property

@@ -4,11 +4,22 @@ screen and the footer show it)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual.binding import Binding
 
 
+def into_box(binding: Binding) -> Binding:
+    """A key that puts the focus in a text box, as a priority binding: the App runs it as
+    the key arrives, before it hands on the keys typed after it, so they reach the box.
+    (A plain binding runs only once its key has bubbled back up to the App; `/` then
+    `cat` typed fast, or a paste, went to the table meanwhile.) A box already focused
+    still gets the key as text: Textual drops ancestors' bindings of keys an Input takes."""
+    return dataclasses.replace(binding, priority=True)
+
+
 def filter_key(tooltip: str) -> Binding:
-    return Binding("slash", "focus_filter", "Filter", tooltip=tooltip, id="focus_filter")
+    return into_box(Binding("slash", "focus_filter", "Filter", tooltip=tooltip, id="focus_filter"))
 
 
 def sort_key(tooltip: str) -> Binding:

@@ -18,6 +18,8 @@ from textual.widgets import Input
 
 from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, successor
 from meshtui.ui.messages import KubeProblem, OpenPlace, PodsChanged, PodSelected
+from meshtui.ui.textual_compat import OrderedInput
+from meshtui.ui.widgets.keys import into_box
 from meshtui.ui.widgets.pods_table import PodsTable, row_of
 from meshtui.ui.widgets.state_line import StateLine
 
@@ -26,7 +28,9 @@ PodEvents = Callable[[], AsyncIterator[PodEvent]]
 
 class PodsPane(Widget):
     BINDINGS = [
-        Binding("slash", "filter", "Filter pods", tooltip="Filter pods by name or namespace", id="filter"),
+        into_box(
+            Binding("slash", "filter", "Filter pods", tooltip="Filter pods by name or namespace", id="filter")
+        ),
         Binding(
             "s",
             "toggle_sidecars",
@@ -65,7 +69,7 @@ class PodsPane(Widget):
         self.sidecar_down: dict[tuple[str, str], str] = {}  # pod key -> why its Envoy does not answer
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter pods", id="pods-filter", classes="hidden")
+        yield OrderedInput(placeholder="filter pods", id="pods-filter", classes="hidden")
         yield StateLine("connecting to the API server ...", id="pods-state")
         yield PodsTable(self.clock, id="pods-table")
 

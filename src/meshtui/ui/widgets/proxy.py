@@ -19,8 +19,9 @@ from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.controls import LEVELS, LogLevelChanges, log_levels, reset_counters, set_log_levels
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
+from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.views import ViewStatus
-from meshtui.ui.widgets.keys import refresh_key
+from meshtui.ui.widgets.keys import into_box, refresh_key
 from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 
@@ -62,7 +63,7 @@ class ProxyPane(Widget):
             id="reset_counters",
         ),
         refresh_key("Read the log levels again"),
-        Binding("slash", "find", "Find", tooltip="Find a logger by part of its name", id="find"),
+        into_box(Binding("slash", "find", "Find", tooltip="Find a logger by part of its name", id="find")),
     ]
 
     HELP_ENTER = "Change the selected logger's level (asks first)"  # enter on a row: see _row_selected
@@ -81,7 +82,7 @@ class ProxyPane(Widget):
     def compose(self) -> ComposeResult:
         yield Static("", id="proxy-policy")
         yield StateLine("Select a pod with a sidecar to see its log levels.", id="proxy-state")
-        yield Input(placeholder="find a logger: part of its name", id="loggers-find", classes="hidden")
+        yield OrderedInput(placeholder="find a logger: part of its name", id="loggers-find", classes="hidden")
         table: DataTable[str] = Table(id="loggers-table", cursor_type="row")
         for col in ("LOGGER", "LEVEL", "WAS (meshtui changed it)"):
             table.add_column(col, key=col)

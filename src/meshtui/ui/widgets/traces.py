@@ -31,6 +31,7 @@ from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.options import Options
 from meshtui.ui.stale import show_freshness, stale_line
+from meshtui.ui.widgets.keys import into_box
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.span_detail import SpanDetail
@@ -59,15 +60,23 @@ class TracesPane(LiveView):
     status_name = "traces"
 
     BINDINGS = [
-        Binding(
-            "slash",
-            "focus_search",
-            "Search",
-            tooltip="Edit the search (service, tags, durations)",
-            id="focus_search",
+        into_box(
+            Binding(
+                "slash",
+                "focus_search",
+                "Search",
+                tooltip="Edit the search (service, tags, durations)",
+                id="focus_search",
+            )
         ),
-        Binding(
-            "o", "focus_lookup", "Open id", tooltip="Open a trace by id or x-request-id", id="focus_lookup"
+        into_box(
+            Binding(
+                "o",
+                "focus_lookup",
+                "Open id",
+                tooltip="Open a trace by id or x-request-id",
+                id="focus_lookup",
+            )
         ),
         Binding(
             "f",

@@ -11,6 +11,7 @@ from textual.widgets import Input, Label
 
 from meshtui.jaeger.force import DEFAULT_HOST, DEFAULT_PATH
 from meshtui.jaeger.query import QueryError, TraceQuery, parse_tag
+from meshtui.ui.textual_compat import OrderedInput
 
 # columns: below this the forms drop their borders and the search takes 2 lines (at 80
 # columns 7 bordered inputs showed 7 characters each: `p.ist` of a service name); the
@@ -29,13 +30,13 @@ class SearchForm(NarrowForm):
     """service, operation, tags (k=v k=v), min/max duration, lookback, limit: enter searches."""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="service", id="tr-service")
-        yield Input(placeholder="operation", id="tr-operation")
-        yield Input(placeholder="tags k=v k=v", id="tr-tags")
-        yield Input(placeholder="min 100ms", id="tr-min")
-        yield Input(placeholder="max", id="tr-max")
-        yield Input(value="1h", placeholder="lookback", id="tr-lookback")
-        yield Input(value="20", placeholder="limit", id="tr-limit", type="integer")
+        yield OrderedInput(placeholder="service", id="tr-service")
+        yield OrderedInput(placeholder="operation", id="tr-operation")
+        yield OrderedInput(placeholder="tags k=v k=v", id="tr-tags")
+        yield OrderedInput(placeholder="min 100ms", id="tr-min")
+        yield OrderedInput(placeholder="max", id="tr-max")
+        yield OrderedInput(value="1h", placeholder="lookback", id="tr-lookback")
+        yield OrderedInput(value="20", placeholder="limit", id="tr-limit", type="integer")
 
     def value(self, name: str) -> str:
         return self.query_one(f"#tr-{name}", Input).value.strip()
@@ -69,9 +70,9 @@ class LookupForm(NarrowForm):
 
     def compose(self) -> ComposeResult:
         yield Label("open", classes="tr-label")
-        yield Input(placeholder="trace id or x-request-id (paste)", id="tr-lookup")
+        yield OrderedInput(placeholder="trace id or x-request-id (paste)", id="tr-lookup")
         yield Label("force-trace", classes="tr-label")
-        yield Input(
+        yield OrderedInput(
             value=DEFAULT_PATH, placeholder="path via the ingress gateway, or http://URL", id="tr-url"
         )
-        yield Input(value=DEFAULT_HOST, placeholder="Host header", id="tr-host")
+        yield OrderedInput(value=DEFAULT_HOST, placeholder="Host header", id="tr-host")
