@@ -180,3 +180,32 @@ async def test_sort_by_duration_and_auto_refresh(jaeger_url, store, monkeypatch)
             assert durations == sorted(durations, reverse=True)
             await pilot.press("a")
             assert "auto-refresh off" in text_of(app, "#traces-state")
+
+
+async def test_enter_takes_the_one_completion_and_names_the_services_meant(jaeger_url):
+    """`webapp` then enter searched `webapp` (0 traces, no hint) while the box suggested
+    webapp.istioinaction: enter takes the one completion, and a name Jaeger does not
+    list says which it has."""
+    with loopback_http(_FixedAdmin) as admin:
+        app = fixed_app(admin)
+        app.options.jaeger_url = jaeger_url
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.press("colon", *"traces", "enter")
+            await until(lambda: "classic /api" in text_of(app, "#traces-jaeger"), 5, "Jaeger found")
+            box = app.query_one("#tr-service", Input)
+            table = app.query_one("#traces-results", DataTable)
+            box.focus()
+            await pilot.press(*"webapp", "enter")
+            await until(lambda: table.row_count == 2, 5, "webapp's traces")
+            assert box.value == "webapp.istioinaction"
+            for typed, said in (
+                ("nosuch", "no service 'nosuch' in Jaeger (Jaeger lists"),
+                ("istioinaction", "did you mean"),
+                ("webap.istioinaction", "did you mean webapp.istioinaction?"),
+            ):
+                box.value = ""
+                box.focus()
+                await pilot.press(*typed, "enter")
+                await until(lambda s=said: s in text_of(app, "#traces-state"), 3, typed)
+                assert "error" in app.query_one("#traces-state").classes
+                assert app.focused is box  # refused: the focus stays where the fix is typed

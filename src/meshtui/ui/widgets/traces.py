@@ -31,13 +31,12 @@ from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.options import Options
 from meshtui.ui.stale import show_freshness, stale_line
-from meshtui.ui.widgets.keys import into_box
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.span_detail import SpanDetail
 from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
-from meshtui.ui.widgets.traces_form import LookupForm, SearchForm
+from meshtui.ui.widgets.traces_form import LOOKUP_KEY, SEARCH_KEY, LookupForm, SearchForm
 from meshtui.ui.widgets.traces_messages import (
     Found,
     JaegerReady,
@@ -60,24 +59,8 @@ class TracesPane(LiveView):
     status_name = "traces"
 
     BINDINGS = [
-        into_box(
-            Binding(
-                "slash",
-                "focus_search",
-                "Search",
-                tooltip="Edit the search (service, tags, durations)",
-                id="focus_search",
-            )
-        ),
-        into_box(
-            Binding(
-                "o",
-                "focus_lookup",
-                "Open id",
-                tooltip="Open a trace by id or x-request-id",
-                id="focus_lookup",
-            )
-        ),
+        SEARCH_KEY,
+        LOOKUP_KEY,
         Binding(
             "f",
             "force",

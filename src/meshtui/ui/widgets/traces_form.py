@@ -3,8 +3,11 @@ the force-trace request. Widgets only: the pane reads them and runs the workers.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
@@ -12,11 +15,27 @@ from textual.widgets import Input, Label
 from meshtui.jaeger.force import DEFAULT_HOST, DEFAULT_PATH
 from meshtui.jaeger.query import QueryError, TraceQuery, parse_tag
 from meshtui.ui.textual_compat import OrderedInput
+from meshtui.ui.widgets.keys import into_box
 
 # columns: below this the forms drop their borders and the search takes 2 lines (at 80
 # columns 7 bordered inputs showed 7 characters each: `p.ist` of a service name); the
 # `-narrow` rules are in styles/meshtui.tcss next to the place's other rules
 NARROW = 120
+
+
+# the keys that put the focus in the forms (into_box: the keys typed after them reach the box)
+SEARCH_KEY = into_box(
+    Binding(
+        "slash",
+        "focus_search",
+        "Search",
+        tooltip="Edit the search (service, tags, durations)",
+        id="focus_search",
+    )
+)
+LOOKUP_KEY = into_box(
+    Binding("o", "focus_lookup", "Open id", tooltip="Open a trace by id or x-request-id", id="focus_lookup")
+)
 
 
 class NarrowForm(Horizontal):
@@ -28,6 +47,8 @@ class NarrowForm(Horizontal):
 
 class SearchForm(NarrowForm):
     """service, operation, tags (k=v k=v), min/max duration, lookback, limit: enter searches."""
+
+    services: list[str] = []  # what Jaeger lists, once it answered
 
     def compose(self) -> ComposeResult:
         yield OrderedInput(placeholder="service", id="tr-service")
@@ -42,7 +63,25 @@ class SearchForm(NarrowForm):
         return self.query_one(f"#tr-{name}", Input).value.strip()
 
     def set_services(self, services: list[str]) -> None:
+        self.services = services
         self.query_one("#tr-service", Input).suggester = SuggestFromList(services, case_sensitive=False)
+
+    def _service(self) -> str:
+        """The service as Jaeger names it: the one completion of what was typed (the box
+        shows it greyed; enter takes it), or QueryError naming the services meant."""
+        typed = self.value("service")
+        known = self.services
+        if not typed or not known or typed in known:
+            return typed
+        starting = [s for s in known if s.lower().startswith(typed.lower())]
+        if len(starting) == 1:
+            self.query_one("#tr-service", Input).value = starting[0]
+            return starting[0]
+        if starting:
+            raise QueryError(f"service {typed!r} could be {', '.join(starting[:4])}: type more")
+        meant = [s for s in known if typed.lower() in s.lower()] or get_close_matches(typed, known, 3, 0.8)
+        hint = f": did you mean {' or '.join(meant[:3])}?" if meant else f" (Jaeger lists {len(known)})"
+        raise QueryError(f"no service {typed!r} in Jaeger{hint}")
 
     def fill(self, service: str | None = None, tags: tuple[tuple[str, str], ...] = ()) -> None:
         if service is not None:
@@ -55,7 +94,7 @@ class SearchForm(NarrowForm):
         if not limit.isdigit():
             raise QueryError("limit is a number")
         return TraceQuery(
-            service=self.value("service"),
+            service=self._service(),
             operation=self.value("operation"),
             tags=tuple(parse_tag(t) for t in self.value("tags").split()),
             min_duration=self.value("min"),
