@@ -26,5 +26,5 @@ def sort_key(tooltip: str) -> Binding:
     return Binding("o", "cycle_sort", "Sort", tooltip=tooltip, id="cycle_sort")
 
 
-def refresh_key(tooltip: str) -> Binding:
-    return Binding("r", "refresh_now", "Refresh", tooltip=tooltip, id="refresh_now")
+def refresh_key(tooltip: str, *, show: bool = True) -> Binding:
+    return Binding("r", "refresh_now", "Refresh", show=show, tooltip=tooltip, id="refresh_now")

@@ -42,8 +42,14 @@ class ProxyPane(Widget):
             tooltip="Change the selected logger's level (asks first)",
             id="set_level",
         ),
+        # a, t and r are in the help (?), not the footer: at 80 columns it would push ? and q off
         Binding(
-            "a", "set_all", "All loggers", tooltip="Change every logger's level (asks first)", id="set_all"
+            "a",
+            "set_all",
+            "All loggers",
+            show=False,
+            tooltip="Change every logger's level (asks first)",
+            id="set_all",
         ),
         Binding(
             "v", "revert", "Revert", tooltip="Put back the levels meshtui changed on this proxy", id="revert"
@@ -52,6 +58,7 @@ class ProxyPane(Widget):
             "t",
             "revert_timer",
             "Revert when",
+            show=False,
             tooltip="Revert levels on exit, or after 1, 5 or 15 minutes",
             id="revert_timer",
         ),
@@ -62,7 +69,7 @@ class ProxyPane(Widget):
             tooltip="POST /reset_counters (asks first)",
             id="reset_counters",
         ),
-        refresh_key("Read the log levels again"),
+        refresh_key("Read the log levels again", show=False),
         into_box(Binding("slash", "find", "Find", tooltip="Find a logger by part of its name", id="find")),
     ]
 

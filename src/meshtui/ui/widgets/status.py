@@ -6,6 +6,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from meshtui.kube.forward_status import ForwardState, ForwardStatus
+from meshtui.ui.format import short_pod_name
+
+POD_W = 16
 
 _STATE_STYLE = {
     ForwardState.UP: "green",
@@ -35,21 +38,50 @@ class StatusLine(Static):
         # one line high across the screen (DEFAULT_CSS): a layout would repaint every widget
         self.update(self.render_text(), layout=False)
 
+    def on_resize(self) -> None:
+        self.update(self.render_text(), layout=False)
+
     def render_text(self) -> Text:
+        """The line, with whole pod names where they fit and shortened ones otherwise."""
+        whole = self._line(short=False)
+        width = self.content_region.width if self.is_mounted else 0
+        return self._line(short=True) if width and whole.cell_len > width else whole
+
+    def _line(self, *, short: bool) -> Text:
+        """State before detail, so a narrow terminal cuts the detail: a problem with the
+        cluster, the view's refresh state, the forwards in trouble with their reason, then
+        the forwards that are up, then the context and namespace."""
         t = Text(no_wrap=True, overflow="ellipsis")
-        if self.context:
-            t.append("ctx ", "dim").append(self.context, "bold")
-            t.append("  ns ", "dim").append(self.namespace or "all")
+
+        def part(*pieces: tuple[str, str]) -> None:
+            if t.plain:
+                t.append("  ")
+            for text, style in pieces:
+                t.append(text, style)
+
         if self.problem:
-            t.append("  ✗ ", "red bold").append(self.problem, "red")
-        if self.forwards:
-            t.append("  fwd ", "dim")
-            for i, f in enumerate(self.forwards):
-                if i:
-                    t.append(", ")
-                t.append(f"{f.label}→:{f.local_port} ")
-                label = f.state.value + (f" ({f.reason})" if f.reason and f.state != ForwardState.UP else "")
-                t.append(label, _STATE_STYLE[f.state])
+            part(("✗ ", "red bold"), (self.problem, "red"))
         if self.refresh_state:
-            t.append("  ").append(self.refresh_state, "dim")
+            part((self.refresh_state, "dim"))
+        for f in self.forwards:
+            if f.state != ForwardState.UP:
+                reason = f" ({f.reason})" if f.reason else ""
+                part(
+                    ("fwd ", "dim"),
+                    (f"{_label(f, short)} ", ""),
+                    (f.state.value + reason, _STATE_STYLE[f.state]),
+                )
+        up = [f for f in self.forwards if f.state == ForwardState.UP]
+        if up:
+            part(("fwd ", "dim"))
+            for i, f in enumerate(up):
+                t.append((", " if i else "") + f"{_label(f, short)}→:{f.local_port} ")
+                t.append(f.state.value, _STATE_STYLE[f.state])
+        if self.context:
+            part(("ctx ", "dim"), (self.context, "bold"), ("  ns ", "dim"), (self.namespace or "all", ""))
         return t
+
+
+def _label(f: ForwardStatus, short: bool) -> str:
+    # shortened, the pod's own suffix is kept (replicas differ there)
+    return f"{short_pod_name(f.pod, POD_W) if short else f.pod}:{f.port}"
