@@ -24,7 +24,6 @@ from meshtui.envoy.clusters import parse_clusters
 from meshtui.envoy.stats import parse_quantiles
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.format import middle_truncate, number
-from meshtui.ui.widgets.config import MAX_COLUMN
 
 SIZE = (80, 24)
 
@@ -166,6 +165,29 @@ async def test_64_bit_counters_and_gauges_are_shown_whole_at_80x24(frozen):
             assert f" {long[name]} " in f" {shown[name]} ", (name, shown[name])
 
 
+async def test_stat_names_use_the_room_their_values_leave_and_keep_the_port_at_80x24(frozen):
+    """`cluster.inbound|80…al.upstream_rq_2xx` beside `cluster.inbound|80…||.upstream_rq_2xx`
+    with 14 blank columns before VALUE: a name runs into the room its value leaves, and
+    when cut it keeps its cluster's port, so no two rows on screen read alike."""
+    url, _ = frozen
+    app = MeshtuiApp(Options(admin=url, interval=3600, stats_filter="cluster.inbound|"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.stats.table
+        await until(lambda: table.rows and table.snapshot, 10, "stats rows")
+        await pilot.pause()
+        name_w = table._name_width(table.size.width)  # the NAME column, before a value's room
+        drawn = lines_of(table)[1:]
+        names = [line.rsplit(None, 1)[0] if line.strip() else "" for line in drawn]
+        shown = dict(zip(table.rows[table.scroll_offset.y :], drawn, strict=False))
+        assert len(shown) >= 3
+        for name, line in shown.items():
+            assert name in line or ("|8080|" in line or "|3000|" in line), (name, line)
+        # longer than the column, but not than the room a short value leaves: whole
+        longer = [n for n in shown if name_w < len(n) <= name_w + 15]
+        assert longer and all(n in shown[n] for n in longer), (name_w, longer)
+        assert len(set(names)) == len(names)
+
+
 async def test_a_sort_change_shows_the_top_of_the_new_order_at_80x24(frozen):
     """`o` from deep in the list: the header says `sort: value` and the rows on screen are
     the largest values, not the zero values around the old cursor."""
@@ -287,6 +309,8 @@ async def test_config_at_80x24_numbers_equal_envoys(frozen):
             await pilot.pause()
             table = pane.table
             assert table.size.height >= 4, section  # the table keeps rows at 80x24
+            # a long value keeps both ends within half the pane: never cut again at its edge
+            assert pane.column_limit() <= table.size.width // 2 + 1
             seen: dict[int, dict[str, str]] = {}
             lefts = [0]
             for col in table.ordered_columns:
@@ -309,7 +333,7 @@ async def test_config_at_80x24_numbers_equal_envoys(frozen):
                 assert set(cells) == set(columns), (section, "cut columns", set(columns) - set(cells))
                 for col, text in cells.items():
                     # whole, or a long name shortened in the middle (never cut at its end)
-                    want = middle_truncate(str(row.get(col, "")) or "-", MAX_COLUMN)
+                    want = middle_truncate(str(row.get(col, "")) or "-", pane.column_limit())
                     assert text == want, (section, col, text, row.get(col))
                 # and the figures are Envoy's, read from its own answer
                 if section == "listeners" and row["name"] in envoy["listeners"]:
@@ -319,7 +343,8 @@ async def test_config_at_80x24_numbers_equal_envoys(frozen):
                     assert cells["port"] == row["name"].split("|")[1]
                     compared.add(section)
                 elif section == "bootstrap" and cells["key"] in envoy["bootstrap"]:
-                    assert cells["value"] == middle_truncate(envoy["bootstrap"][cells["key"]], MAX_COLUMN)
+                    want = middle_truncate(envoy["bootstrap"][cells["key"]], pane.column_limit())
+                    assert cells["value"] == want
                     compared.add(section)
                 elif section == "secrets":
                     assert cells["not_after"] == envoy["secrets"][row["name"]]

@@ -78,6 +78,18 @@ def test_shown_names_keep_what_tells_rows_apart():
     assert shown_name(name, 30, typed) == "…" + name[-29:]
     assert shown_name(name, 200, typed) == name
     assert len(middle_truncate(name, 20)) == 20 and middle_truncate(name, 20).count("…") == 1
+    # an Istio cluster's stat keeps its port and the stat's own name: two stats of the same
+    # cluster (or of two ports) never read alike (at 80 columns `cluster.inbound|30…||.upstream_rq_2xx`
+    # and `cluster.inbound|30…al.upstream_rq_2xx` lost the port, and the service's name)
+    assert shown_name("cluster.inbound|3000||.internal.upstream_rq_2xx", 36) == (
+        "…inbound|3000||.internal.…eam_rq_2xx"
+    )
+    assert shown_name("cluster.inbound|3000||.upstream_rq_2xx", 36) == "…inbound|3000||.upstream_rq_2xx"
+    assert shown_name(name, 60) == "…outbound|80||catalog.istioinaction.external.upstream_rq_200"
+    assert shown_name(name, 50) == "…outbound|80||catalog.is….external.upstream_rq_200"
+    for width in range(12, 90):
+        shown = shown_name(name, width)
+        assert len(shown) <= width and (width < 30 or "|80|" in shown), (width, shown)
     assert sparkline([0, 2, 4], 10) == "▁▅█"
     assert sparkline([3, 3, 3], 10) == "███"  # steady is flat at its level, not noise
     assert sparkline([0, 0], 10) == "▁▁"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 
 def middle_truncate(text: str, width: int) -> str:
     """Keep both ends of a long stat name: the cluster at the front, the stat at the back."""
     if len(text) <= width:
         return text
+    if width <= 0:
+        return ""
     if width <= 1:
         return text[:width]
     head = max(1, (width - 1) // 2)
@@ -67,10 +71,51 @@ def number(value: float | None) -> str:
 
 def shown_name(name: str, width: int, typed_prefix: str = "") -> str:
     """A stat name cut to `width`. When it does not fit and starts with the prefix the user
-    typed, that prefix goes first ("…" stands for it): the rest is what tells rows apart."""
-    if len(name) > width and len(typed_prefix) > 8 and name.startswith(typed_prefix):
+    typed, that prefix goes first ("…" stands for it): the rest is what tells rows apart.
+    An Istio cluster's stat keeps its direction, port and subset and the stat's own name,
+    and gives up the service's FQDN (`.svc.cluster.local` first, then its middle)."""
+    if len(name) <= width:
+        return name
+    if len(typed_prefix) > 8 and name.startswith(typed_prefix):
         return "…" + name[-(width - 1) :] if width > 1 else name[:width]
+    parts = _istio_cluster_stat(name)
+    if parts is not None:
+        head, fqdn, stat = parts
+        if len(head) + len(fqdn) + len(stat) > width:
+            fqdn = fqdn.removesuffix(MESH_SUFFIX)  # what every in-mesh service ends with
+        if len(head) + len(fqdn) + len(stat) > width:
+            head = "…" + head.removeprefix("cluster.")  # what every such row starts with
+        room = width - len(head) - len(stat)
+        if fqdn and room < 4:  # the service's first letters at least: an empty one reads as inbound
+            stat = middle_truncate(stat, max(len(stat) - (4 - room), 6))
+            room = width - len(head) - len(stat)
+        if room >= (4 if fqdn else 0):
+            # the service's name (its first label) before its namespace
+            return head + (fqdn if len(fqdn) <= room else fqdn[: room - 1] + "…") + stat
+        if width > len(head) + 8 and not fqdn:
+            return head + middle_truncate(stat, width - len(head))
     return middle_truncate(name, width)
+
+
+MESH_SUFFIX = ".svc.cluster.local"
+# cluster.<direction>|<port>|<subset>|<fqdn>.<stat>: Istio's cluster names (the fqdn may
+# be empty, as in inbound|8080||, or a service name ending in .svc.cluster.local)
+_CLUSTER = re.compile(r"^(cluster\.[^|]*\|\d+\|[^|]*\|)(.*)$")
+
+
+def _istio_cluster_stat(name: str) -> tuple[str, str, str] | None:
+    """(`cluster.outbound|80||`, `catalog.istioinaction.svc.cluster.local`, `.upstream_rq_2xx`)"""
+    m = _CLUSTER.match(name)
+    if m is None:
+        return None
+    head, rest = m.groups()
+    if rest.startswith("."):
+        return head, "", rest
+    end = rest.find(MESH_SUFFIX + ".")
+    if end < 0:
+        return None  # where a non-mesh FQDN ends and the stat begins cannot be told
+    end += len(MESH_SUFFIX)
+    return head, rest[:end], rest[end:]
 
 
 BARS = "▁▂▃▄▅▆▇█"

@@ -24,6 +24,7 @@ from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.textual_compat import OrderedInput
+from meshtui.ui.widgets.columns import GiveWay, fit_columns
 from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
@@ -80,21 +81,33 @@ class ClustersTable(RowsView):
         super().__init__(id=id)
         self.snapshot: ClustersSnapshot | None = None
         self.sort = "name"
+        self._layout: tuple[int, ClustersSnapshot | None, list[int]] | None = None
 
-    GIVE_WAY = (2, 3, 9, 1, 6)  # narrow screens drop SUBSET, DIRECTION, CX, PORT, ERR/S, in order
     MIN_NAME = 20
 
     def _widths(self, width: int) -> list[int]:
-        """Column widths for this width, 0 for a column that gave way: at 80 columns the
-        numbers stay whole and the FQDN keeps 20 characters."""
-        widths = [w or 0 for w in self.WIDTHS]
-        for drop in (None, *self.GIVE_WAY):
-            if drop is not None:
-                widths[drop] = 0
-            fixed = sum(widths) + sum(1 for w in widths if w) + 1
-            if width - fixed >= self.MIN_NAME:
-                break
-        widths[0] = max(width - fixed, self.MIN_NAME)
+        """Column widths for this width, 0 for a column that gave way. SUBSET (when no
+        cluster has one) and DIRECTION (inbound|... says it) go before a service name is
+        shortened; then CX, PORT and ERR/S before it gets under 20. At 80 columns the
+        numbers stay whole."""
+        snap = self.snapshot
+        clusters = snap.clusters if snap is not None else ()
+        if self._layout is not None and self._layout[0] == width and self._layout[1] is snap:
+            return self._layout[2]
+        names = [(c.istio.service or c.name).removesuffix(".svc.cluster.local") for c in clusters]
+        wants = [max([12, *map(len, names)]), *(w or 0 for w in self.WIDTHS[1:])]
+        no_subsets = not any(c.istio.subset for c in clusters)
+        steps = [
+            GiveWay(2, 0, for_whole=no_subsets),
+            GiveWay(3, 0, for_whole=True),
+            GiveWay(2, 0),
+            GiveWay(9, 0),
+            GiveWay(1, 0),
+            GiveWay(6, 0),
+        ]
+        widths = fit_columns(width, wants, steps, flex=0, flex_min=self.MIN_NAME)
+        widths[0] = max(widths[0], min(self.MIN_NAME, width))
+        self._layout = (width, snap, widths)
         return widths
 
     def header_text(self, width: int) -> str:

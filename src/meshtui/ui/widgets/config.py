@@ -189,6 +189,11 @@ class ConfigPane(Widget):
             self._state(str(exc), error=True)
             return []
 
+    def column_limit(self) -> int:
+        """The widest a column gets: MAX_COLUMN, or half the pane when that is narrower."""
+        width = self.size.width
+        return min(MAX_COLUMN, max(24, width // 2)) if width else MAX_COLUMN
+
     def _render_rows(self) -> None:
         table = self.table
         table.clear(columns=True)
@@ -196,14 +201,15 @@ class ConfigPane(Widget):
         found = self._section_rows()
         text = self.text_filter.lower()
         self.shown = [r for r in found if not text or any(text in str(v).lower() for v in public(r).values())]
-        # a long value (a route's domains) keeps both ends; the JSON tree below has it whole
-        cells = [
-            tuple(middle_truncate(str(r.get(c, "")) or "-", MAX_COLUMN) for c in cols) for r in self.shown
-        ]
+        # a long value (a route's domains) keeps both ends, within half the pane (a value cut
+        # again at the pane's edge lost its end: `svc.cluster.local` never showed); the JSON
+        # tree below has it whole
+        limit = self.column_limit()
+        cells = [tuple(middle_truncate(str(r.get(c, "")) or "-", limit) for c in cols) for r in self.shown]
         for i, col in enumerate(cols):
             label = col.upper().replace("_", " ")
             # sized from the content up front: a table refilled per section keeps no stale widths
-            width = min(max([len(label), *(len(row[i]) for row in cells)]), MAX_COLUMN)
+            width = min(max([len(label), *(len(row[i]) for row in cells)]), limit)
             table.add_column(label, key=col, width=width)
         for i, row in enumerate(cells):
             table.add_row(*row, key=str(i))

@@ -182,9 +182,14 @@ class StatsTable(RowsView):
         else:
             value = _histogram_cell(raw)
             value_style = dim
+        # the name may run into the VALUE column as far as its value leaves it room (one
+        # space before the value): most values are short, and a name cut while 15 columns
+        # sat blank beside it lost the cluster's port
+        span = name_w + 1 + VALUE_W
+        shown = shown_name(name, span - len(value) - 1, self._typed_prefix)
         return [
-            Segment(f"{shown_name(name, name_w, self._typed_prefix):<{name_w}} "),
-            Segment(f"{value:>{VALUE_W}} ", value_style),
+            Segment(shown.ljust(span - len(value))),
+            Segment(value + " ", value_style),
             Segment(change_text + " "),
             right,
         ]
