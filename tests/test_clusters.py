@@ -111,6 +111,11 @@ async def test_cluster_endpoints_and_jump_to_stats(mesh):
         (row,) = pane._host_rows.values()
         assert row[1] == "HEALTHY"
         await until(lambda: pane.last.snapshot.rq_rate.get(CATALOG, 0) > 0, 10, "request rate")
+        # what the rates count is on screen: the endpoints' own counters, which a request a
+        # fault filter aborts never reaches (RQ/S and ERR % count the same requests)
+        state = pane.query_one("#clusters-state")
+        assert str(state.render()).endswith("endpoint counts, no fault aborts")
+        assert state.content_region.width >= len(str(state.render()))  # whole at 160 columns
         await pilot.press("s")
         await until(lambda: app.query_one(TabbedContent).active == "tab-stats", 3, "stats tab")
         rows = await until(lambda: app.stats.table.rows if app.stats.table.filter.text else None, 5, "filter")

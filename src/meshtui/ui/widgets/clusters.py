@@ -45,6 +45,11 @@ CLUSTER_COLUMNS = (
 )
 HOST_COLUMNS = ("ADDRESS", "HEALTH", "WEIGHT", "LOCALITY", "RQ TOTAL", "RQ/S", "ERRORS", "RQ ACTIVE", "CX")
 SORTS = ("name", "rate", "errors")
+# RQ/S, ERR/S and ERR % come from the endpoints' own counters (rq_total, rq_error: 5xx
+# answers and connection failures): a request a fault filter aborts or a route answers
+# directly never reaches an endpoint, so it is in none of them (its 503 shows on the
+# caller's inbound row and in http.*.fault.aborts_injected)
+COUNTED = " · endpoint counts, no fault aborts"  # fits beside a pod's name at 160 columns
 
 
 def _rate(value: float | None) -> str:
@@ -267,7 +272,7 @@ class ClustersPane(LiveView):
         table.snapshot = snap
         table.set_rows([c.name for c in shown])  # the cursor stays on its cluster
         unhealthy = sum(1 for c in snap.clusters if c.healthy < len(c.hosts))
-        note = f", {unhealthy} with unhealthy endpoints" if unhealthy else ""
+        note = (f", {unhealthy} with unhealthy endpoints" if unhealthy else "") + COUNTED
         self._state(f"{len(shown)} of {len(snap.clusters)} clusters from {self.endpoint_label}{note}")
         self._show_hosts(snap)
 
