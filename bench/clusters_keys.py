@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import sys
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +22,7 @@ from bigmesh import serve_ok
 from meshtui.demo.bootstrap import ProxySpec, Route, build
 from meshtui.demo.envoy_proc import EnvoyProcess
 from meshtui.ui.app import MeshtuiApp, Options
-from timing import timed_key
+from timing import key_figures, timed_key
 
 N_CLUSTERS, N_ENDPOINTS = 2000, 3
 
@@ -79,14 +78,10 @@ async def measure(admin_url: str) -> dict[str, object]:
             )
             await asyncio.sleep(0.1)
         polls = pane.last.snapshot.taken_at if pane.last and pane.last.snapshot else 0
-    every = [v for vs in out.values() for v in vs]
     return {
         "clusters": rows,
         "endpoints_per_cluster": N_ENDPOINTS,
-        "keys": len(every),
-        "median_ms": round(statistics.median(every), 1),
-        "max_ms": round(max(every), 1),
-        "max_by_kind_ms": {k: round(max(v), 1) for k, v in out.items()},
+        **key_figures(out),
         "refreshing": bool(polls),
     }
 

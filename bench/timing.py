@@ -5,6 +5,7 @@ made after the app has handled it."""
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from collections.abc import Callable
 
@@ -60,4 +61,15 @@ def cpu_steadiness(seconds: float = 3.0) -> dict[str, float]:
     return {
         "windows_under_half_speed_pct": round(100 * sum(w < median / 2 for w in windows) / len(windows), 1),
         "slowest_window_speed_pct": round(100 * windows[0] / median, 1),
+    }
+
+
+def key_figures(keys: dict[str, list[float]]) -> dict[str, object]:
+    """A run's key timings (ms, by kind of key): count, median, worst, worst by kind."""
+    every = [ms for times in keys.values() for ms in times]
+    return {
+        "keys": len(every),
+        "median_ms": round(statistics.median(every), 1),
+        "max_ms": round(max(every), 1),
+        "max_by_kind_ms": {kind: round(max(times), 1) for kind, times in keys.items()},
     }
