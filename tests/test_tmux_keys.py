@@ -67,6 +67,11 @@ def test_filters_help_and_tabs_by_keys_at_80x24(tmux, mesh, tmp_path):  # noqa: 
     tmux.wait("re:fault|_450 ", 5, "backspace, left and the keys between them in order")
     tmux.keys("C-u", "Enter")
     wait_for(lambda: "re:fault" not in tmux.screen() and "Pause" in footer(), 5, "the filter emptied")
+    # `:` and a view's name in one burst: the name lands in the command line `:` opened
+    tmux.keys(":", *"config", "Enter")
+    tmux.wait("filter rows: any text", 5, "`:config` typed in one burst")
+    tmux.keys(":", *"stats", "Enter")
+    wait_for(lambda: "Pause" in footer(), 5, "`:stats`: back on the stats table")
 
     # every line fits and the footer keeps ? and q
     screen = tmux.screen()

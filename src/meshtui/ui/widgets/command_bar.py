@@ -35,26 +35,33 @@ class CommandBar(OrderedInput):
     def open(self) -> None:
         self.value = ""
         self.add_class("open")
-        self.focus()
+        # at once, not at the next refresh (a class change) nor a message hop later
+        # (focus()): the keys typed right after `:` are for this box
+        self.display = True
+        self.screen.set_focus(self)
 
     class Closed(Message):
         """Closed without going anywhere: the app gives focus back."""
 
     def action_close(self) -> None:
-        self.remove_class("open")
+        self._close()
         self.post_message(self.Closed())
+
+    def _close(self) -> None:
+        self.remove_class("open")
+        self.display = False
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         tab = resolve_tab(event.value)
         if tab is not None:
-            self.remove_class("open")
+            self._close()
             self.post_message(self.Go(PROXIES, tab))
             return
         place = resolve(event.value)
         if place is None:
             self.notify(f"no view called {event.value.strip()!r}: try {', '.join(words())}", severity="error")
             return
-        self.remove_class("open")
+        self._close()
         self.post_message(self.Go(place.id))

@@ -215,7 +215,7 @@ class IstiodPane(LiveView):
 
     def action_focus_filter(self) -> None:
         self.query_one(TabbedContent).active = "istiod-tab-metrics"
-        self.query_one("#istiod-filter", Input).focus()
+        self.screen.set_focus(self.query_one("#istiod-filter", Input))  # at once, as in the stats pane
 
     def action_cycle_sort(self) -> None:
         m = self.metrics

@@ -391,11 +391,12 @@ class TracesPane(LiveView):
         self._search(query)
         return True
 
+    # set_focus, not focus() (a message hop later): the keys typed next are for the box
     def action_focus_search(self) -> None:
-        self.query_one("#tr-service", Input).focus()
+        self.screen.set_focus(self.query_one("#tr-service", Input))
 
     def action_focus_lookup(self) -> None:
-        self.query_one("#tr-lookup", Input).focus()
+        self.screen.set_focus(self.query_one("#tr-lookup", Input))
 
     def action_force(self) -> None:
         target = self.query_one("#tr-url", Input).value.strip() or "/"
