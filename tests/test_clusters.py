@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from textual.widgets import TabbedContent
 
@@ -114,13 +115,45 @@ async def test_cluster_endpoints_and_jump_to_stats(mesh):
         # what the rates count is on screen: the endpoints' own counters, which a request a
         # fault filter aborts never reaches (RQ/S and ERR % count the same requests)
         state = pane.query_one("#clusters-state")
-        assert str(state.render()).endswith("endpoint counts, no fault aborts")
-        assert state.content_region.width >= len(str(state.render()))  # whole at 160 columns
+        text = str(state.render())
+        assert text.endswith("endpoint counts, no fault aborts")
+        # whole at 160 columns, once the error window is full (before, it says it warms up)
+        assert "warming up" in text or state.content_region.width >= len(text)
         await pilot.press("s")
         await until(lambda: app.query_one(TabbedContent).active == "tab-stats", 3, "stats tab")
         rows = await until(lambda: app.stats.table.rows if app.stats.table.filter.text else None, 5, "filter")
         assert app.stats.table.filter.text == f"cluster.{CATALOG}."
         assert rows and all(r.startswith(f"cluster.{CATALOG}.") for r in rows)
+
+
+async def test_a_shown_again_tab_describes_only_the_polls_since(mesh):
+    """Hidden for a while, the Clusters tab came back with rates and an error % over a
+    window reaching into the hidden time (a fault removed 20 s before still read 57%),
+    and blank ERR columns with nothing saying why. Shown again, its window starts then,
+    and the state line says it is warming up."""
+    app = MeshtuiApp(Options(admin=mesh.info["admin"]["webapp"], interval=0.3))
+    async with app.run_test(size=(160, 48)) as pilot:
+        tabs = app.query_one(TabbedContent)
+        tabs.active = "tab-clusters"
+        pane = app.clusters
+        await until(
+            lambda: pane.last and pane.last.snapshot and pane.last.snapshot.window_s > 1.0, 10, "a window"
+        )
+        tabs.active = "tab-stats"
+        await pilot.pause()
+        assert pane.feed.paused
+        hidden = pane.last
+        since = time.monotonic()
+        # hidden long enough that a window kept across it would reach into the hidden time
+        await until(lambda: time.monotonic() - since > 2.5, 5, "2.5 s hidden")
+        tabs.active = "tab-clusters"
+        first = await until(lambda: pane.last is not hidden and pane.last, 5, "a poll once shown")
+        assert first.snapshot.window_s == 0 and not first.snapshot.error_pct and not first.snapshot.rq_rate
+        state = pane.query_one("#clusters-state")
+        assert "warming up" in str(state.render())
+        later = await until(lambda: pane.last.snapshot.window_s > 0 and pane.last, 5, "the window growing")
+        # every figure since describes only the polls after the tab came back
+        assert later.snapshot.window_s < 2.0, later.snapshot.window_s
 
 
 async def test_clusters_poll_only_while_shown(mesh):

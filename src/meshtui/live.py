@@ -14,8 +14,10 @@ like (`failed`); this module owns the rest, the same way for all of them:
   last figures but dims them, blanks every rate and says "stale since HH:MM:SS: <why>,
   retrying" (meshtui/ui/stale.py). On a failure the feed's `restart_rates()` drops its
   baseline: the next two answered polls make the first rate again, never one across the
-  gap (it would average the outage into a live-looking number). A pause is no gap: the
-  rate over it is a true average, and a counter reset during it still shows as `reset`.
+  gap (it would average the outage into a live-looking number). For the stats a pause is
+  no gap: the change over it is a true total, and a counter reset during it still shows
+  as `reset`. The clusters' rates and "last 10 s" errors describe now: shown again, their
+  window starts then (envoy/clusters_feed.py) and says it is warming up.
 
 Every update is a frozen dataclass with a `freshness` field, stamped here.
 """

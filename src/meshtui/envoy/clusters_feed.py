@@ -30,6 +30,15 @@ class ClustersFeed(AdminFeed[ClustersUpdate]):
     def restart_rates(self) -> None:
         self.tracker = ClustersTracker()
 
+    def set_paused(self, paused: bool) -> None:
+        if self.paused and not paused:
+            # shown again after being hidden: no poll was made meanwhile, so a rate or a
+            # "last 10 s" error window reaching back over that time would describe the
+            # hidden minutes (a fault removed 20 s ago still read 57%), not now. Unlike a
+            # counter's change in the stats view, these figures are about the present.
+            self.restart_rates()
+        super().set_paused(paused)
+
     def failed(self, reason: str) -> ClustersUpdate:
         return ClustersUpdate(self.endpoint.label, error=reason)
 

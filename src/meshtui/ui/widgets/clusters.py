@@ -272,7 +272,10 @@ class ClustersPane(LiveView):
         table.snapshot = snap
         table.set_rows([c.name for c in shown])  # the cursor stays on its cluster
         unhealthy = sum(1 for c in snap.clusters if c.healthy < len(c.hosts))
-        note = (f", {unhealthy} with unhealthy endpoints" if unhealthy else "") + COUNTED
+        note = f", {unhealthy} with unhealthy endpoints" if unhealthy else ""
+        if snap.window_s < ERROR_WINDOW_S:  # since the tab was shown (or the source came back)
+            note += f" · errors over {snap.window_s:.0f} of {ERROR_WINDOW_S:g} s: warming up"
+        note += COUNTED
         self._state(f"{len(shown)} of {len(snap.clusters)} clusters from {self.endpoint_label}{note}")
         self._show_hosts(snap)
 
