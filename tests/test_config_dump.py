@@ -65,6 +65,22 @@ def test_live_demo_sections(mesh):
     assert {"key": "node.metadata.NAME", "value": "webapp-7685bcb84-hxpqj"} in boot
 
 
+def test_tracing_section_headless_as_in_the_config_tab(fixtures, mesh):
+    """The TUI's Config tab has a tracing section; `config --section` had not."""
+    capture = fixtures / "upstream" / "istio" / CAPTURES[0]
+    saved = json.loads(meshtui("config", "--file", str(capture), "--section", "tracing", "--json").stdout)
+    checks = {r["check"]: r for r in saved}
+    assert checks["collector cluster"]["value"] == "zipkin"
+    # a saved dump has no counters: said so, not "no reports yet"
+    assert "live sidecar" in checks["span reports by status"]["verdict"]
+    live = meshtui("config", "--admin", mesh.info["admin"]["webapp"], "--section", "tracing", "--json")
+    assert live.returncode == 0, live.stderr
+    rows_ = {r["check"]: r for r in json.loads(live.stdout)}
+    assert rows_["span reports by status"]["verdict"] in ("ok", "no reports yet")
+    text = meshtui("config", "--admin", mesh.info["admin"]["webapp"], "--section", "tracing")
+    assert text.returncode == 0 and text.stdout.startswith("CHECK")
+
+
 def test_bad_config_input(tmp_path):
     f = tmp_path / "x.json"
     for body in ("nope", '{"configs": 3}', "{}"):

@@ -149,3 +149,23 @@ def test_envoy_error_answer_is_shown_whole_on_one_line(capsys, mesh):
         capsys, "stats", "--admin", mesh.info["admin"]["webapp"], "--prefix", "re:(?=cluster)"
     )
     assert "answered 400" in err and "regex" in err.lower(), err
+
+
+def test_a_file_that_is_no_kubeconfig_says_what_is_wrong_with_it(capsys, tmp_path):
+    """`--kubeconfig /etc/passwd` said `'str' object does not support item assignment`."""
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    err = one_line_exit_2(capsys, "stats", "x", "-n", "y", "--kubeconfig", str(passwd))
+    assert "is not a kubeconfig: a YAML mapping with clusters, contexts and users was expected" in err
+    assert "object" not in err
+    listy = tmp_path / "kubeconfig"
+    listy.write_text("clusters: {a: 1}\n")
+    err = one_line_exit_2(capsys, "stats", "x", "-n", "y", "--kubeconfig", str(listy))
+    assert "its clusters are a mapping, not a list" in err
+
+
+def test_a_bad_flag_points_to_its_subcommands_help(capsys):
+    assert one_line_exit_2(capsys, "stats", "--bogus").rstrip().endswith("(meshtui stats --help)")
+    err = one_line_exit_2(capsys, "config", "--section", "nope", "--file", "x")
+    assert err.rstrip().endswith("(meshtui config --help)") and "'tracing'" in err
+    assert one_line_exit_2(capsys, "--bogus").rstrip().endswith("(meshtui --help)")

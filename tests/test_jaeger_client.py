@@ -176,3 +176,11 @@ async def test_headless_live_traces_and_trace(jaeger, want, capsys):
     assert TRACE in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["trace", "ffff", "--jaeger-url", url]) == 2
     assert capsys.readouterr().err.strip() == "meshtui: Jaeger has no trace ffff"
+    # a service Jaeger does not list is an error naming what it lists, not an empty table
+    argv = ["traces", "--jaeger-url", url, "--service"]
+    assert await asyncio.to_thread(main, [*argv, "nosuchservice"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("meshtui: no service 'nosuchservice' in Jaeger (Jaeger lists") and "\n" not in err
+    assert "webapp.istioinaction" in err
+    assert await asyncio.to_thread(main, [*argv, "webap.istioinaction"]) == 2
+    assert "did you mean webapp.istioinaction?" in capsys.readouterr().err

@@ -33,7 +33,7 @@ commands:
   meshtui stats --admin URL       one live /stats read from an Envoy admin URL
   meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
   meshtui config --section S (--file PATH | POD -n NS | --admin URL)
-                                  listeners|routes|clusters|bootstrap|secrets
+                                  listeners|routes|clusters|bootstrap|secrets|tracing
   meshtui istiod (--file PATH | live) [--json]   istiod's pushes, convergence, proxies, certs
   meshtui syncz (--file PATH | live) [--json]    every proxy's xDS sync status (istioctl ps)
   meshtui traces (--file PATH | --service S [--lookback 15m] [--tag k=v])
@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--section",
         required=True,
-        choices=["listeners", "routes", "clusters", "bootstrap", "secrets"],
+        choices=["listeners", "routes", "clusters", "bootstrap", "secrets", "tracing"],
         help="which part of the config to show",
     )
 

@@ -10,13 +10,25 @@ import argparse
 import math
 import sys
 import urllib.parse
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        print(f"meshtui: {message} (meshtui --help)", file=sys.stderr)
+        # the subcommand's own help (`meshtui stats --help`): its flags are there
+        print(f"meshtui: {message} ({self.prog} --help)", file=sys.stderr)
         sys.exit(2)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        # argparse reports a subcommand's unknown flag from the top parser: point to the
+        # subcommand's help, where the flags it has are listed
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            print(f"meshtui: unrecognized arguments: {' '.join(extras)} ({prog} --help)", file=sys.stderr)
+            sys.exit(2)
+        return parsed
 
 
 def _finite(text: str, what: str) -> float:

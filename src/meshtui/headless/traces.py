@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from meshtui.headless import CommandError, print_json, print_lines, read_text, table
 from meshtui.jaeger.client import JaegerClient, JaegerError
 from meshtui.jaeger.model import JaegerFormatError, Trace, norm_id
-from meshtui.jaeger.query import QueryError, TraceQuery, parse_tag
+from meshtui.jaeger.query import QueryError, TraceQuery, parse_tag, unknown_service
 from meshtui.jaeger.text import fmt_start, fmt_us, summary_record, waterfall_lines
 from meshtui.jaeger.tree import build_tree, summarize
 
@@ -84,7 +84,12 @@ def traces_command(args: Any) -> int:
             raise CommandError(str(exc)) from exc
 
         async def work(client: JaegerClient) -> list[Trace]:
-            return await client.find_traces(query)
+            found = await client.find_traces(query)
+            if not found:  # an empty table for a misspelt name reads as "no traffic"
+                known = await client.services()
+                if known and query.service not in known:
+                    raise QueryError(unknown_service(query.service, known))
+            return found
 
         traces = _live(args, work)
     summaries = sorted(((summarize(t), t) for t in traces), key=lambda st: -st[0].start_us)

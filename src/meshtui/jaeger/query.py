@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from difflib import get_close_matches
 
 _LOOKBACK = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
 _LOOKBACK_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -41,6 +43,18 @@ def duration_us(text: str) -> float:
     if not _GO_DURATION.match(t):
         raise QueryError(f"duration {text!r}: use a number and ns, us, ms, s, m or h (100ms, 1.5s)")
     return sum(float(n) * _GO_UNITS_US[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", t))
+
+
+def unknown_service(typed: str, known: Sequence[str]) -> str:
+    """The one line for a service Jaeger does not list: the names meant, else a few it has."""
+    starting = [s for s in known if s.lower().startswith(typed.lower())]
+    if starting:
+        return f"service {typed!r} could be {', '.join(starting[:4])}: type more"
+    meant = [s for s in known if typed.lower() in s.lower()] or get_close_matches(typed, known, 3, 0.8)
+    if meant:
+        return f"no service {typed!r} in Jaeger: did you mean {' or '.join(meant[:3])}?"
+    listed = ", ".join(sorted(known)[:6]) + (", ..." if len(known) > 6 else "")
+    return f"no service {typed!r} in Jaeger (Jaeger lists {len(known)}: {listed})"
 
 
 def parse_tag(text: str) -> tuple[str, str]:

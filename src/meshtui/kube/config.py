@@ -136,6 +136,31 @@ def _is_empty(path: str) -> bool:
         return False  # unreadable or broken: the merger says so in its own words
 
 
+_YAML_TYPES = {"str": "text", "list": "a list", "int": "a number", "float": "a number", "bool": "true/false"}
+
+
+def _check_shape(path: str) -> None:
+    """A kubeconfig is a YAML mapping whose clusters, contexts and users are lists: say
+    which part is not, rather than the Python error the merger stumbles on (`'str' object
+    does not support item assignment` for /etc/passwd)."""
+    import yaml
+
+    try:
+        with open(path, "rb") as f:
+            doc = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError):
+        return  # unreadable or not YAML: the merger says so in its own words
+    expected = "a YAML mapping with clusters, contexts and users"
+    if not isinstance(doc, dict):
+        found = _YAML_TYPES.get(type(doc).__name__, type(doc).__name__)
+        raise KubeError(f"kubeconfig {path} is not a kubeconfig: {expected} was expected, it holds {found}")
+    for key in ("clusters", "contexts", "users"):
+        value = doc.get(key)
+        if value is not None and not isinstance(value, list):
+            found = _YAML_TYPES.get(type(value).__name__, "a mapping")
+            raise KubeError(f"kubeconfig {path} is not a kubeconfig: its {key} are {found}, not a list")
+
+
 def _merged(paths: list[str]) -> Any:
     """The kubeconfig files merged as kubectl merges them (client-go clientcmd loader.go:
     the first file to set a cluster, user or context name wins, and so does the first file
@@ -143,6 +168,8 @@ def _merged(paths: list[str]) -> Any:
     each name but lets a later file's current-context win, so that one is set here."""
     present = [p for p in paths if Path(p).exists()]
     paths = [p for p in present if not _is_empty(p)]
+    for p in paths:
+        _check_shape(p)
     if present and not paths:
         raise KubeError(f"kubeconfig {os.pathsep.join(present)} is empty: no cluster, user or context in it")
     merger = kube_config.KubeConfigMerger(os.pathsep.join(paths))

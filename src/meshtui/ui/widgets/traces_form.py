@@ -3,8 +3,6 @@ the force-trace request. Widgets only: the pane reads them and runs the workers.
 
 from __future__ import annotations
 
-from difflib import get_close_matches
-
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +11,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
 from meshtui.jaeger.force import DEFAULT_HOST, DEFAULT_PATH
-from meshtui.jaeger.query import QueryError, TraceQuery, parse_tag
+from meshtui.jaeger.query import QueryError, TraceQuery, parse_tag, unknown_service
 from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.widgets.keys import into_box
 
@@ -77,11 +75,7 @@ class SearchForm(NarrowForm):
         if len(starting) == 1:
             self.query_one("#tr-service", Input).value = starting[0]
             return starting[0]
-        if starting:
-            raise QueryError(f"service {typed!r} could be {', '.join(starting[:4])}: type more")
-        meant = [s for s in known if typed.lower() in s.lower()] or get_close_matches(typed, known, 3, 0.8)
-        hint = f": did you mean {' or '.join(meant[:3])}?" if meant else f" (Jaeger lists {len(known)})"
-        raise QueryError(f"no service {typed!r} in Jaeger{hint}")
+        raise QueryError(unknown_service(typed, known))
 
     def fill(self, service: str | None = None, tags: tuple[tuple[str, str], ...] = ()) -> None:
         if service is not None:
