@@ -34,6 +34,8 @@ def test_istiod_file_json_done_when_figures(capsys):
     assert doc["proxy_convergence_seconds"]["lifetime"]["P90"] == 0.09
     assert doc["push_time_seconds"]["lifetime"]["P90"] == 0.009
     assert "00000000001" not in out
+    # every sample in the first bucket: the resolution beside the interpolated figures
+    assert doc["proxy_convergence_seconds"]["lifetime_buckets"] == [[0, 0.1]] * 3
 
 
 def test_istiod_file_text(capsys):
@@ -41,6 +43,7 @@ def test_istiod_file_text(capsys):
     assert code == 0
     assert "connected proxies: 3 on 1.17.8" in out and "eds 110" in out
     assert "root certificate expires 2035-05-01T04:10:23Z" in out
+    assert "proxy convergence: P50 50.0ms P90 90.0ms P99 99.0ms (all in one bucket: <= 100ms)" in out
 
 
 def test_syncz_file_one_row_per_proxy(capsys):

@@ -105,3 +105,36 @@ def test_float_noise_between_buckets(prom):
     assert bucket_quantile(1.0, edge_buckets("float_noise")) == 1.0
     # 2.42 lets the last +1 count through and answers the second-highest bound; >= 2.49 says 1
     assert theirs in (1.0, 2.0)
+
+
+def test_the_resolution_of_a_percentile_is_shown_beside_prometheuss_value(prom, summary):
+    """Every seed convergence sample is in the first bucket (le=0.1): Prometheus answers
+    50/90/99 ms by interpolating inside it. The value stays Prometheus's; the screen says
+    that all it knows is `≤ 100 ms`."""
+    from meshtui.ui.widgets.istiod_views import summary_text
+
+    conv = summary.convergence
+    theirs = [
+        prom.scalar(f"histogram_quantile({q}, sum by (le) (pilot_proxy_convergence_time_bucket))")
+        for q in QUANTILES
+    ]
+    assert all(same(m, t) for m, t in zip(conv.lifetime, theirs, strict=True))
+    assert conv.one_bucket == (0.0, 0.1)
+    text = str(summary_text(summary, []))
+    line = next(line for line in text.splitlines() if line.startswith("convergence"))
+    assert "P50/P90/P99 50/90/99 ms over 95 (all in one bucket: ≤ 100 ms)" in line, line
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+@pytest.mark.parametrize("q", [0.1, 0.5, 0.9, 0.99])
+def test_prometheuss_answer_lies_in_the_bucket_we_name(prom, case, q):
+    from meshtui.istiod.quantile import quantile_bucket
+
+    expr = f'histogram_quantile({q}, sum by (le) (edge_case_seconds_bucket{{case="{case}"}}))'
+    result = prom.query(expr)
+    theirs = float(result[0]["value"][1]) if result else math.nan
+    bucket = quantile_bucket(q, edge_buckets(case))
+    if math.isnan(theirs):
+        assert bucket is None, (case, q)
+    else:
+        assert bucket is not None and bucket[0] <= theirs <= bucket[1], (case, q, theirs, bucket)

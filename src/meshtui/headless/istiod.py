@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -39,9 +40,16 @@ def istiod_command(args: Any) -> int:
 def _ms(p: Percentiles | None) -> str:
     if p is None:
         return "-"
-    return " ".join(
+    text = " ".join(
         f"{name} {v * 1000:.1f}ms" for name, v in zip(("P50", "P90", "P99"), p.lifetime, strict=True)
     )
+    bucket = p.one_bucket  # Prometheus's interpolation inside one bucket: say its resolution
+    if bucket is not None and not math.isinf(bucket[1]):
+        where = (
+            f"<= {bucket[1] * 1000:g}ms" if bucket[0] == 0 else f"{bucket[0] * 1000:g}-{bucket[1] * 1000:g}ms"
+        )
+        text += f" (all in one bucket: {where})"
+    return text
 
 
 def _n(value: float | None) -> str:

@@ -64,6 +64,27 @@ def bucket_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float:
     return start + (end - start) * _go_div(rank, count)
 
 
+def quantile_bucket(q: float, buckets: Iterable[tuple[float, float]]) -> tuple[float, float] | None:
+    """The (lower, upper) bounds of the bucket `bucket_quantile(q)` interpolates in: the
+    resolution of its answer (all it knows is that the value lies there). None when it
+    gives no value; (b, +Inf) when the rank falls in +Inf, where it answers b."""
+    if math.isnan(q) or q < 0 or q > 1:
+        return None
+    ordered = sorted(buckets, key=lambda b: b[0])
+    if not ordered or not math.isinf(ordered[-1][0]) or ordered[-1][0] < 0:
+        return None
+    bounds, counts = _coalesce(ordered)
+    _ensure_monotonic(counts)
+    if len(bounds) < 2 or counts[-1] == 0:
+        return None
+    b = _search(counts, q * counts[-1])
+    if b == len(bounds) - 1:
+        return bounds[-2], math.inf
+    if b == 0:
+        return (bounds[0], bounds[0]) if bounds[0] <= 0 else (0.0, bounds[0])
+    return bounds[b - 1], bounds[b]
+
+
 def _go_div(a: float, b: float) -> float:
     """Float division as Go does it: x/0 is ±Inf and 0/0 is NaN (q=0 on an empty first bucket)."""
     if b != 0:

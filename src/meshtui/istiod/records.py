@@ -45,6 +45,9 @@ def percentiles_record(p: Percentiles | None) -> dict[str, Any] | None:
         "lifetime": _p(p.lifetime),
         "interval": _p(p.interval),
         "interval_count": _num(p.interval_count),
+        # the bucket each lifetime percentile lies in: its resolution ([lower, upper], null
+        # for +Inf), as histogram_quantile interpolates inside it
+        "lifetime_buckets": [None if b is None else [_num(b[0]), _num(b[1])] for b in p.buckets] or None,
     }
 
 

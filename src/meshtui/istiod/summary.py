@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from meshtui.istiod.metrics import Histogram, IstiodFormatError, Scrape, merge
-from meshtui.istiod.quantile import bucket_increase, bucket_quantile, increase
+from meshtui.istiod.quantile import bucket_increase, bucket_quantile, increase, quantile_bucket
 
 QUANTILES = (0.5, 0.9, 0.99)
 CERT_WARNING_DAYS = 30
@@ -37,6 +37,15 @@ class Percentiles:
     lifetime: tuple[float, float, float]
     interval: tuple[float, float, float] | None = None
     interval_count: float | None = None
+    # the bucket each lifetime percentile lies in (quantile.quantile_bucket): when all three
+    # share one, the figures are Prometheus's interpolation inside it, not measurements
+    buckets: tuple[tuple[float, float] | None, ...] = ()
+
+    @property
+    def one_bucket(self) -> tuple[float, float] | None:
+        """The bucket every lifetime percentile lies in, when they share one."""
+        first = self.buckets[0] if self.buckets else None
+        return first if first is not None and all(b == first for b in self.buckets) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +127,10 @@ class Summary:
             return {k: Counter(c.value) for k, c in m.items()}
 
         def life(p: Percentiles | None) -> Percentiles | None:
-            return None if p is None else Percentiles(p.count, p.lifetime)
+            return None if p is None else Percentiles(p.count, p.lifetime, buckets=p.buckets)
 
         def lives(m: Mapping[str, Percentiles]) -> dict[str, Percentiles]:
-            return {k: Percentiles(p.count, p.lifetime) for k, p in m.items()}
+            return {k: Percentiles(p.count, p.lifetime, buckets=p.buckets) for k, p in m.items()}
 
         return dataclasses.replace(
             self,
@@ -192,7 +201,8 @@ def percentiles(cur: Sequence[Histogram], prev: Sequence[Histogram] | None) -> P
         delta = bucket_increase(now, _sum_buckets(prev))
         interval = _quantiles(delta)
         interval_count = delta[-1][1] if delta else 0.0
-    return Percentiles(count, _quantiles(now), interval, interval_count)
+    where = tuple(quantile_bucket(q, now) for q in QUANTILES)
+    return Percentiles(count, _quantiles(now), interval, interval_count, where)
 
 
 def _by_label(

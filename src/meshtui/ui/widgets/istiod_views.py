@@ -27,10 +27,21 @@ def _ms(values: tuple[float, float, float] | None, scale: float = 1000.0, unit: 
     return "/".join("-" if math.isnan(v) else f"{v * scale:.4g}" for v in values) + f" {unit}"
 
 
+def _bound(value: float, scale: float) -> str:
+    return "+Inf" if math.isinf(value) else f"{value * scale:.4g}"
+
+
 def _p(p: Percentiles | None, scale: float = 1000.0, unit: str = "ms") -> list[str]:
     if p is None:
         return ["-"]
     items = [f"P50/P90/P99 {_ms(p.lifetime, scale, unit)} over {p.count:g};"]
+    bucket = p.one_bucket
+    if bucket is not None:
+        # Prometheus interpolates inside the bucket (50/90/99 of its width): say so, or the
+        # round figures read as invented
+        low, high = (_bound(b, scale) for b in bucket)
+        where = f"≤ {high} {unit}" if bucket[0] == 0 else f"{low} to {high} {unit}"
+        items[0] = items[0].removesuffix(";") + f" (all in one bucket: {where});"
     if p.interval is not None:
         items.append(f"last interval {_ms(p.interval, scale, unit)} over {p.interval_count or 0:g}")
     else:
