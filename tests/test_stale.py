@@ -88,6 +88,14 @@ async def test_cut_source_goes_stale_and_rates_restart_after_two_polls(mesh):
             assert first_rate >= 1 and fresh[first_rate].freshness.fresh_polls >= 2
 
 
+def _row_colour(app: MeshtuiApp) -> object:
+    """The foreground colour the screen paints a stats row's name in (not the cursor's row)."""
+    table = app.stats.table
+    line = app.screen._compositor.render_strips()[table.region.y + 1 + (table.cursor == 0)]
+    strip = line.crop(table.region.x, table.region.right)
+    return next((s.style.color for s in strip if s.text.strip() and s.style and s.style.color), None)
+
+
 @pytest.fixture()
 def own_mesh():
     """A mesh of its own: this test kills an Envoy for good."""
@@ -115,6 +123,7 @@ async def test_killed_envoy_goes_stale_pod_shows_sidecar_down_then_restarted(own
         key = f"istioinaction/{name}"
         stats, clusters = app.stats, app.clusters
         await until(lambda: stats.table.snapshot and stats.table.snapshot.rates, 15, "moving counters")
+        live_colour = _row_colour(app)
         (envoy,) = [
             p
             for p in envoys(descendants(own_mesh.proc.pid))
@@ -126,6 +135,11 @@ async def test_killed_envoy_goes_stale_pod_shows_sidecar_down_then_restarted(own
         assert time.monotonic() - killed <= 2 * interval + 0.5
         assert not stats.table.snapshot.rates and stats.table.has_class("stale")
         assert str(stats.query_one("#stats-state").render()).startswith("stale since ")
+        # the rows look stale: dimmed (with capture-pane -e they kept the live colours,
+        # the text having no colour of its own for text-opacity to dim)
+        await pilot.pause()
+        stale_colour = _row_colour(app)
+        assert live_colour is not None and stale_colour is not None and stale_colour != live_colour
         await until(lambda: app.pods._cells[key][3] == SIDECAR_DOWN, 3, "sidecar marked down")
         assert app.pods._cells[key][0] == "▶ " + name  # still the pod whose views are shown
         app.query_one(TabbedContent).active = "tab-clusters"
@@ -149,6 +163,9 @@ async def test_killed_envoy_goes_stale_pod_shows_sidecar_down_then_restarted(own
         after = [m.update for m in updates[n:] if m.update.snapshot is not None]
         first_fresh = next(i for i, u in enumerate(after) if not u.freshness.stale)
         assert not after[first_fresh].snapshot.rates  # the first answer after the gap has no rate
+        # a counter the restarted Envoy counts from 0 again is marked reset (40 -> 0 read as a
+        # plain 0 before)
+        assert RQ_TOTAL in after[first_fresh].snapshot.resets, sorted(after[first_fresh].snapshot.resets)[:5]
         first_rate = next(i for i, u in enumerate(after) if u.snapshot.rates)
         assert first_rate > first_fresh and after[first_rate].freshness.fresh_polls >= 2
         assert not stats.table.has_class("stale")

@@ -86,12 +86,11 @@ class StatsFeed(AdminFeed[StatsUpdate]):
         self.used.flush = FlushConfig.from_bootstrap(bootstrap)
 
     def restart_rates(self) -> None:
-        # the next body is diffed against nothing: no deltas or rates across the gap;
-        # which names are counters is kept (the same Envoy, or one of the same build),
+        # the next body is diffed against nothing: no deltas or rates across the gap, only
+        # the counters found below their value before it are marked reset (an Envoy
+        # restarted); which names are counters is kept (the same Envoy, or one of its build),
         # but the name list is read again (a restarted Envoy may have other clusters)
-        kinds = self.tracker.kinds
-        self.tracker.reset()
-        self.tracker.kinds = kinds
+        self.tracker.gap()
         self.used.forget()
         self._catalog_wanted = True
         self._marker = None

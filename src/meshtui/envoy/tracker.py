@@ -7,7 +7,7 @@ converted, and the value table of the previous snapshot is copied, not rebuilt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -93,6 +93,16 @@ class StatsTracker:
         self._taken_at: float | None = None
         self.kinds = StatKinds()
         self.unknown: tuple[str, ...] = ()  # the last update's numeric names `kinds` lacks
+        # the values before a gap in polling (the source did not answer): the first answer
+        # after it has no deltas or rates, but a counter below its value then was reset
+        # (an Envoy restarted: 40 -> 0 showed as a plain 0)
+        self.before_gap: Mapping[str, str] | None = None
+
+    def gap(self) -> None:
+        """The source stopped answering: forget the baseline, keep its values for resets."""
+        kinds, before = self.kinds, self._values or self.before_gap
+        self.reset()
+        self.kinds, self.before_gap = kinds, before
 
     def reset(self) -> None:
         """Forget history (a new pod or a new filter): the next poll starts fresh."""
@@ -153,6 +163,9 @@ class StatsTracker:
                     resets.add(name)
             elif elapsed is not None and is_counter(name):
                 rates[name] = delta / elapsed
+        if self.before_gap is not None:
+            resets |= _reset_since(self.before_gap, values, is_counter)
+            self.before_gap = None
         self._values = values
         self._taken_at = now
         self.unknown = ()
@@ -170,3 +183,19 @@ class StatsTracker:
             elapsed=elapsed,
             unknown_numeric=unknown,
         )
+
+
+def _reset_since(
+    before: Mapping[str, str], values: Mapping[str, str], is_counter: Callable[[str], bool]
+) -> set[str]:
+    """The counters whose value is below the one they had before a gap."""
+    out = set()
+    for name, old in before.items():
+        raw = values.get(name)
+        if raw is not None and raw[:1].isdigit() and old[:1].isdigit() and raw != old and is_counter(name):
+            try:
+                if int(raw) < int(old):
+                    out.add(name)
+            except ValueError:
+                continue  # a float gauge
+    return out

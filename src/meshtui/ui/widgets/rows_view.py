@@ -243,10 +243,11 @@ class RowsView(ScrollView, can_focus=True):
         # no cell length given: a Strip told it is full width is never padded, and a short
         # row would keep the end of whatever was painted there before
         segments = cast("list[Segment]", list(spec[2:]))
-        strip = Strip(segments).adjust_cell_length(width, base).simplify()
-        if spec[1]:
-            strip = strip.apply_style(self.style_of("rows-view--cursor"))
-        return strip
+        # the widget's colours under every segment: a segment with no colour of its own is
+        # drawn in the terminal's default one, which `.stale`'s text-opacity cannot dim
+        # (the cursor's colours over them on its line; a segment's own colour still wins)
+        under = base + self.style_of("rows-view--cursor") if spec[1] else base
+        return Strip(segments).adjust_cell_length(width, under).apply_style(under).simplify()
 
 
 # (width, header text) | (width,) for a line past the rows | (width, under the cursor, *segments)
