@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import until
+from conftest import api_tls, pod_name, until, wait_for
 from meshtui.istiod.syncz import STALE
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
@@ -125,3 +125,58 @@ def test_headless_live_reads_the_demo_istiod(mesh, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["pod"].split("-")[0] for r in rows} >= {"webapp", "catalog", "istio"}
     assert all(set(r) >= {"CDS", "LDS", "EDS", "RDS", "ECDS"} for r in rows)
+
+
+def pod_names(mesh, workload: str) -> list[str]:
+    import httpx
+
+    r = httpx.get(
+        f"{mesh.info['api']}/api/v1/namespaces/{NS}/pods",
+        params={"labelSelector": f"app={workload}"},
+        headers={"Authorization": f"Bearer {mesh.info['token']}"},
+        verify=api_tls(mesh),
+    )
+    return [p["metadata"]["name"] for p in r.json()["items"]]
+
+
+async def test_a_pod_scaled_away_is_not_followed_to_a_sibling(mesh):
+    """Scaled from 3 to 1 under the view of one of the two removed replicas: the toast said
+    it `was replaced: following catalog-...` (another replica), or the view emptied while the
+    status line still said `stats live`. It says deleted (scaled down), keeps the last
+    figures dimmed, and does not move to a sibling that was there all along."""
+    from textual.widgets import TabbedContent
+
+    from meshtui.ui.messages import PodSelected
+
+    original = pod_name(mesh, "catalog")
+    followed: list[PodSelected] = []
+    try:
+        assert kubectl(mesh, "scale", "deployment/catalog", "--replicas=3", "-n", NS).returncode == 0
+        app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.3))
+
+        def hook(message: object) -> None:
+            if isinstance(message, PodSelected) and message.followed_from:
+                followed.append(message)
+
+        async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+            catalogs = lambda: [k for k in app.pods._shown if k.startswith(f"{NS}/catalog-")]  # noqa: E731
+            await until(lambda: len(catalogs()) == 3, 30, "three catalog replicas")
+            extra = next(k for k in catalogs() if not k.endswith(original))
+            app.pods.table.focus()
+            app.pods.table.move_to_key(extra)
+            await pilot.press("enter")
+            app.query_one(TabbedContent).active = "tab-stats"
+            await until(lambda: app.stats.table.snapshot and app.stats.table.rows, 15, "the replica's stats")
+            assert kubectl(mesh, "scale", "deployment/catalog", "--replicas=1", "-n", NS).returncode == 0
+            await until(lambda: extra not in app.pods._shown, 30, "the replica scaled away")
+            state = app.stats.query_one("#stats-state")
+            await until(lambda: "scaled down" in str(state.render()), 5, "said deleted, scaled down")
+            assert not followed, [m.pod.name for m in followed]
+            assert app.pods.selected is not None and f"{NS}/{app.pods.selected.name}" == extra
+            # its last figures stay, dimmed, and nothing says they are live
+            assert app.stats.table.snapshot is not None and app.stats.table.rows
+            assert app.stats.table.has_class("stale") and not app.stats.table.snapshot.rates
+            await until(lambda: "stats live" not in str(app.status.render_text()), 3, "not live any more")
+    finally:
+        kubectl(mesh, "scale", "deployment/catalog", "--replicas=1", "-n", NS)
+        wait_for(lambda: pod_names(mesh, "catalog") == [original], 30, "catalog back to its one pod")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -35,6 +36,7 @@ class PodInfo:
     ip: str
     sidecar: str | None  # istio-proxy image tag, None without a sidecar
     is_gateway: bool = False
+    revision: str = ""  # the pod-template-hash: pods of one ReplicaSet share it, a rollout changes it
 
     @property
     def key(self) -> tuple[str, str]:
@@ -110,11 +112,28 @@ def pod_info(pod: Any) -> PodInfo:
         ip=(status.pod_ip if status else None) or "",
         sidecar=_image_tag(proxy_image) if proxy_image else None,
         is_gateway="istio" in labels and "gateway" in labels.get("istio", ""),
+        revision=labels.get("pod-template-hash", ""),
     )
 
 
-def successor(old: PodInfo, pods: Iterable[PodInfo]) -> PodInfo | None:
-    """The pod that replaced `old` in its workload (rollout restart), if there is one."""
+def replicas_of(pod: PodInfo, pods: Iterable[PodInfo]) -> list[PodInfo]:
+    """The other pods of `pod`'s workload that are not going away."""
+    return [
+        p
+        for p in pods
+        if (p.namespace, p.workload) == (pod.namespace, pod.workload)
+        and p.name != pod.name
+        and p.status != "Terminating"
+    ]
+
+
+def successor(
+    old: PodInfo, pods: Iterable[PodInfo], siblings: AbstractSet[tuple[str, str]] = frozenset()
+) -> PodInfo | None:
+    """The pod that replaced `old` in its workload, if there is one: one of a newer
+    revision (a rollout), or one that came after `old` went (its ReplicaSet making up for
+    it). `siblings`, the workload's pods when `old` went, are no replacement when they
+    share its revision: `old` was scaled away, and they are other replicas, not it."""
     candidates = [
         p
         for p in pods
@@ -122,6 +141,7 @@ def successor(old: PodInfo, pods: Iterable[PodInfo]) -> PodInfo | None:
         and p.workload == old.workload
         and p.name != old.name
         and p.status != "Terminating"
+        and (p.key not in siblings or (p.revision != old.revision and p.created >= old.created))
     ]
     return max(candidates, key=lambda p: p.created, default=None)
 

@@ -24,7 +24,7 @@ from meshtui import heap
 from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.connection import ClusterConnection
-from meshtui.kube.pods import PodInfo
+from meshtui.kube.pods import PodInfo, replicas_of
 from meshtui.live import Freshness
 from meshtui.ui import views
 from meshtui.ui.cluster_wiring import ClusterWiring
@@ -359,9 +359,13 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
             and any(p.key == selected.key for p in message.gone)
             and self.pods.following is not None
         ):
-            why = f"{selected.name} was deleted: waiting for its replacement ..."
+            # deleted, and none replaces it (yet): a scale-down leaves other replicas, which are
+            # not this pod; the last figures stay, dimmed, as for a sidecar that went silent
+            left = len(replicas_of(selected, message.pods))
+            gone = f"{selected.name} was deleted" + (f" (scaled down: {left} replicas left)" if left else "")
             for view in self.pod_views():
-                view.detach(why)
+                view.detach(f"{gone}: its last figures, dimmed", keep=True)
+            self.notify(gone + ("" if left else ": waiting for a replacement"), timeout=6)
             self._views_for = None
         self._forwards_changed()
 

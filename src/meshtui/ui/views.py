@@ -54,7 +54,10 @@ class View(Protocol):
 class PodView(View, Protocol):
     def attach(self, new_endpoint: Callable[[], AdminEndpoint]) -> None: ...
 
-    def detach(self, why: str) -> None: ...
+    def detach(self, why: str, *, keep: bool = False) -> None:
+        """Leave the pod: `why` in the view's state line. `keep`: the pod is gone, its last
+        figures stay on screen, dimmed, with nothing live in them."""
+        ...
 
 
 @runtime_checkable

@@ -7,6 +7,7 @@ polls `/clusters?format=json`; the app pauses it while the tab is hidden.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from rich.segment import Segment
@@ -20,6 +21,7 @@ from textual.widgets import DataTable, Input, Static
 from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.live import AdminEndpoint
+from meshtui.live import Freshness
 from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import ClustersUpdated, OpenPlace
 from meshtui.ui.stale import show_freshness, stale_line
@@ -216,8 +218,14 @@ class ClustersPane(LiveView):
         self._state(f"connecting to {endpoint.label} ...")
         self.start_feed(ClustersFeed(endpoint, self.interval))  # polled only while the tab is shown
 
-    def detach(self, why: str) -> None:
+    def detach(self, why: str, *, keep: bool = False) -> None:
         self.stop_feed()
+        if keep and self.table.snapshot is not None:
+            self.table.snapshot = self.table.snapshot.without_changes()
+            self.table.refresh()
+            show_freshness(Freshness(stale_since=time.time(), reason=why), self.table, self.hosts)
+            self._state(why, error=True)
+            return
         self._clear()
         self._state(why)
 

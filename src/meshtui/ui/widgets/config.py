@@ -134,9 +134,13 @@ class ConfigPane(Widget):
         if self.active:
             self._fetch()
 
-    def detach(self, why: str) -> None:
+    def detach(self, why: str, *, keep: bool = False) -> None:
         self.workers.cancel_group(self, "config-fetch")
         self._release()
+        if keep:  # what the pod was told stays readable; nothing reads it again
+            self.endpoint = None
+            self._state(why, error=True)
+            return
         self.endpoint, self.doc, self.tracing = None, None, None
         self._render_rows()
         self._state(why)

@@ -48,6 +48,7 @@ class LiveView(Widget):
     def stop_feed(self) -> None:
         self.workers.cancel_group(self, "live-feed")
         self.feed, self.freshness, self.answered = None, Freshness(), False
+        self.post_message(RefreshStateChanged())  # the status line stops saying "live"
 
     def polling_changed(self) -> None:
         """Shown, hidden, paused or resumed: the feed follows, the status line says so at once."""

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input
 
-from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, successor
+from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, replicas_of, successor
 from meshtui.ui.messages import KubeProblem, OpenPlace, PodsChanged, PodSelected
 from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.widgets.keys import into_box
@@ -63,6 +63,7 @@ class PodsPane(Widget):
         self.text_filter = ""
         self.selected: PodInfo | None = None
         self.following: PodInfo | None = None  # a selected pod that was deleted: follow its workload
+        self._siblings: frozenset[tuple[str, str]] = frozenset()  # its workload's pods when it went
         self._shown: dict[str, PodInfo] = {}  # key (namespace/name) -> the pod, on the rows shown
         self._cells: dict[str, tuple[str, ...]] = {}  # every pod's row (filtered out or not)
         self._flagged: set[str] = set()  # rows drawn with a ▶ (selected) or ✗ (sidecar down)
@@ -100,12 +101,14 @@ class PodsPane(Widget):
             self._follow(gone)
 
     def _follow(self, gone: list[PodInfo]) -> None:
-        """Keep the selection on a workload through a rollout restart."""
+        """Keep the selection on a workload through a rollout restart (or its ReplicaSet
+        making up for a deleted pod); a pod scaled away is not followed to a sibling."""
         sel = self.selected
         if sel is not None and any(p.key == sel.key for p in gone):
             self.following = sel
+            self._siblings = frozenset(p.key for p in replicas_of(sel, self.index.pods.values()))
         if self.following is not None:
-            nxt = successor(self.following, self.index.pods.values())
+            nxt = successor(self.following, self.index.pods.values(), self._siblings)
             if nxt is not None:
                 old, self.following = self.following, None
                 self._select(nxt, followed_from=old.name)

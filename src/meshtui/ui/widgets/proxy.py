@@ -112,8 +112,12 @@ class ProxyPane(Widget):
         if self.active:
             self._load()
 
-    def detach(self, why: str) -> None:
+    def detach(self, why: str, *, keep: bool = False) -> None:
         self._release()
+        if keep:  # the levels it had stay readable; no change can reach a pod that is gone
+            self.endpoint, self._new_endpoint = None, None
+            self._state(why, error=True)
+            return
         self.endpoint, self._new_endpoint, self.levels = None, None, {}
         self._show_levels()
         self._state(why)

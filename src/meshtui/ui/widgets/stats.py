@@ -6,6 +6,7 @@ It owns the one long-lived worker that polls the selected sidecar (`StatsFeed`).
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatKind, StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.envoy.tracker import StatsSnapshot
+from meshtui.live import Freshness
 from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.messages import StatsUpdated
 from meshtui.ui.stale import show_freshness, stale_line
@@ -121,8 +123,15 @@ class StatsPane(LiveView):
         while the user paused it (p), which is kept apart and wins."""
         return self.shown and not self.user_paused
 
-    def detach(self, why: str) -> None:
+    def detach(self, why: str, *, keep: bool = False) -> None:
         self.stop_feed()
+        if keep and self.table.snapshot is not None:
+            self.table.show(self.table.snapshot.without_changes())
+            show_freshness(
+                Freshness(stale_since=time.time(), reason=why), self.table, self.query_one("#stat-detail")
+            )
+            self._state(why, error=True)
+            return
         self.table.snapshot = None
         self.table.set_filter(self.table.filter)
         self._state(why)
