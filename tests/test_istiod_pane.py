@@ -243,6 +243,28 @@ async def test_at_80x24_replicas_are_told_apart_and_no_figure_is_cut(setup):
                 assert re.search(rf"\b{kind} \d", line), (kind, line)
 
 
+async def test_at_80x24_the_metrics_tell_series_apart(setup):
+    """At 80 columns SERIES was cut to 20 characters: `pilot_push_triggers{` twice."""
+    from textual.widgets import Input, TabbedContent
+
+    app, _, _ = setup
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(IstiodPane)
+        await pilot.press("2")
+        await until(lambda: pane.last is not None and pane.metrics.rows, 10, "metrics")
+        pane.query_one("#istiod-views", TabbedContent).active = "istiod-tab-metrics"
+        pane.query_one("#istiod-filter", Input).value = "pilot_push_triggers"
+        rows = pane.metrics
+        await until(lambda: rows.rows and all("triggers" in k for k in rows.rows), 5, "filtered")
+        await pilot.pause()
+        table = pane.metrics.region
+        lines = [line[table.x : table.right] for line in screen_lines(app)[table.y + 1 : table.bottom]]
+        series = [line.split(" ", 1)[0] for line in lines if line.strip()]
+        triggers = [s for s in series if s.startswith("pilot_push")]
+        assert len(triggers) >= 2 and len(set(series)) == len(series), series
+        assert all(s.endswith("}") for s in triggers), triggers  # the labels, whole
+
+
 async def test_opening_the_place_focuses_the_sync_table(setup):
     app, istiod, _ = setup
     async with app.run_test(size=(160, 48)) as pilot:

@@ -259,12 +259,17 @@ class MetricTable(RowsView):
         self.set_rows(keys)
 
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(w for w in self.WIDTHS if w) + len(self.WIDTHS)
-        return [w or max(width - fixed, 20) for w in self.WIDTHS]
+        """SERIES sized to the longest shown; on a narrow screen the percentiles, then KIND
+        give way before a series is shortened (at 80 columns two rows read
+        `pilot_push_triggers{` when it was cut to 20)."""
+        longest = max(map(len, self.rows), default=20)
+        wants = [max(longest, 20), *(w or 0 for w in self.WIDTHS[1:])]
+        steps = [GiveWay(4, 0, for_whole=True), GiveWay(1, 0, for_whole=True)]
+        return fit_columns(width, wants, steps, flex=0, flex_min=30)
 
     def header_text(self, width: int) -> str:
         cols = (f"SERIES (sort: {self.sort})", "KIND", "VALUE", "RATE/S", "P50 / P90 / P99")
-        return " ".join(c.ljust(w)[:w] for c, w in zip(cols, self._widths(width), strict=True))
+        return " ".join(c.ljust(w)[:w] for c, w in zip(cols, self._widths(width), strict=True) if w)
 
     def row_segments(self, key: str, width: int) -> list[Segment]:
         m = self.metrics.get(key)
@@ -274,16 +279,25 @@ class MetricTable(RowsView):
         q = " / ".join(fmt_number(v) for v in m.quantiles) if m.quantiles else ""
         rate = "" if m.rate is None else f"{m.rate:.3g}"
         style = self.style_of("rows-view--good", partial=True) if m.rate else Style()
-        return [
-            Segment(key[: w[0]].ljust(w[0]) + " "),
-            Segment(
-                m.kind[: w[1]].ljust(w[1]) + " ",
-                self.style_of("rows-view--dim", partial=True),
-            ),
+        cells = [
+            Segment(shown_series(key, w[0]).ljust(w[0]) + " "),
+            Segment(m.kind[: w[1]].ljust(w[1]) + " ", self.style_of("rows-view--dim", partial=True)),
             Segment(fmt_number(m.value)[: w[2]].rjust(w[2]) + " "),
             Segment(rate[: w[3]].rjust(w[3]) + " ", style),
             Segment(q[: w[4]].ljust(w[4])),
         ]
+        return [cell for cell, width in zip(cells, w, strict=True) if width]
+
+
+def shown_series(key: str, width: int) -> str:
+    """`name{labels}` in `width`: the labels (what tells a metric's series apart) whole
+    when they fit, the name shortened before them."""
+    if len(key) <= width:
+        return key
+    name, brace, labels = key.partition("{")
+    if brace and len(labels) + 1 + 6 <= width:
+        return name[: width - len(labels) - 2] + "…{" + labels
+    return middle_truncate(key, width)
 
 
 def _finite(value: float) -> float:
