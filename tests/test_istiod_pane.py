@@ -241,6 +241,16 @@ async def test_at_80x24_replicas_are_told_apart_and_no_figure_is_cut(setup):
         for line in pushes:
             for kind in re.findall(r"\b(cds|eds|lds|rds)\b", line):
                 assert re.search(rf"\b{kind} \d", line), (kind, line)
+        # the strip shows a few lines; the rest (the root certificate's expiry last) is
+        # reached by keys: tab to it, then end
+        strip = app.query_one("#istiod-top")
+        assert "days left" not in "".join(screen_lines(app)[strip.region.y : strip.region.bottom])
+        while app.focused is not strip:
+            await pilot.press("tab")
+        await pilot.press("end")
+        await pilot.pause()
+        shown = "".join(screen_lines(app)[strip.region.y : strip.region.bottom])
+        assert "days left" in shown and "validation" in shown, shown
 
 
 async def test_at_80x24_the_metrics_tell_series_apart(setup):

@@ -13,7 +13,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import ScrollableContainer, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
 
@@ -46,6 +46,12 @@ class IstiodUpdated(LiveUpdate):
         self.update = update
 
 
+class SummaryStrip(ScrollableContainer):
+    """The summary beside its trends; scrolls by keys once focused (tab)."""
+
+    DEFAULT_CSS = "SummaryStrip { layout: horizontal; }"
+
+
 class IstiodPane(LiveView):
     status_name = "istiod"
 
@@ -72,7 +78,9 @@ class IstiodPane(LiveView):
 
     def compose(self) -> ComposeResult:
         yield StateLine("waiting for the cluster ...", id="istiod-state")
-        with Horizontal(id="istiod-top"):
+        # scrollable and focusable: on a short terminal the summary is a strip of a few
+        # lines, and tab then up/down (page up/down) reach the rest of it
+        with SummaryStrip(id="istiod-top"):
             yield Static("", id="istiod-summary")
             with Vertical(id="istiod-trends"):
                 yield Label("pushes/s", id="spark-pushes-label")
