@@ -56,6 +56,8 @@ async def test_tracing_health_flags_the_broken_bootstrap(mesh):
         await until(lambda: pane.section == "tracing" and pane.shown, 5, "tracing rows")
         verdicts = {r["check"]: r["verdict"] for r in pane.shown}
         assert verdicts["collector endpoint"].startswith("WRONG")
+        # the failing checks first: at 80x24 the table shows two or three rows
+        assert pane.shown[0]["check"] == "collector endpoint", [r["check"] for r in pane.shown]
         # the collector answers 404 to each span report: refetch until the first reports are in
         for _ in range(30):
             if pane.tracing.failed_reports:
