@@ -18,6 +18,7 @@ import yaml
 from conftest import pod_name, select_pod, until
 from meshtui.kube.ssh import SshError, SshState, SshTunnel, parse_destination
 from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.exporting import screen_lines
 from sshd import ALIAS, SSHD, Sshd, run_sshd
 
 pytestmark = pytest.mark.skipif(not Path(SSHD).exists(), reason="openssh-server is not installed")
@@ -53,6 +54,8 @@ async def test_unknown_host_key_is_refused(home):
     message = str(caught.value)
     assert "not in ~/.ssh/known_hosts: refused" in message and "--ssh-accept-new" in message
     assert f"[127.0.0.1]:{home.port}" in message and "\n" not in message
+    # the key to check, as ssh shows it: its type and SHA256 fingerprint
+    assert f"its ssh-ed25519 key is {home.host_key.get_fingerprint('sha256')}" in message, message
     assert not home.known_hosts.exists()  # nothing trusted behind the user's back
 
 
@@ -179,12 +182,16 @@ async def test_remote_kubeconfig_with_file_references_is_inlined_and_private(hom
 
 async def test_app_says_an_unknown_host_key_in_one_line_and_keeps_running(home):
     app = MeshtuiApp(Options(ssh=ALIAS))
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: app.status.problem, 10, "problem line")
         problem = app.status.problem
         assert "not in ~/.ssh/known_hosts: refused" in problem and "\n" not in problem
         state = str(app.pods.query_one("#pods-state").render())
         assert "--ssh-accept-new" in state
+        # at 80x24 the remedy and the key to check are on screen (the line was cut before them)
+        await pilot.pause()
+        screen = " ".join(line.strip() for line in screen_lines(app))
+        assert "--ssh-accept-new" in screen and "its ssh-ed25519 key is SHA256:" in screen, screen
         await pilot.press("question_mark")  # the rest of the app still answers
         await until(lambda: type(app.screen).__name__ == "HelpScreen", 3, "help")
     assert not home.known_hosts.exists()

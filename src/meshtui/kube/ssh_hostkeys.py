@@ -76,6 +76,7 @@ class HostCheck:
     known: bool = False  # a key or CA for this host is on record
     revoked: bool = False  # some key for this host is @revoked
     accepted: asyncssh.SSHKey | None = None  # trusted as new (accept-new)
+    presented: asyncssh.SSHKey | None = None  # the key a refused host showed
 
     def __post_init__(self) -> None:
         self.user_files = _files(self.config, "UserKnownHostsFile", USER_FILES)
@@ -110,6 +111,7 @@ class HostCheck:
                 if check.accept_new and not check.known:
                     check.accepted = key
                     return True
+                check.presented = key  # its fingerprint goes in the refusal, as ssh prints it
                 return False
 
         return Client()
@@ -134,7 +136,10 @@ class HostCheck:
                 f"host key for {where} does not match {files} (changed? possible man-in-the-middle): refused"
             )
         hint = "check it with ssh once" + ("" if self.accept_new else ", or use --ssh-accept-new")
-        return HostKeyRefused(f"host key for {where} is not in {files}: refused ({hint})")
+        key = self.presented
+        # the remedy before the fingerprint: a narrow line cuts the end
+        shown = "" if key is None else f"; its {key.get_algorithm()} key is {key.get_fingerprint('sha256')}"
+        return HostKeyRefused(f"host key for {where} is not in {files}: refused ({hint}){shown}")
 
 
 def _short(path: Path) -> str:
