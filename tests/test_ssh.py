@@ -127,6 +127,9 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
         seen: list[str] = []  # every state the status line was told about
         shown = app.tunnel.on_change
         app.tunnel.on_change = lambda status: (seen.append(status.line), shown(status))
+        problems: list[str] = []  # every problem the status line showed
+        status_set = app.status.set
+        app.status.set = lambda **f: (problems.append(str(f.get("problem"))), status_set(**f))[1]  # type: ignore[method-assign]
         assert home.cut_connections() >= 1
         cut = time.monotonic()
         before = app.stats.last
@@ -137,7 +140,11 @@ async def test_app_through_the_tunnel_and_a_cut_connection_heals(home, mesh):
             "stats again after the cut",
         )
         assert app.tunnel.status.state == SshState.UP
-        assert seen[0] == f"ssh {ALIAS} reconnecting (connection lost)" and seen[-1] == f"ssh {ALIAS} up"
+        assert seen[0] == f"SSH connection to {ALIAS} lost, reconnecting" and seen[-1] == f"ssh {ALIAS} up"
+        # never meshtui's own relay address: the user's server, through the SSH connection
+        assert app.manager.target.shown == f"{mesh.info['api']} (through ssh {ALIAS})"
+        relay = f"127.0.0.1:{server.port}"
+        assert not [p for p in problems if relay in p], problems
         await until(lambda: not app.status.problem, 5, "the status line clear again")
         assert app.stats.endpoint_label == f"{name}:15000"
         assert "Traceback" not in str(app.screen)

@@ -48,7 +48,7 @@ async def _check_sidecar(target: Any, namespace: str, pod: str) -> None:
     try:
         found = await asyncio.to_thread(read)
     except Exception as exc:  # the kubernetes client raises many kinds: each becomes one line
-        raise CommandError(f"pod {namespace}/{pod}: {describe(exc, target.server)}") from exc
+        raise CommandError(f"pod {namespace}/{pod}: {describe(exc, target.shown)}") from exc
     spec = found.spec
     names = [c.name for c in (spec.containers or [])] + [c.name for c in (spec.init_containers or [])]
     if "istio-proxy" not in names:

@@ -27,10 +27,18 @@ class KubeTarget:
     server: str
     configuration: client.Configuration
     via: str = ""  # "ssh HOST" when the API server is reached through an SSH connection
+    origin: str = ""  # then: the server the kubeconfig names (`server` is meshtui's local relay)
     credentials: Any = None  # kube/credentials.py ExecCredentials for an exec plugin user
     # the user's `as`, `as-groups`, `as-uid`, `as-user-extra` as Impersonate-* headers,
     # sent on every request (kube/impersonation.py)
     impersonate: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The API server as the user knows it, for messages: never the local relay's port."""
+        if self.origin:
+            return f"{self.origin} (through {self.via})" if self.via else self.origin
+        return self.server
 
     def api_client(self) -> client.ApiClient:
         """A kubernetes client whose every request goes through _before_request and

@@ -252,9 +252,9 @@ class PodWatch:
                         continue  # list again at once with the new credential
                 renew = f"; the exec plugin could not renew them: {why}" if why else ""
                 message = f"API server rejected the credentials (401){renew}" if renew else ""
-                emit(PodEvent("ERROR", message=message or describe(exc, self.target.server)))
+                emit(PodEvent("ERROR", message=message or describe(exc, self.target.shown)))
             except Exception as exc:
-                emit(PodEvent("ERROR", message=describe(exc, self.target.server)))
+                emit(PodEvent("ERROR", message=describe(exc, self.target.shown)))
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, 10.0)

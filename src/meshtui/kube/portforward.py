@@ -221,7 +221,7 @@ class PortForward:
             self._fail(str(exc))
             raise
         except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
-            self._fail(network_reason(exc, self.target.server))
+            self._fail(network_reason(exc, self.target.shown))
             raise PortForwardError(self._reason) from exc
         self._streams += 1
         return ws

@@ -42,4 +42,4 @@ async def running_pods(
     try:
         return running(await asyncio.to_thread(listed))
     except Exception as exc:  # every kubernetes client failure becomes one line
-        raise error(f"{what}: {describe(exc, target.server)}") from exc
+        raise error(f"{what}: {describe(exc, target.shown)}") from exc

@@ -56,6 +56,9 @@ class SshState(str, Enum):
     CLOSED = "closed"
 
 
+LOST = "connection lost"
+
+
 @dataclass(frozen=True, slots=True)
 class SshStatus:
     destination: str
@@ -66,6 +69,8 @@ class SshStatus:
 
     @property
     def line(self) -> str:
+        if self.state == SshState.RECONNECTING and self.reason == LOST:
+            return f"SSH connection to {self.destination} lost, reconnecting"
         text = f"ssh {self.destination} {self.state.value}"
         return text + (f" ({self.reason})" if self.reason and self.state != SshState.UP else "")
 
@@ -158,7 +163,8 @@ class SshTunnel:
         if https and not getattr(cfg, "tls_server_name", None):
             # verify the certificate for the name the kubeconfig gave, not for 127.0.0.1:<local>
             cfg.tls_server_name = url.hostname
-        return dataclasses.replace(target, server=cfg.host, via=f"ssh {self.destination}")
+        via = f"ssh {self.destination}"
+        return dataclasses.replace(target, server=cfg.host, via=via, origin=target.server)
 
     def private_dir(self) -> Path:
         """A 0700 temporary directory removed on close (the remote kubeconfig's copy)."""
@@ -244,7 +250,7 @@ class SshTunnel:
             if self._state == SshState.CLOSED:
                 return
             self._up.clear()
-            self._set(SshState.RECONNECTING, "connection lost")
+            self._set(SshState.RECONNECTING, LOST)
             backoff = Backoff()  # the one back-off rule (meshtui/live.py), capped at 5 s
             while self._state != SshState.CLOSED:
                 try:
@@ -274,6 +280,11 @@ class SshTunnel:
             self._tasks.add(task)
         try:
             try:
+                if self._state == SshState.RECONNECTING:
+                    # closed at once, not held until the SSH connection is back: the forward
+                    # and the views behind it see the failure on their next poll (stale
+                    # then), rather than looking live while a request waits up to 10 s
+                    return
                 conn = await self._ready()
                 remote_reader, remote_writer = await conn.open_connection(host, port)
             except (SshError, asyncssh.Error, OSError):

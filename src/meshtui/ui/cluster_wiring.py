@@ -75,8 +75,11 @@ class ClusterWiring(App[Any]):
         self.pods.watch_pods(lambda: PodWatch(target, namespace).events())
         self._connect_places(access)
 
+    _ssh_line: str | None = None  # the SSH connection's trouble, while it lasts
+
     def _ssh_changed(self, line: str | None) -> None:
         """The SSH connection dropped (its reason) or is back (None): the status line says so."""
+        self._ssh_line = line
         if self.is_running:
             self.post_message(KubeProblem(line))
 
@@ -93,5 +96,8 @@ class ClusterWiring(App[Any]):
     def _kube_problem(self, message: KubeProblem) -> None:
         if self._shutting_down():
             return
-        if message.message != self.status.problem:
-            self.status.set(problem=message.message)
+        # while the SSH connection is down, that is the problem: the API server's errors
+        # behind it (the watch's, through meshtui's relay) are its consequence
+        problem = self._ssh_line or message.message
+        if problem != self.status.problem:
+            self.status.set(problem=problem)
