@@ -4,6 +4,7 @@ with real kubectl: pushes and convergence move, a NACK shows STALE, `d` and `ent
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -180,3 +181,53 @@ async def test_a_pod_scaled_away_is_not_followed_to_a_sibling(mesh):
     finally:
         kubectl(mesh, "scale", "deployment/catalog", "--replicas=1", "-n", NS)
         wait_for(lambda: pod_names(mesh, "catalog") == [original], 30, "catalog back to its one pod")
+
+
+FULL_ABORT = """apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: catalog
+  namespace: istioinaction
+spec:
+  hosts: [catalog]
+  http:
+  - route:
+    - destination: {host: catalog}
+    fault:
+      abort: {httpStatus: 503, percentage: {value: 100}}
+"""
+
+
+async def test_a_fault_that_aborts_every_request_shows_on_the_clusters_row(mesh):
+    """With a 100% abort, catalog's row in webapp's Clusters had a blank RQ/S and no
+    errors: the aborts are answered inside webapp's Envoy and never reach the cluster.
+    The row is marked and says what the fault does, with the aborts the filter counted."""
+    from textual.widgets import TabbedContent
+
+    from conftest import select_pod
+    from meshtui.ui.widgets.clusters import FAULT_MARK
+
+    catalog = "outbound|80||catalog.istioinaction.svc.cluster.local"
+    try:
+        assert kubectl(mesh, "apply", "-f", "-", stdin=FULL_ABORT).returncode == 0
+        app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=0.3))
+        async with app.run_test(size=(160, 48)) as pilot:
+            await select_pod(app, pilot, "webapp", mesh)
+            app.query_one(TabbedContent).active = "tab-clusters"
+            pane = app.clusters
+            await until(lambda: catalog in pane.table.faults, 15, "the route's fault read")
+            assert (
+                pane.table.faults[catalog].abort_pct == 100 and pane.table.faults[catalog].abort_status == 503
+            )
+            state = pane.query_one("#clusters-state")
+            await until(
+                lambda: re.search(r"\d+ aborts injected", str(state.render())) and pane._aborts[-1][1] > 0,
+                15,
+                "the aborts counted",
+            )
+            text = str(state.render())
+            assert f"{FAULT_MARK}fault filter: 100% aborted with 503 on route 80 / catalog" in text, text
+            row = "".join(s.text for s in pane.table.row_segments(catalog, 160))
+            assert row.startswith(FAULT_MARK + "catalog.istioinaction"), row
+    finally:
+        kubectl(mesh, "delete", "virtualservice", "catalog", "-n", NS)

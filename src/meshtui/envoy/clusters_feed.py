@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from meshtui.envoy.admin import EnvoyAdmin
+from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.clusters import ClustersSnapshot, ClustersTracker, parse_clusters
+from meshtui.envoy.faults import COUNTERS_FILTER, Fault, injected, route_faults
 from meshtui.envoy.live import AdminEndpoint, AdminFeed
 from meshtui.live import Freshness
 
@@ -20,12 +23,19 @@ class ClustersUpdate:
     snapshot: ClustersSnapshot | None = None
     error: str | None = None
     freshness: Freshness = field(default_factory=Freshness)
+    faults: Mapping[str, Fault] = field(default_factory=dict)  # cluster -> its routes' fault
+    aborts_injected: int | None = None  # the fault filters' counters, summed (None: not read)
+    delays_injected: int | None = None
+
+
+FAULTS_EVERY_S = 5.0  # the routes' fault config and counters: read along, not every poll
 
 
 class ClustersFeed(AdminFeed[ClustersUpdate]):
     def __init__(self, endpoint: AdminEndpoint, interval: float = 1.0, timeout: float = 5.0) -> None:
         super().__init__(endpoint, interval, timeout)
         self.tracker = ClustersTracker()
+        self._faults: tuple[float, dict[str, Fault], int, int] | None = None  # (read at, faults, counters)
 
     def restart_rates(self) -> None:
         self.tracker = ClustersTracker()
@@ -48,5 +58,36 @@ class ClustersFeed(AdminFeed[ClustersUpdate]):
     async def read(self, admin: EnvoyAdmin, started: float) -> ClustersUpdate:
         body = await admin.clusters_json()
         if len(body) > THREAD_PARSE_BYTES:  # thousands of clusters: parse and diff off the event loop
-            return ClustersUpdate(self.endpoint.label, await asyncio.to_thread(self._snapshot, body))
-        return ClustersUpdate(self.endpoint.label, self._snapshot(body))
+            snapshot = await asyncio.to_thread(self._snapshot, body)
+        else:
+            snapshot = self._snapshot(body)
+        faults = await self._read_faults(admin, started)
+        return ClustersUpdate(
+            self.endpoint.label,
+            snapshot,
+            faults=faults[1],
+            aborts_injected=faults[2],
+            delays_injected=faults[3],
+        )
+
+    async def _read_faults(
+        self, admin: EnvoyAdmin, started: float
+    ) -> tuple[float, dict[str, Fault], int, int]:
+        """The routes' faults and the fault filters' counters, at most every FAULTS_EVERY_S."""
+        if self._faults is not None and started - self._faults[0] < FAULTS_EVERY_S:
+            return self._faults
+        try:
+            body = await admin.config_dump({"resource": "dynamic_route_configs"})
+            # a big sidecar's routes run to megabytes: parsed off the event loop then
+            big = len(body) > THREAD_PARSE_BYTES
+            faults = await asyncio.to_thread(_faults_of, body) if big else _faults_of(body)
+            aborts, delays = injected(await admin.stats_text(COUNTERS_FILTER))
+        except (AdminError, ValueError):
+            faults, aborts, delays = {}, 0, 0  # the clusters are what this view is for
+        self._faults = (started, faults, aborts, delays)
+        return self._faults
+
+
+def _faults_of(body: str) -> dict[str, Fault]:
+    doc = json.loads(body)
+    return route_faults(doc) if isinstance(doc, dict) else {}

@@ -8,10 +8,11 @@ polls `/clusters?format=json`; the app pauses it while the tab is hidden.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from textual.widgets import DataTable, Input, Static
 
 from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
+from meshtui.envoy.faults import Fault
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.live import Freshness
 from meshtui.ui.format import middle_truncate, rate
@@ -51,6 +53,7 @@ SORTS = ("name", "rate", "errors")
 # answers and connection failures): a request a fault filter aborts or a route answers
 # directly never reaches an endpoint, so it is in none of them (its 503 shows on the
 # caller's inbound row and in http.*.fault.aborts_injected)
+FAULT_MARK = "⚠ "
 COUNTED = " · endpoint counts, no fault aborts"  # fits beside a pod's name at 160 columns
 
 
@@ -88,6 +91,7 @@ class ClustersTable(RowsView):
         super().__init__(id=id)
         self.snapshot: ClustersSnapshot | None = None
         self.sort = "name"
+        self.faults: Mapping[str, Fault] = {}  # cluster -> the fault its routes apply
         self._layout: tuple[int, ClustersSnapshot | None, list[int]] | None = None
 
     MIN_NAME = 20
@@ -101,7 +105,11 @@ class ClustersTable(RowsView):
         clusters = snap.clusters if snap is not None else ()
         if self._layout is not None and self._layout[0] == width and self._layout[1] is snap:
             return self._layout[2]
-        names = [(c.istio.service or c.name).removesuffix(".svc.cluster.local") for c in clusters]
+        names = [
+            (FAULT_MARK if c.name in self.faults else "")
+            + (c.istio.service or c.name).removesuffix(".svc.cluster.local")
+            for c in clusters
+        ]
         wants = [max([12, *map(len, names)]), *(w or 0 for w in self.WIDTHS[1:])]
         no_subsets = not any(c.istio.subset for c in clusters)
         steps = [
@@ -129,13 +137,19 @@ class ClustersTable(RowsView):
         cluster = self.snapshot.by_name(key) if self.snapshot else None
         if cluster is None or self.snapshot is None:
             return []
-        cells = cluster_row(cluster, self.snapshot)  # only for the rows on screen
+        cells = list(cluster_row(cluster, self.snapshot))  # only for the rows on screen
+        fault = self.faults.get(key)
+        if fault is not None:
+            # its requests are answered by the caller's fault filter: the row says so
+            cells[0] = FAULT_MARK + cells[0]
         out = []
         for i, (cell, w) in enumerate(zip(cells, self._widths(width), strict=True)):
             if not w:
                 continue  # gave way on a narrow screen
             style = Style()
-            if i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
+            if i == 0 and fault is not None:
+                style = self.style_of("rows-view--bad", partial=True)
+            elif i == 4 and cell.split("/")[0] != cell.split("/")[-1]:
                 style = self.style_of("rows-view--bad", partial=True)  # unhealthy endpoints
             elif i in (6, 7) and cell:
                 style = self.style_of("rows-view--bad", partial=True)  # errors moving
@@ -189,6 +203,7 @@ class ClustersPane(LiveView):
         self.text_filter = ""
         self._hosts_for: str | None = None
         self._host_rows: dict[str, tuple[str, ...]] = {}
+        self._aborts: list[tuple[float, int]] = [(0.0, 0)]  # (poll time, aborts injected): the last two
 
     def compose(self) -> ComposeResult:
         yield OrderedInput(placeholder="filter clusters: part of the name", id="clusters-filter")
@@ -249,6 +264,9 @@ class ClustersPane(LiveView):
             self._state(stale_line(update.freshness, update.error), error=True)
             return
         assert update.snapshot is not None
+        self.table.faults = update.faults
+        self._aborts.append((update.snapshot.taken_at, update.aborts_injected or 0))
+        del self._aborts[:-2]
         self._show(update.snapshot)
 
     # -- drawing -----------------------------------------------------------------------
@@ -283,9 +301,20 @@ class ClustersPane(LiveView):
         note = f", {unhealthy} with unhealthy endpoints" if unhealthy else ""
         if snap.window_s < ERROR_WINDOW_S:  # since the tab was shown (or the source came back)
             note += f" · errors over {snap.window_s:.0f} of {ERROR_WINDOW_S:g} s: warming up"
+        faulted = [c for c in shown if c.name in self.table.faults]
+        if faulted:  # before the rest: the clusters' own counters do not see these requests
+            note = f" · {FAULT_MARK}{self._fault_line(faulted[0].name)}" + note
         note += COUNTED
         self._state(f"{len(shown)} of {len(snap.clusters)} clusters from {self.endpoint_label}{note}")
         self._show_hosts(snap)
+
+    def _fault_line(self, cluster: str) -> str:
+        """`fault filter: 100% aborted with 503 (route 80 / catalog...:80), 42 aborts injected`"""
+        fault = self.table.faults[cluster]
+        (t0, a0), (t1, a1) = self._aborts[0], self._aborts[-1]
+        rate = f", {(a1 - a0) / (t1 - t0):.2g}/s" if t1 > t0 and a1 >= a0 else ""
+        counts = f"; {a1} aborts injected{rate} (all routes)" if fault.abort_pct else ""
+        return f"fault filter: {fault.summary} on route {fault.route}{counts}"
 
     def _show_hosts(self, snap: ClustersSnapshot) -> None:
         name = self.current
@@ -299,7 +328,12 @@ class ClustersPane(LiveView):
             return
         # rows are diffed by address even across clusters: no clear, no re-layout per cursor move
         self._hosts_for = name
-        title.update(f"endpoints of [b]{cluster.name}[/b]  ({cluster.healthy}/{len(cluster.hosts)} healthy)")
+        text = Text.assemble(
+            "endpoints of ", (cluster.name, "bold"), f"  ({cluster.healthy}/{len(cluster.hosts)} healthy)"
+        )
+        if cluster.name in self.table.faults:
+            text.append(f"  {FAULT_MARK}{self._fault_line(cluster.name)}", style="bold red")
+        title.update(text)
         want = {
             h.address: (
                 h.address,
