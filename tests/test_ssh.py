@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -202,3 +203,40 @@ async def test_app_says_an_unknown_host_key_in_one_line_and_keeps_running(home):
         await pilot.press("question_mark")  # the rest of the app still answers
         await until(lambda: type(app.screen).__name__ == "HelpScreen", 3, "help")
     assert not home.known_hosts.exists()
+
+
+async def test_ssh_down_is_said_as_such_and_the_views_go_stale_at_once(mesh, tmp_path, monkeypatch):
+    """The SSH listener killed under a live view: the line was `reconnecting (stream
+    dropped by the API server)`, then `API server at https://127.0.0.1:<meshtui's relay>
+    unreachable`, and Stats looked live for ~5 s. Now the SSH connection is named, the
+    views go stale from the first failed poll, and the relay's address never shows."""
+    with run_sshd(tmp_path / "own") as own:
+        monkeypatch.setenv("HOME", str(own.home))
+        monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+        monkeypatch.delenv("KUBECONFIG", raising=False)
+        own.trust()
+        interval = 0.3
+        app = MeshtuiApp(Options(ssh=ALIAS, kubeconfig=mesh.kubeconfig, interval=interval))
+        async with app.run_test(size=(160, 48)) as pilot:
+            await select_pod(app, pilot, "webapp", mesh)
+            await until(lambda: app.stats.table.snapshot and app.stats.table.snapshot.rates, 15, "live rates")
+            relay = f"127.0.0.1:{urllib.parse.urlsplit(app.manager.target.server).port}"
+            sessions = own.session_pids()
+            own.proc.kill()  # the listener: no reconnect will succeed
+            own.proc.wait(5)
+            for pid in sessions:  # then the live connection (its process outlives the listener)
+                os.kill(pid, signal.SIGKILL)
+            cut = time.monotonic()
+            await until(lambda: app.stats.last and app.stats.last.freshness.stale, 5, "stats stale")
+            assert time.monotonic() - cut < 3 * interval + 1.5, time.monotonic() - cut
+            said = (f"SSH connection to {ALIAS} lost, reconnecting", f"ssh {ALIAS} reconnecting (")
+            await until(lambda: (app.status.problem or "").startswith(said), 5, "the SSH line")
+            # the API errors behind it (the watch's, through the relay) do not replace it
+            await until(
+                lambda: "unreachable" in str(app.pods.query_one("#pods-state").render()),
+                10,
+                "the watch's error",
+            )
+            assert app.status.problem is not None and "ssh" in app.status.problem.lower()
+            screen = " ".join(screen_lines(app))
+            assert relay not in screen and relay not in str(app.status.render_text()), screen
