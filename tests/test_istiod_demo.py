@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import api_tls, pod_name, until, wait_for
+from meshtui.demo.examples import CATALOG_FAULT
 from meshtui.istiod.syncz import STALE
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.screens.config_diff import ConfigDiffScreen
@@ -183,19 +184,9 @@ async def test_a_pod_scaled_away_is_not_followed_to_a_sibling(mesh):
         wait_for(lambda: pod_names(mesh, "catalog") == [original], 30, "catalog back to its one pod")
 
 
-FULL_ABORT = """apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: catalog
-  namespace: istioinaction
-spec:
-  hosts: [catalog]
-  http:
-  - route:
-    - destination: {host: catalog}
-    fault:
-      abort: {httpStatus: 503, percentage: {value: 100}}
-"""
+# the demo's own example (`meshtui demo` suggests it), aborting every request instead of half
+FULL_ABORT = CATALOG_FAULT.replace("value: 50", "value: 100")
+assert FULL_ABORT != CATALOG_FAULT
 
 
 async def test_a_fault_that_aborts_every_request_shows_on_the_clusters_row(mesh):
