@@ -12,6 +12,7 @@ from textual.widgets import Static
 from conftest import until
 from meshtui.demo.run import MeshProcess, start_mesh
 from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.exporting import screen_lines
 from meshtui.ui.widgets.traces import TracesPane
 from meshtui.ui.widgets.waterfall import Waterfall
 
@@ -29,9 +30,10 @@ def healthy_mesh() -> Iterator[MeshProcess]:
         yield m
 
 
-async def force_trace(mesh: MeshProcess) -> tuple[TracesPane, str]:
+async def force_trace(mesh: MeshProcess, size: tuple[int, int] = (160, 48)) -> tuple[TracesPane, str, str]:
+    """(the pane, its state line, the screen as text once the trace is shown)"""
     app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, interval=5))
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.press("colon", *"traces", "enter")
         await until(lambda: app.place == "traces", 5, "the traces place")
         jaeger = app.query_one("#traces-jaeger", Static)
@@ -51,11 +53,17 @@ async def force_trace(mesh: MeshProcess) -> tuple[TracesPane, str]:
             raise AssertionError(f"{exc}; the pane says: {state.render()}") from None
         # Textual moves the focus on its next turn, after the trace is drawn
         await until(lambda: app.focused is app.query_one(Waterfall), 3, "the waterfall focused")
-        return pane, str(state.render())
+        await pilot.pause()
+        # the state's whole text (the screen may shorten a long one in its middle)
+        return (
+            pane,
+            str(getattr(state, "text", state.render())),
+            " ".join(x.strip() for x in screen_lines(app)),
+        )
 
 
 async def test_force_trace_shows_gateway_webapp_catalog(healthy_mesh):
-    pane, state = await force_trace(healthy_mesh)
+    pane, state, _ = await force_trace(healthy_mesh)
     rid = pane.forced.request_id
     assert pane.forced.status in (200, 500, 502)
     spans = [n.span for n in pane.trace_tree.nodes]
@@ -69,13 +77,16 @@ async def test_force_trace_shows_gateway_webapp_catalog(healthy_mesh):
 
 
 async def test_force_trace_with_broken_catalog_tracing_says_why(mesh):
-    pane, state = await force_trace(mesh)  # the session mesh runs --broken-tracing catalog
+    # the session mesh runs --broken-tracing catalog; at 80x24, where the cause was cut
+    pane, state, screen = await force_trace(mesh, (80, 24))
     rid = pane.forced.request_id
     spans = [n.span for n in pane.trace_tree.nodes]
     assert {GATEWAY, WEBAPP} <= {s.service for s in spans} and CATALOG not in {s.service for s in spans}
     assert all(s.tag("guid:x-request-id") == rid for s in spans)
     assert f"no spans from {CATALOG}" in state
     assert "/zipkin/api/v1/spans" in state  # why: the tracing health of catalog's sidecar
+    # on screen at 80x24 too: the error wraps, and a line too long keeps its end (the cause)
+    assert "is not Zipkin's /api/v2/spans" in screen, screen
 
 
 async def test_headless_traces_and_trace_through_the_port_forward(mesh, capsys):
