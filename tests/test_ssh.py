@@ -239,7 +239,9 @@ async def test_ssh_down_is_said_as_such_and_the_views_go_stale_at_once(mesh, tmp
             )
             assert app.status.problem is not None and "ssh" in app.status.problem.lower()
             # the pods list says its watch fails, not a count that reads as fresh (`5 of 5 pods`)
-            pods_state = str(app.pods.query_one("#pods-state").render())
+            pods_state = app.pods.query_one("#pods-state").text
             assert " of " not in pods_state.split(":")[0], pods_state
+            # the user's server, and the cause: not the relay's SSLError
+            assert f"{mesh.info['api']} (through ssh {ALIAS}) unreachable: the SSH connection" in pods_state
             screen = " ".join(screen_lines(app))
             assert relay not in screen and relay not in str(app.status.render_text()), screen

@@ -294,6 +294,14 @@ def first_line(text: str) -> str:
     return line[:200]
 
 
+def _unreachable_because(reason: str, server: str) -> str:
+    # through SSH, meshtui's relay closes a connection at once while SSH reconnects: the
+    # client then says SSLError or refused, where the cause is the SSH connection
+    if "(through ssh " in server and any(w in reason for w in ("SSLError", "refused", "EOF", "reset")):
+        return "the SSH connection to it is down (see the status line)"
+    return first_line(reason)
+
+
 def describe(exc: BaseException, server: str = "") -> str:
     """One line a user can act on, for any error the kubernetes client raises."""
     where = f" at {server}" if server else ""
@@ -311,12 +319,12 @@ def describe(exc: BaseException, server: str = "") -> str:
         if exc.status == 404:
             return f"not found (404): {message}"
         if exc.status == 0 or exc.status is None:
-            return f"API server{where} unreachable: {first_line(str(exc.reason))}"
+            return f"API server{where} unreachable: {_unreachable_because(str(exc.reason), server)}"
         return f"API server{where} answered {exc.status} {exc.reason}: {message}"
     name = type(exc).__name__
     text = str(exc)
     if "Connection refused" in text or name in ("MaxRetryError", "NewConnectionError"):
-        return f"API server{where} unreachable: connection refused"
+        return f"API server{where} unreachable: {_unreachable_because('connection refused', server)}"
     if "timed out" in text.lower() or "Timeout" in name:
         return f"API server{where} did not answer in time"
     return f"Kubernetes error{where}: {first_line(text) or name}"

@@ -321,5 +321,7 @@ class SshTunnel:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):
+        return "connection refused (is sshd running there?)"  # asyncio's text names our own socket call
     text = getattr(exc, "reason", "") or getattr(exc, "strerror", "") or str(exc) or type(exc).__name__
     return str(text).strip().splitlines()[0][:160]
