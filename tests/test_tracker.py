@@ -34,6 +34,21 @@ def test_counter_going_down_is_a_reset_never_a_negative_rate():
     assert all(r >= 0 for r in snap.rates.values()) and "c" not in snap.rates
 
 
+def test_a_reset_stays_marked_for_a_while_and_across_a_gap():
+    """40 -> 0 (an Envoy restarted between two polls, or while it did not answer) was marked
+    on one poll only: a user glancing at the screen a second later saw a plain 0."""
+    t = StatsTracker()
+    t.kinds = KINDS
+    t.update(body(c=40, d=7), now=0.0)
+    assert "c" in t.update(body(c=0, d=8), now=1.0).resets
+    assert "c" in t.update(body(c=3, d=9), now=5.0).resets  # still marked
+    assert "c" not in t.update(body(c=6, d=10), now=12.0).resets  # then its rate again
+    t.update(body(c=50, d=11), now=13.0)
+    t.gap()  # the source stopped answering; it comes back restarted
+    snap = t.update(body(c=2, d=11), now=20.0)
+    assert snap.resets == {"c"} and not snap.rates  # d did not go down: no reset, no rate across the gap
+
+
 def test_names_come_and_go():
     t = StatsTracker()
     t.update(body(a=1, b=2), now=0.0)

@@ -82,6 +82,9 @@ class StatsSnapshot:
         return replace(self, deltas=_EMPTY_INT, rates=_EMPTY, resets=frozenset())
 
 
+RESET_SHOWN_S = 10.0
+
+
 class StatsTracker:
     """Keeps the previous body of one Envoy and diffs each new one against it."""
 
@@ -97,12 +100,13 @@ class StatsTracker:
         # after it has no deltas or rates, but a counter below its value then was reset
         # (an Envoy restarted: 40 -> 0 showed as a plain 0)
         self.before_gap: Mapping[str, str] | None = None
+        self._reset_at: dict[str, float] = {}  # counter -> when it was found reset
 
     def gap(self) -> None:
         """The source stopped answering: forget the baseline, keep its values for resets."""
-        kinds, before = self.kinds, self._values or self.before_gap
+        kinds, before, reset_at = self.kinds, self._values or self.before_gap, self._reset_at
         self.reset()
-        self.kinds, self.before_gap = kinds, before
+        self.kinds, self.before_gap, self._reset_at = kinds, before, reset_at
 
     def reset(self) -> None:
         """Forget history (a new pod or a new filter): the next poll starts fresh."""
@@ -166,6 +170,15 @@ class StatsTracker:
         if self.before_gap is not None:
             resets |= _reset_since(self.before_gap, values, is_counter)
             self.before_gap = None
+        # a reset stays marked RESET_SHOWN_S, not one poll: an Envoy restarted between two
+        # glances at the screen still shows it (its rate comes back after)
+        for name in resets:
+            self._reset_at[name] = now
+        if self._reset_at:
+            self._reset_at = {
+                n: t for n, t in self._reset_at.items() if now - t < RESET_SHOWN_S and n in values
+            }
+            resets |= self._reset_at.keys()
         self._values = values
         self._taken_at = now
         self.unknown = ()

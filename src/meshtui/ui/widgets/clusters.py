@@ -299,7 +299,7 @@ class ClustersPane(LiveView):
         unhealthy = sum(1 for c in snap.clusters if c.healthy < len(c.hosts))
         note = f", {unhealthy} with unhealthy endpoints" if unhealthy else ""
         if snap.window_s < ERROR_WINDOW_S:  # since the tab was shown (or the source came back)
-            note += f" · errors over {snap.window_s:.0f} of {ERROR_WINDOW_S:g} s: warming up"
+            note += f" · warming up: errors over {snap.window_s:.0f} of {ERROR_WINDOW_S:g} s"
         line = f"{len(shown)} of {len(snap.clusters)} clusters from {self.endpoint_label}{note}"
         faulted = [c for c in shown if c.name in self.table.faults]
         if faulted:  # (which says what COUNTED says)
