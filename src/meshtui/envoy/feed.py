@@ -129,7 +129,9 @@ class StatsFeed(AdminFeed[StatsUpdate]):
             # (they are new, so no rate was due for them on this poll)
             tracker.kinds = self.used.with_kinds_of(tracker.unknown, tracker.kinds)
             snap = replace(snap, kinds=tracker.kinds, unknown_numeric=0)
-        return self._merge.merge(snap, self.catalog)
+        merged = self._merge.merge(snap, self.catalog)
+        zeroed = tracker.unwritten_since_gap(merged.values, received)
+        return replace(merged, resets=merged.resets | zeroed) if zeroed else merged
 
     async def read(self, admin: EnvoyAdmin, started: float) -> StatsUpdate | None:
         used = self.used

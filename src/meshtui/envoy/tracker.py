@@ -101,6 +101,7 @@ class StatsTracker:
         # (an Envoy restarted: 40 -> 0 showed as a plain 0)
         self.before_gap: Mapping[str, str] | None = None
         self._reset_at: dict[str, float] = {}  # counter -> when it was found reset
+        self.after_gap: Mapping[str, str] | None = None  # the values before the gap just closed
 
     def gap(self) -> None:
         """The source stopped answering: forget the baseline, keep its values for resets."""
@@ -111,6 +112,22 @@ class StatsTracker:
     def reset(self) -> None:
         """Forget history (a new pod or a new filter): the next poll starts fresh."""
         self.__init__()  # type: ignore[misc]
+
+    def unwritten_since_gap(self, values: Mapping[str, str], now: float) -> set[str]:
+        """After a gap, the counters the body lacks but the merged view has at 0 (a
+        restarted Envoy lists only the stats written since, usedonly): reset too, and
+        marked so for RESET_SHOWN_S like the others."""
+        if not self.after_gap:
+            return set()
+        read, is_counter = self._values, self.kinds.is_counter
+        out = {
+            n
+            for n, old in self.after_gap.items()
+            if n not in read and values.get(n) == "0" and old[:1].isdigit() and old != "0" and is_counter(n)
+        }
+        for name in out:
+            self._reset_at[name] = now
+        return out
 
     def update(self, body: str, now: float) -> StatsSnapshot:
         return self.update_parts((body,), now)
@@ -167,6 +184,7 @@ class StatsTracker:
                     resets.add(name)
             elif elapsed is not None and is_counter(name):
                 rates[name] = delta / elapsed
+        self.after_gap = self.before_gap  # for the caller: counters this body no longer has
         if self.before_gap is not None:
             resets |= _reset_since(self.before_gap, values, is_counter)
             self.before_gap = None
@@ -175,9 +193,8 @@ class StatsTracker:
         for name in resets:
             self._reset_at[name] = now
         if self._reset_at:
-            self._reset_at = {
-                n: t for n, t in self._reset_at.items() if now - t < RESET_SHOWN_S and n in values
-            }
+            # (kept whether this body has the stat or not: unwritten_since_gap marks some it lacks)
+            self._reset_at = {n: t for n, t in self._reset_at.items() if now - t < RESET_SHOWN_S}
             resets |= self._reset_at.keys()
         self._values = values
         self._taken_at = now
