@@ -172,7 +172,11 @@ async def test_a_pod_scaled_away_is_not_followed_to_a_sibling(mesh):
             assert kubectl(mesh, "scale", "deployment/catalog", "--replicas=1", "-n", NS).returncode == 0
             await until(lambda: extra not in app.pods._shown, 30, "the replica scaled away")
             state = app.stats.query_one("#stats-state")
-            await until(lambda: "scaled down" in str(state.render()), 5, "said deleted, scaled down")
+            try:
+                await until(lambda: "scaled down" in str(state.render()), 15, "said deleted, scaled down")
+            except AssertionError:  # what the app made of it, to read the failure by
+                seen = (str(state.render()), [m.pod.name for m in followed], app.pods.following, extra)
+                raise AssertionError(seen) from None
             assert not followed, [m.pod.name for m in followed]
             assert app.pods.selected is not None and f"{NS}/{app.pods.selected.name}" == extra
             # its last figures stay, dimmed, and nothing says they are live

@@ -361,8 +361,10 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         ):
             # deleted, and none replaces it (yet): a scale-down leaves other replicas, which are
             # not this pod; the last figures stay, dimmed, as for a sidecar that went silent
-            left = len(replicas_of(selected, message.pods))
-            gone = f"{selected.name} was deleted" + (f" (scaled down: {left} replicas left)" if left else "")
+            # (no count: a scale-down removes its pods one by one, and the ones still
+            # listed may be the next to go)
+            left = replicas_of(selected, message.pods)
+            gone = f"{selected.name} was deleted" + (" (scaled down: other replicas remain)" if left else "")
             for view in self.pod_views():
                 view.detach(f"{gone}: its last figures, dimmed", keep=True)
             self.notify(gone + ("" if left else ": waiting for a replacement"), timeout=6)
