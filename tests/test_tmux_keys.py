@@ -77,3 +77,16 @@ def test_filters_help_and_tabs_by_keys_at_80x24(tmux, mesh, tmp_path):  # noqa: 
     screen = tmux.screen()
     assert all(len(line) <= 80 for line in screen.splitlines()) and len(screen.splitlines()) <= 24
     assert "?" in footer()
+
+
+def test_a_filter_and_its_enters_in_one_burst_at_80x24(tmux, mesh, tmp_path):  # noqa: F811
+    """`/webapp` enter enter typed fast (as k9s users do): the first enter leaves the box,
+    the second shows the pod. The second went to the box too: nothing was shown."""
+    start(tmux, mesh, tmp_path)
+    webapp = pod_name(mesh, "webapp")  # not the pod shown at start (catalog, the first app)
+    tmux.wait(webapp, 30, "the pods list")
+    wait_for(lambda: "Filter pods" in tmux.screen().splitlines()[-1], 5, "the pods list has the keys")
+    assert f"▶ {webapp}" not in tmux.screen()
+    tmux.keys("/", *"webapp", "Enter", "Enter")
+    tmux.wait(f"▶ {webapp}", 20, "webapp shown, from one burst")
+    tmux.wait(f"from {webapp}:15000", 20, "its stats")

@@ -23,6 +23,7 @@ fails when a release renames or reshapes one, so an upgrade shows what to look a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import RenderableType
@@ -61,9 +62,22 @@ class PaintHookScreen(Screen[object]):
 
 
 class OrderedInput(Input):
-    """An Input whose own editing keys act in the order they were typed (4. above)."""
+    """An Input whose own editing keys act in the order they were typed (4. above).
+
+    `on_enter`, when set, runs as enter arrives, before the keys behind it: where the box
+    hands the focus back (a Submitted handler ran after them: `/webapp` enter enter in
+    one burst lost the second enter to the box)."""
+
+    on_enter: Callable[[str], None] | None = None
 
     async def _on_key(self, event: events.Key) -> None:
+        if self.screen.focused is not self and self.app.screen is self.screen:
+            # the focus left this box while the key was on its way to it (enter, then
+            # more keys in one burst): the App routes it again, to where the focus is now
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
         # Input's own _on_key (printable keys) runs after this one unless it is prevented
         if event.is_printable or not ORDERED_KEYS:
             return
@@ -74,6 +88,8 @@ class OrderedInput(Input):
         for binding in bindings.key_to_bindings.get(event.key, ()):
             # priority bindings were checked before the key reached the widget
             if not binding.priority and await self.app.run_action(binding.action, self):
+                if binding.action == "submit" and self.on_enter is not None:
+                    self.on_enter(self.value)
                 event.stop()
                 event.prevent_default()
                 return

@@ -70,7 +70,9 @@ class PodsPane(Widget):
         self.sidecar_down: dict[tuple[str, str], str] = {}  # pod key -> why its Envoy does not answer
 
     def compose(self) -> ComposeResult:
-        yield OrderedInput(placeholder="filter pods", id="pods-filter", classes="hidden")
+        box = OrderedInput(placeholder="filter pods", id="pods-filter", classes="hidden")
+        box.on_enter = self._leave_filter
+        yield box
         yield StateLine("connecting to the API server ...", id="pods-state")
         yield PodsTable(self.clock, id="pods-table")
 
@@ -179,17 +181,16 @@ class PodsPane(Widget):
             shown[key] = pod
         self._shown = shown
         self.table.show_rows(list(shown))
-        want = shown
         total = len(self.table.pods)
         if not total:
             self._set_state("no pods" + (" in this namespace" if self.app else ""))
-        elif not want:
+        elif not shown:
             self._set_state(f"no pods match (of {total}); press s or / to widen")
         else:
-            self._set_state(f"{len(want)} of {total} pods, {sidecars} with sidecars")
+            self._set_state(f"{len(shown)} of {total} pods, {sidecars} with sidecars")
         if self.selected is None and self.following is None:
             # start on an application sidecar (what users debug), a gateway otherwise
-            running = [p for p in want.values() if p.sidecar and p.status == "Running"]
+            running = [p for p in shown.values() if p.sidecar and p.status == "Running"]
             first = next((p for p in running if not p.is_gateway), running[0] if running else None)
             if first is not None:
                 self._select(first)
@@ -262,9 +263,14 @@ class PodsPane(Widget):
 
     @on(Input.Submitted, "#pods-filter")
     def _filter_done(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            event.input.add_class("hidden")
-            event.input.display = False
+        if event.input.has_focus:  # enter handled as it came (on_enter) already moved on
+            self._leave_filter(event.value)
+
+    def _leave_filter(self, value: str) -> None:
+        box = self.query_one("#pods-filter", Input)
+        if not value.strip():
+            box.add_class("hidden")
+            box.display = False
         self.screen.set_focus(self.table)  # at once: the next key (enter) is for the table
 
     def key_escape(self) -> None:

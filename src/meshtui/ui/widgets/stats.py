@@ -82,12 +82,14 @@ class StatsPane(LiveView):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
-            yield FilterInput(
+            box = FilterInput(
                 self.initial_filter,
                 self._filter_changed,
                 placeholder="filter: name prefix, or re:REGEX",
                 id="stats-filter",
             )
+            box.on_enter = self._leave_filter
+            yield box
             yield Static("", id="stats-mode")
         yield StateLine("Select a pod with a sidecar to see its Envoy stats.", id="stats-state")
         yield StatsTable(id="stats-table")
@@ -328,8 +330,12 @@ class StatsPane(LiveView):
             self._show_detail()
 
     @on(Input.Submitted, "#stats-filter")
-    def _filter_done(self) -> None:
-        self.table.focus()
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if event.input.has_focus:  # enter handled as it came (on_enter) already moved on
+            self._leave_filter()
+
+    def _leave_filter(self, _value: str = "") -> None:
+        self.screen.set_focus(self.table)  # at once: the keys after enter are the table's
 
     def key_escape(self) -> None:
         if self.query_one(Input).has_focus:
