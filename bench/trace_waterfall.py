@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from meshtui.jaeger import classic
 from meshtui.kube.pods import PodEvent
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.widgets.traces import TracesFound, TracesPane, found_with_trees
-from meshtui.ui.widgets.waterfall import Waterfall
+from meshtui.ui.traces.pane import TracesFound, TracesPane, found_with_trees
+from meshtui.ui.traces.waterfall import Waterfall
 from timing import timed_key
 
 N_SPANS = 5000

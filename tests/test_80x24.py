@@ -154,13 +154,17 @@ async def test_64_bit_counters_and_gauges_are_shown_whole_at_80x24(frozen):
     long = {n: v for n, v in values.items() if n.endswith(".version") and v.isdigit() and len(v) >= 18}
     assert long, "a 64-bit version hash in the capture"
     app = MeshtuiApp(Options(admin=url, interval=3600, stats_filter="re:\\.version$"))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         table = app.stats.table
         await until(lambda: table.rows and table.snapshot, 10, "stats rows")
-        await pilot.pause()
-        shown = dict(zip(table.rows[table.scroll_offset.y :], lines_of(table)[1:], strict=False))
+
+        def drawn() -> dict[str, str]:
+            return dict(zip(table.rows[table.scroll_offset.y :], lines_of(table)[1:], strict=False))
+
+        # the rows are painted a frame after they are set: wait for a version row on screen
+        await until(lambda: any(n in drawn() and drawn()[n].strip() for n in long), 10, "version rows drawn")
+        shown = drawn()
         checked = [n for n in long if n in shown]
-        assert checked
         for name in checked:
             assert f" {long[name]} " in f" {shown[name]} ", (name, shown[name])
 

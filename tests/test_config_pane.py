@@ -11,7 +11,7 @@ from textual.widgets import TabbedContent, Tree
 from conftest import loopback_http, select_pod, until
 from meshtui.envoy.config_dump import SECTIONS
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.widgets.config import ALL_SECTIONS
+from meshtui.ui.proxies.config import ALL_SECTIONS
 
 
 async def open_config(app: MeshtuiApp, pilot, workload: str, mesh) -> None:  # type: ignore[no-untyped-def]

@@ -12,9 +12,9 @@ from textual.widgets import Static
 from conftest import until
 from meshtui.demo.run import MeshProcess, start_mesh
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.exporting import screen_lines
-from meshtui.ui.widgets.traces import TracesPane
-from meshtui.ui.widgets.waterfall import Waterfall
+from meshtui.ui.export import screen_lines
+from meshtui.ui.traces.pane import TracesPane
+from meshtui.ui.traces.waterfall import Waterfall
 
 GATEWAY, WEBAPP, CATALOG = (
     "istio-ingressgateway.istio-system",

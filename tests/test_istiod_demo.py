@@ -16,8 +16,8 @@ from conftest import api_tls, pod_name, until, wait_for
 from meshtui.demo.examples import CATALOG_FAULT
 from meshtui.istiod.syncz import STALE
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.screens.config_diff import ConfigDiffScreen
-from meshtui.ui.widgets.istiod import IstiodPane
+from meshtui.ui.istiod.config_diff import ConfigDiffScreen
+from meshtui.ui.istiod.pane import IstiodPane
 
 KUBECTL = shutil.which("kubectl") or str(Path(sys.executable).with_name("kubectl"))
 pytestmark = pytest.mark.skipif(not os.path.exists(KUBECTL), reason="kubectl is not installed")
@@ -200,7 +200,7 @@ async def test_a_fault_that_aborts_every_request_shows_on_the_clusters_row(mesh)
     from textual.widgets import TabbedContent
 
     from conftest import select_pod
-    from meshtui.ui.widgets.clusters import FAULT_MARK
+    from meshtui.ui.proxies.clusters import FAULT_MARK
 
     catalog = "outbound|80||catalog.istioinaction.svc.cluster.local"
     try:

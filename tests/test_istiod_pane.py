@@ -17,10 +17,10 @@ from meshtui.kube import config
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.portforward import ForwardManager
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.exporting import screen_lines
+from meshtui.ui.export import screen_lines
+from meshtui.ui.istiod.config_diff import ConfigDiffScreen
+from meshtui.ui.istiod.pane import NO_CLUSTER, IstiodPane
 from meshtui.ui.messages import ShowPod
-from meshtui.ui.screens.config_diff import ConfigDiffScreen
-from meshtui.ui.widgets.istiod import NO_CLUSTER, IstiodPane
 from test_snapshots import NOW, PODS, _FixedAdmin, fixed_app
 
 ISTIOD = "istiod-7d4f5d6c9-x8kqn"

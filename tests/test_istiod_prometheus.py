@@ -111,7 +111,7 @@ def test_the_resolution_of_a_percentile_is_shown_beside_prometheuss_value(prom, 
     """Every seed convergence sample is in the first bucket (le=0.1): Prometheus answers
     50/90/99 ms by interpolating inside it. The value stays Prometheus's; the screen says
     that all it knows is `≤ 100 ms`."""
-    from meshtui.ui.widgets.istiod_views import summary_text
+    from meshtui.ui.istiod.tables import summary_text
 
     conv = summary.convergence
     theirs = [

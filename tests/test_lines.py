@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from meshtui.kube.forward_status import ForwardState, ForwardStatus
-from meshtui.ui.exporting import screen_lines
+from meshtui.ui.export import screen_lines
 from meshtui.ui.widgets.state_line import StateLine, keep_both_ends
 from meshtui.ui.widgets.status import StatusLine
 

@@ -27,8 +27,8 @@ from meshtui.envoy.feed import StatsUpdate
 from meshtui.istiod.live import IstiodUpdate
 from meshtui.jaeger.live import TraceSearch
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.widgets.istiod import IstiodPane
-from meshtui.ui.widgets.traces import TracesPane
+from meshtui.ui.istiod.pane import IstiodPane
+from meshtui.ui.traces.pane import TracesPane
 from relay import Relay, relay_to
 from test_jaeger_client import envoy_spans
 
@@ -91,7 +91,7 @@ async def istiod(tmp_path) -> AsyncIterator[tuple[MeshtuiApp, Relay, Any]]:
 
 @contextlib.asynccontextmanager
 async def jaeger(mesh, monkeypatch) -> AsyncIterator[tuple[MeshtuiApp, Relay, Any]]:
-    monkeypatch.setattr("meshtui.ui.widgets.traces.AUTO_REFRESH_S", INTERVAL)
+    monkeypatch.setattr("meshtui.ui.traces.pane.AUTO_REFRESH_S", INTERVAL)
     store = TraceStore()
     store.add_zipkin(envoy_spans())
     runner = web.AppRunner(QueryApi(store).app(), access_log=None)

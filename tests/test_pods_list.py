@@ -14,7 +14,7 @@ from conftest import until
 from meshtui.envoy.live import DirectEndpoint
 from meshtui.kube.pods import PodEvent, PodInfo
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.exporting import screen_lines
+from meshtui.ui.export import screen_lines
 from meshtui.ui.format import short_pod_name
 
 NOW = 1_780_000_000.0

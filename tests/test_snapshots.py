@@ -102,13 +102,13 @@ class _FixedAdmin(BaseHTTPRequestHandler):
 @pytest.fixture(autouse=True)
 def _no_slow_poll_note(monkeypatch: pytest.MonkeyPatch) -> None:
     # "slow poll N ms" depends on how busy the machine is: not part of what a snapshot checks
-    monkeypatch.setattr("meshtui.ui.widgets.stats.SLOW_POLL_MS", float("inf"))
+    monkeypatch.setattr("meshtui.ui.proxies.stats.SLOW_POLL_MS", float("inf"))
 
 
 @pytest.fixture()
 def fixed_admin(monkeypatch) -> Iterator[str]:
     # a loaded machine must not put "slow poll 300 ms" into the snapshot
-    monkeypatch.setattr("meshtui.ui.widgets.stats.SLOW_POLL_MS", 10**9)
+    monkeypatch.setattr("meshtui.ui.proxies.stats.SLOW_POLL_MS", 10**9)
     with loopback_http(_FixedAdmin) as url:
         yield url
 

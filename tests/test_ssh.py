@@ -19,7 +19,7 @@ import yaml
 from conftest import pod_name, select_pod, until
 from meshtui.kube.ssh import SshError, SshState, SshTunnel, parse_destination
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.exporting import screen_lines
+from meshtui.ui.export import screen_lines
 from sshd import ALIAS, SSHD, Sshd, run_sshd
 
 pytestmark = pytest.mark.skipif(not Path(SSHD).exists(), reason="openssh-server is not installed")

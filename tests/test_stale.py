@@ -19,8 +19,8 @@ from conftest import select_pod, until
 from meshtui.demo.run import start_mesh
 from meshtui.live import FreshnessTracker
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.messages import PodsChanged, StatsUpdated
-from meshtui.ui.widgets.pods_table import SIDECAR_DOWN
+from meshtui.ui.proxies.messages import PodsChanged, StatsUpdated
+from meshtui.ui.proxies.pods_table import SIDECAR_DOWN
 from relay import relay_to
 from test_demo_cli import descendants, envoys
 

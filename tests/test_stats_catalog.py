@@ -164,7 +164,7 @@ def test_every_stat_of_a_real_envoy_has_envoys_value(mesh):
 async def test_a_regex_over_many_names_filters_in_a_thread_and_keeps_the_rows_meanwhile():
     from textual.app import App
 
-    from meshtui.ui.widgets.stats_table import REGEX_IN_THREAD, StatsTable
+    from meshtui.ui.proxies.stats_table import REGEX_IN_THREAD, StatsTable
 
     n = REGEX_IN_THREAD * 2
     body = "".join(f"cluster.svc-{i:06d}.upstream_rq_{500 + i % 7}: {i}\n" for i in range(n))

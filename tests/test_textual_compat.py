@@ -8,11 +8,12 @@ import inspect
 
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
+from conftest import until
 from meshtui.ui import textual_compat
 from meshtui.ui.keymap import binding_id, known_ids
-from meshtui.ui.textual_compat import ORDERED_KEYS, PAINT_HOOKS
+from meshtui.ui.textual_compat import FOOTER_HOOKS, ORDERED_KEYS, PAINT_HOOKS, KeysFooter
 
 
 def test_the_screen_paints_through_the_hooks_the_pacer_overrides():
@@ -63,3 +64,60 @@ def test_every_binding_spells_out_its_id_by_the_rule():
                 off_rule.append(f"{cls.__name__}: {b.id} for {b.action}")
     assert not missing and not off_rule, (missing, off_rule)
     assert {"help", "quit", "toggle_pause", "place.istiod"} <= known_ids()
+
+
+def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change():
+    # Footer.bindings_changed (the screen signal's callback) and Footer._bindings_ready:
+    # KeysFooter replaces the first and sets the second (5.)
+    assert FOOTER_HOOKS, "Footer.bindings_changed / _bindings_ready changed: see ui/textual_compat.py (5.)"
+    assert "self._bindings_ready = True" in inspect.getsource(Footer.bindings_changed)
+
+
+async def test_a_focus_change_that_keeps_the_keys_does_not_rebuild_the_footer():
+    from textual.binding import Binding
+    from textual.widgets import Static
+
+    class Box(Static, can_focus=True):
+        BINDINGS = [Binding("x", "noop", "Ex", id="noop")]
+
+        def action_noop(self) -> None:
+            pass
+
+    class Other(Box):
+        BINDINGS = [Binding("y", "other", "Why", id="other")]
+
+        def action_other(self) -> None:
+            pass
+
+    builds: list[int] = []
+
+    class CountingFooter(KeysFooter):
+        async def recompose(self) -> None:
+            builds.append(1)
+            await super().recompose()
+
+    class Two(App[None]):
+        def compose(self):
+            yield Box("a", id="a")
+            yield Box("b", id="b")
+            yield Other("c", id="c")
+            yield CountingFooter()
+
+    app = Two()
+    async with app.run_test() as pilot:
+        app.set_focus(app.query_one("#a"))
+        await until(lambda: "Ex" in _footer_text(app), 5, "the footer's keys")
+        before = len(builds)
+        app.set_focus(app.query_one("#b"))  # the same keys shown
+        await pilot.pause()
+        await pilot.pause()
+        assert len(builds) == before
+        app.set_focus(app.query_one("#c"))  # a key more: rebuilt, once
+        await until(lambda: "Why" in _footer_text(app), 5, "the other key in the footer")
+        assert len(builds) == before + 1
+
+
+def _footer_text(app: App[None]) -> str:
+    from textual.widgets._footer import FooterKey
+
+    return " ".join(k.description for k in app.query(FooterKey))

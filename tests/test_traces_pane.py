@@ -13,9 +13,9 @@ from conftest import loopback_http, until
 from meshtui.demo.tracestore import TraceStore
 from meshtui.demo.tracestore_api import QueryApi
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.widgets.span_detail import SpanDetail
-from meshtui.ui.widgets.traces import TracesPane
-from meshtui.ui.widgets.waterfall import Waterfall
+from meshtui.ui.traces.pane import TracesPane
+from meshtui.ui.traces.span_detail import SpanDetail
+from meshtui.ui.traces.waterfall import Waterfall
 from test_jaeger_client import TRACE, envoy_spans
 from test_snapshots import _FixedAdmin, fixed_app
 
@@ -150,7 +150,7 @@ async def test_from_a_pod_and_from_an_upstream_cluster(jaeger_url):
 
 
 async def test_sort_by_duration_and_auto_refresh(jaeger_url, store, monkeypatch):
-    from meshtui.ui.widgets import traces
+    from meshtui.ui.traces import pane as traces
 
     monkeypatch.setattr(traces, "AUTO_REFRESH_S", 0.2)
     with loopback_http(_FixedAdmin) as admin:

@@ -7,8 +7,8 @@ from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.widgets import DataTable, Input
 
 from conftest import loopback_http, until
-from meshtui.ui.widgets.traces import TracesPane
-from meshtui.ui.widgets.waterfall import Waterfall
+from meshtui.ui.traces.pane import TracesPane
+from meshtui.ui.traces.waterfall import Waterfall
 from test_snapshots import _FixedAdmin, fixed_app
 from test_traces_pane import jaeger_url, store  # noqa: F401 (fixtures)
 

@@ -139,7 +139,7 @@ def test_the_detail_says_how_often_a_kind_read_less_often_is_read():
 
     from meshtui.envoy.feed import StatsUpdate
     from meshtui.envoy.filter import StatFilter
-    from meshtui.ui.widgets.stats import StatsPane
+    from meshtui.ui.proxies.stats import StatsPane
 
     pane = StatsPane(1.0, "")
     pane.feed = SimpleNamespace(interval=1.0)  # type: ignore[assignment]

@@ -6,6 +6,7 @@ Imports stay lazy so `--help` and the first frame do not wait for the kubernetes
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -316,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
     if args.command == "demo":
         return _demo(args)
+    gc.disable()  # until the first frame (the app's on_mount): see ui/app.py
     from meshtui.ui.app import run_app
 
     return run_app(args)

@@ -8,7 +8,7 @@ import gc
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -18,40 +18,37 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Input, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Input, TabbedContent, TabPane
 
 from meshtui import heap
-from meshtui.envoy.feed import AdminEndpoint, DirectEndpoint
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.connection import ClusterConnection
 from meshtui.kube.pods import PodInfo, replicas_of
 from meshtui.live import Freshness
 from meshtui.ui import views
 from meshtui.ui.cluster_wiring import ClusterWiring
-from meshtui.ui.export_actions import EXPORT_BINDINGS, ExportActions
+from meshtui.ui.export import EXPORT_BINDINGS, ExportActions
 from meshtui.ui.frames import PacedScreen
 from meshtui.ui.keymap import preference_problems
-from meshtui.ui.messages import (
-    ClustersUpdated,
-    LiveUpdate,
-    PodsChanged,
-    PodSelected,
-    RefreshStateChanged,
-    StatsUpdated,
-)
+from meshtui.ui.messages import LiveUpdate, RefreshStateChanged
 from meshtui.ui.navigation import PlacesNavigation
 from meshtui.ui.options import Options
+from meshtui.ui.proxies.messages import PodsChanged, PodSelected, ShowStats, SidecarPolled
+from meshtui.ui.proxies.pods import PodEvents, PodsPane
 from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
+from meshtui.ui.textual_compat import KeysFooter
 from meshtui.ui.views import PROXIES, PlaceView, PodView, View
-from meshtui.ui.widgets.clusters import ClustersPane
 from meshtui.ui.widgets.command_bar import CommandBar
-from meshtui.ui.widgets.config import ConfigPane
 from meshtui.ui.widgets.keys import into_box
 from meshtui.ui.widgets.places_bar import PlacesBar
-from meshtui.ui.widgets.pods import PodEvents, PodsPane
-from meshtui.ui.widgets.proxy import ProxyPane
-from meshtui.ui.widgets.stats import StatsPane
 from meshtui.ui.widgets.status import StatusLine
+
+if TYPE_CHECKING:  # the tabs the first frame does not show are imported after it (views.py)
+    from meshtui.envoy.live import AdminEndpoint
+    from meshtui.ui.proxies.clusters import ClustersPane
+    from meshtui.ui.proxies.config import ConfigPane
+    from meshtui.ui.proxies.proxy import ProxyPane
+    from meshtui.ui.proxies.stats import StatsPane
 
 W = TypeVar("W", bound=Widget)
 
@@ -138,6 +135,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         self._views_for: tuple[str, str] | None = None  # the pod the views are attached to
         self._focus_before_command = None
         self._found: dict[type[Widget], Widget] = {}
+        self._tabs: dict[str, Widget] = {}
         self.started = asyncio.Event()  # every view mounted, the sources started (_start)
 
     def get_default_screen(self) -> Screen[object]:
@@ -158,7 +156,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
                     yield Container(id=f"place-{place.id}", classes="place")
         yield CommandBar(id="command")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def _base(self) -> Any:
@@ -185,21 +183,28 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         tab = next((t for t in views.POD_TABS if t.pane_id == active), None)
         return cast(View, self._base.get_widget_by_id(tab.id)) if tab is not None else None
 
+    def _tab(self, tab_id: str) -> Widget:
+        """A pod tab's view by its id in views.py, looked up once (as `_one`)."""
+        found = self._tabs.get(tab_id)
+        if found is None or not found.is_attached:
+            found = self._tabs[tab_id] = self._base.get_widget_by_id(tab_id)
+        return found
+
     @property
     def stats(self) -> StatsPane:
-        return self._one(StatsPane)
+        return cast("StatsPane", self._tab("stats"))
 
     @property
     def clusters(self) -> ClustersPane:
-        return self._one(ClustersPane)
+        return cast("ClustersPane", self._tab("clusters"))
 
     @property
     def config(self) -> ConfigPane:
-        return self._one(ConfigPane)
+        return cast("ConfigPane", self._tab("config"))
 
     @property
     def proxy(self) -> ProxyPane:
-        return self._one(ProxyPane)
+        return cast("ProxyPane", self._tab("proxy"))
 
     @property
     def pods(self) -> PodsPane:
@@ -222,6 +227,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         # every 10,000 (8-15 ms) rather than every 700 (too often) or 50,000 (30-40 ms,
         # one key in twenty paid it: bench/keystroke.py --clusters 2000).
         gc.set_threshold(10_000, 50, 100)
+        gc.enable()
         self.set_interval(60, heap.trim)  # freed memory back to the system (meshtui/heap.py)
         self._apply_preferences()
         if self.options.admin:  # one sidecar, no pods list: so from the first frame on
@@ -254,6 +260,8 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         if self._access is not None:
             self._connect_places(self._access)
         if self.options.admin:
+            from meshtui.envoy.live import DirectEndpoint
+
             admin_url = self.options.admin
             for view in self.pod_views():
                 view.attach(lambda: DirectEndpoint(admin_url))
@@ -340,8 +348,8 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
             view.set_shown(shown and active == tab.pane_id)
         self._show_refresh_state()
 
-    @on(ClustersPane.ShowStats)
-    def _show_cluster_stats(self, message: ClustersPane.ShowStats) -> None:
+    @on(ShowStats)
+    def _show_cluster_stats(self, message: ShowStats) -> None:
         self.query_one(TabbedContent).active = "tab-stats"
         self.stats.show_filter(f"cluster.{message.cluster}.")
         self.stats.table.focus()
@@ -375,7 +383,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
     def _live_update(self, message: LiveUpdate) -> None:
         if self._shutting_down():
             return
-        if isinstance(message, (StatsUpdated, ClustersUpdated)):
+        if isinstance(message, SidecarPolled):
             self._sidecar_answered(message.update.endpoint, message.update.freshness)
         self._show_refresh_state()
 

@@ -14,7 +14,7 @@ from meshtui.kube.access import MeshAccess
 from meshtui.kube.connection import ClusterConnection, ClusterSpec
 from meshtui.ui.messages import ForwardsChanged, KubeProblem
 from meshtui.ui.options import Options
-from meshtui.ui.widgets.pods import PodsPane
+from meshtui.ui.proxies.pods import PodsPane
 from meshtui.ui.widgets.status import StatusLine
 
 if TYPE_CHECKING:  # loaded with the cluster, after the first frame

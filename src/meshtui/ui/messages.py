@@ -1,4 +1,6 @@
-"""Messages that carry immutable snapshots from workers to widgets."""
+"""Messages the whole app shares: a live view's update (each place subclasses it in its
+own messages module: ui/proxies, ui/istiod, ui/traces), the cluster connection's news, and
+going somewhere (ShowPod, OpenPlace)."""
 
 from __future__ import annotations
 
@@ -6,10 +8,7 @@ from typing import Any
 
 from textual.message import Message
 
-from meshtui.envoy.clusters_feed import ClustersUpdate
-from meshtui.envoy.feed import StatsUpdate
 from meshtui.kube.forward_status import ForwardStatus
-from meshtui.kube.pods import PodInfo
 
 
 class _Poll(Message):
@@ -24,48 +23,6 @@ class LiveUpdate(_Poll):
     freshness; the app refreshes the status line on each."""
 
     update: Any
-
-
-class StatsUpdated(LiveUpdate):
-    """A new poll of the selected sidecar's stats (or an error)."""
-
-    def __init__(self, update: StatsUpdate) -> None:
-        super().__init__()
-        self.update = update
-
-
-class ClustersUpdated(LiveUpdate):
-    """A new poll of the selected sidecar's clusters (or an error)."""
-
-    def __init__(self, update: ClustersUpdate) -> None:
-        super().__init__()
-        self.update = update
-
-
-class PodsChanged(Message):
-    """The pods after one watch event; `gone` lists the pods that just disappeared, and
-    `changed` the pods the event changed in place (None when pods came, went or moved)."""
-
-    def __init__(
-        self,
-        pods: tuple[PodInfo, ...],
-        gone: tuple[PodInfo, ...] = (),
-        changed: tuple[PodInfo, ...] | None = None,
-    ) -> None:
-        super().__init__()
-        self.pods = pods
-        self.gone = gone
-        self.changed = changed
-
-
-class PodSelected(Message):
-    """The user picked a pod (or the selection followed a rollout to a new pod)."""
-
-    def __init__(self, pod: PodInfo, followed_from: str | None = None, *, by_user: bool = False) -> None:
-        super().__init__()
-        self.pod = pod
-        self.followed_from = followed_from
-        self.by_user = by_user  # enter on a pod: its views take the focus (k9s's drill-down)
 
 
 class ForwardsChanged(Message):

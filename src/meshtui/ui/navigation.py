@@ -4,7 +4,7 @@ messages that panes send to go somewhere (ShowPod, OpenPlace). Mixed into Meshtu
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import App
@@ -14,11 +14,13 @@ from textual.widgets import ContentSwitcher, Input, TabbedContent
 from meshtui.kube.access import MeshAccess
 from meshtui.ui import views
 from meshtui.ui.messages import OpenPlace, ShowPod
+from meshtui.ui.proxies.pods import PodsPane
 from meshtui.ui.views import PROXIES, PlaceView
 from meshtui.ui.widgets.command_bar import CommandBar
 from meshtui.ui.widgets.places_bar import PlacesBar
-from meshtui.ui.widgets.pods import PodsPane
-from meshtui.ui.widgets.stats import StatsPane
+
+if TYPE_CHECKING:
+    from meshtui.ui.proxies.stats import StatsPane
 
 
 class PlacesNavigation(App[Any]):

@@ -19,6 +19,11 @@ fails when a release renames or reshapes one, so an upgrade shows what to look a
    keys behind it (Textualize/textual#6605; the fix proposed upstream, #6631, runs the
    widget's own bindings inline as here). `ctrl+u` then `re:fault` left an empty filter.
    The widget's `_bindings`, `App._keymap` and `BindingsMap.apply_keymap` are read.
+5. The Footer rebuilds all its keys (a widget each, each restyled on its own) whenever
+   the screen's bindings may have changed: a focus change, a tab, a key that toggles a
+   check_action. Most leave the shown keys as they were; `KeysFooter` rebuilds only when
+   they differ. It reads `Footer.bindings_changed` (the signal's callback) and
+   `Footer._bindings_ready`; without them it is Textual's Footer.
 """
 
 from __future__ import annotations
@@ -33,9 +38,10 @@ from textual.binding import BindingsMap
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
 ORDERED_KEYS = hasattr(BindingsMap, "apply_keymap") and hasattr(BindingsMap(), "key_to_bindings")
+FOOTER_HOOKS = callable(getattr(Footer, "bindings_changed", None)) and hasattr(Footer, "_bindings_ready")
 PAINT_HOOKS = isinstance(getattr(Screen, "_update_timer", None), property) and callable(
     getattr(Screen, "_on_timer_update", None)
 )
@@ -103,6 +109,35 @@ class QuietWidthInput(OrderedInput):
         # so Input's own assignment finds it equal and lays nothing out.
         self.set_reactive(Input.virtual_size, Size(self.content_width, 1))
         super()._watch_value(value)
+
+
+class KeysFooter(Footer):
+    """Textual's Footer, rebuilt once for a burst of binding changes, and only when the
+    keys it shows differ (5. above): a focus change rebuilt its ~10 keys, ~20 ms, and the
+    start-up rebuilt them twice before they first showed."""
+
+    _shown: tuple[tuple[object, ...], ...] | None = None
+    _rebuild_pending = False
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if not FOOTER_HOOKS:
+            super().bindings_changed(screen)
+            return
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen and not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_pending = False
+        shown = tuple(
+            (binding.key, binding.description, binding.action, enabled, tooltip)
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show
+        )
+        if shown != self._shown:
+            self._shown = shown
+            await self.recompose()
 
 
 def screen_render(app: App[Any]) -> RenderableType:

@@ -88,37 +88,37 @@ class PodTab:
 
 
 def _stats(o: Options) -> Widget:
-    from meshtui.ui.widgets.stats import StatsPane
+    from meshtui.ui.proxies.stats import StatsPane
 
     return StatsPane(o.interval, o.stats_filter, id="stats")
 
 
 def _clusters(o: Options) -> Widget:
-    from meshtui.ui.widgets.clusters import ClustersPane
+    from meshtui.ui.proxies.clusters import ClustersPane
 
     return ClustersPane(o.interval, id="clusters")
 
 
 def _config(o: Options) -> Widget:
-    from meshtui.ui.widgets.config import ConfigPane
+    from meshtui.ui.proxies.config import ConfigPane
 
     return ConfigPane(id="config")
 
 
 def _proxy(o: Options) -> Widget:
-    from meshtui.ui.widgets.proxy import ProxyPane
+    from meshtui.ui.proxies.proxy import ProxyPane
 
     return ProxyPane(o.read_only, id="proxy")
 
 
 def _istiod(o: Options) -> Widget:
-    from meshtui.ui.widgets.istiod import IstiodPane
+    from meshtui.ui.istiod.pane import IstiodPane
 
     return IstiodPane(o, id="istiod")
 
 
 def _traces(o: Options) -> Widget:
-    from meshtui.ui.widgets.traces import TracesPane
+    from meshtui.ui.traces.pane import TracesPane
 
     return TracesPane(o, id="traces")
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from meshtui.jaeger.text import fmt_start, fmt_us
-from meshtui.ui.widgets.traces_messages import Found
+from meshtui.ui.traces.messages import Found
 
 # the 32-character trace id comes last: at 80 columns it pushed Errors off the screen (Jaeger
 # UI too puts the id after the trace's name); the trace's title shows it in full

@@ -17,10 +17,11 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, replicas_of, successor
-from meshtui.ui.messages import KubeProblem, OpenPlace, PodsChanged, PodSelected
+from meshtui.ui.messages import KubeProblem, OpenPlace
+from meshtui.ui.proxies.messages import PodsChanged, PodSelected
+from meshtui.ui.proxies.pods_table import PodsTable, row_of
 from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.widgets.keys import into_box
-from meshtui.ui.widgets.pods_table import PodsTable, row_of
 from meshtui.ui.widgets.state_line import StateLine
 
 PodEvents = Callable[[], AsyncIterator[PodEvent]]
@@ -82,6 +83,12 @@ class PodsPane(Widget):
     @property
     def table(self) -> PodsTable:
         return self.query_one("#pods-table", PodsTable)
+
+    def export_fields(self) -> dict[str, object]:  # ui/export.py
+        return {"rows": [self.table.record(key) for key in self.table.rows]}
+
+    def row_text(self, key: str) -> str:
+        return "\t".join(self.table.record(key).values())
 
     # -- the watch ---------------------------------------------------------------------
 

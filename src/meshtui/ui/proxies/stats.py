@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from textual import on
@@ -17,21 +17,23 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
-from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatKind, StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.envoy.tracker import StatsSnapshot
 from meshtui.live import Freshness
 from meshtui.ui.format import delta, number, rate, sparkline
-from meshtui.ui.messages import StatsUpdated
+from meshtui.ui.proxies.messages import StatsUpdated
+from meshtui.ui.proxies.stats_table import SORTS, StatsTable
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.textual_compat import QuietWidthInput
 from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.state_line import StateLine
-from meshtui.ui.widgets.stats_table import SORTS, StatsTable
+
+if TYPE_CHECKING:  # the feed (and the admin client, httpx ...) loads when a pod is selected
+    from meshtui.envoy.feed import AdminEndpoint, StatsFeed, StatsUpdate
 
 HISTORY = 60
 SLOW_POLL_MS = 250
@@ -108,6 +110,8 @@ class StatsPane(LiveView):
 
     def attach(self, new_endpoint: Callable[[], AdminEndpoint]) -> None:
         """Poll this Envoy from now on; the previous feed's worker is cancelled (exclusive)."""
+        from meshtui.envoy.feed import StatsFeed
+
         endpoint = new_endpoint()
         feed = StatsFeed(endpoint, self.interval)
         feed.set_filter(self.table.filter)
@@ -137,6 +141,30 @@ class StatsPane(LiveView):
         self.table.snapshot = None
         self.table.set_filter(self.table.filter)
         self._state(why)
+
+    # -- export (ui/export.py) ---------------------------------------------------------
+
+    def export_fields(self) -> dict[str, Any]:
+        snap = self.table.snapshot
+        shown = self.table.filter.text if self.table.filter else ""
+        if snap is None:
+            return {"filter": shown, "rows": []}
+        rows = [
+            {
+                "name": name,
+                "kind": str(getattr(snap.kind(name), "value", snap.kind(name))),
+                "value": snap.values.get(name, ""),
+                "delta": snap.deltas.get(name, 0),
+                "rate_per_s": snap.rates.get(name),
+                "reset": name in snap.resets,
+            }
+            for name in self.table.rows
+        ]
+        return {"filter": shown, "rows": rows}
+
+    def row_text(self, key: str) -> str:
+        snap = self.table.snapshot
+        return f"{key} {snap.values.get(key, '') if snap is not None else ''}".rstrip()
 
     async def updated(self, update: StatsUpdate) -> StatsUpdated:
         return StatsUpdated(update)

@@ -22,12 +22,13 @@ from meshtui.istiod.live import IstiodFeed, IstiodUpdate
 from meshtui.istiod.metrics import IstiodError
 from meshtui.istiod.source import ForwardedIstiod, IstiodSource
 from meshtui.kube.access import MeshAccess
-from meshtui.ui.messages import LiveUpdate, ShowPod
+from meshtui.ui.istiod.config_diff import ConfigDiffScreen
+from meshtui.ui.istiod.messages import IstiodUpdated
+from meshtui.ui.istiod.tables import SORTS, MetricTable, SyncTable, summary_text, trend
+from meshtui.ui.messages import ShowPod
 from meshtui.ui.options import Options
-from meshtui.ui.screens.config_diff import ConfigDiffScreen
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.textual_compat import OrderedInput
-from meshtui.ui.widgets.istiod_views import SORTS, MetricTable, SyncTable, summary_text, trend
 from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.state_line import StateLine
@@ -36,14 +37,6 @@ NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (istiod is found 
 
 
 SHORT = 34  # pane lines under which the summary is squeezed into a scrolling strip
-
-
-class IstiodUpdated(LiveUpdate):
-    """A poll of istiod; a newer one replaces a queued older one."""
-
-    def __init__(self, update: IstiodUpdate) -> None:
-        super().__init__()
-        self.update = update
 
 
 class SummaryStrip(ScrollableContainer):

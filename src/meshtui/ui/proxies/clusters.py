@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
@@ -24,8 +23,10 @@ from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.faults import Fault
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.live import Freshness
+from meshtui.ui.export import table_rows
 from meshtui.ui.format import middle_truncate, rate
-from meshtui.ui.messages import ClustersUpdated, OpenPlace
+from meshtui.ui.messages import OpenPlace
+from meshtui.ui.proxies.messages import ClustersUpdated, ShowStats
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.widgets.columns import GiveWay, fit_columns
@@ -186,13 +187,6 @@ class ClustersPane(LiveView):
             id="traces",
         ),
     ]
-
-    class ShowStats(Message):
-        """Jump to the stats pane, filtered on one cluster."""
-
-        def __init__(self, cluster: str) -> None:
-            super().__init__()
-            self.cluster = cluster
 
     def __init__(self, interval: float = 1.0, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -366,6 +360,21 @@ class ClustersPane(LiveView):
     def current(self) -> str | None:
         return self.table.current
 
+    # -- export (ui/export.py) ---------------------------------------------------------
+
+    def export_fields(self) -> dict[str, object]:
+        snap = self.table.snapshot
+        rows = []
+        for name in self.table.rows:
+            cluster = snap.by_name(name) if snap is not None else None
+            if cluster is not None and snap is not None:
+                cells = cluster_row(cluster, snap)
+                rows.append({"cluster": name, **dict(zip(CLUSTER_COLUMNS, cells, strict=True))})
+        return {"rows": rows, "endpoints": {"cluster": self.current, "rows": table_rows(self.hosts)}}
+
+    def row_text(self, key: str) -> str:
+        return key
+
     def _state(self, text: str, error: bool = False) -> None:
         self.query_one("#clusters-state", StateLine).say(text, error)
 
@@ -407,7 +416,7 @@ class ClustersPane(LiveView):
 
     def action_show_stats(self) -> None:
         if self.current:
-            self.post_message(self.ShowStats(self.current))
+            self.post_message(ShowStats(self.current))
 
     def action_traces(self) -> None:
         if self.current:

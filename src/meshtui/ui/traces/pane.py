@@ -31,13 +31,8 @@ from meshtui.jaeger.tree import TraceSummary, TraceTree, summarize
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.options import Options
 from meshtui.ui.stale import show_freshness, stale_line
-from meshtui.ui.widgets.live_view import LiveView
-from meshtui.ui.widgets.rows_view import RowsView
-from meshtui.ui.widgets.span_detail import SpanDetail
-from meshtui.ui.widgets.state_line import StateLine
-from meshtui.ui.widgets.table import Table
-from meshtui.ui.widgets.traces_form import LOOKUP_KEY, SEARCH_KEY, LookupForm, SearchForm
-from meshtui.ui.widgets.traces_messages import (
+from meshtui.ui.traces.form import LOOKUP_KEY, SEARCH_KEY, LookupForm, SearchForm
+from meshtui.ui.traces.messages import (
     Found,
     JaegerReady,
     Progress,
@@ -46,8 +41,13 @@ from meshtui.ui.widgets.traces_messages import (
     found_with_trees,
     opened,
 )
-from meshtui.ui.widgets.traces_results import add_result_columns, fill_results
-from meshtui.ui.widgets.waterfall import Waterfall
+from meshtui.ui.traces.results import add_result_columns, fill_results
+from meshtui.ui.traces.span_detail import SpanDetail
+from meshtui.ui.traces.waterfall import Waterfall
+from meshtui.ui.widgets.live_view import LiveView
+from meshtui.ui.widgets.rows_view import RowsView
+from meshtui.ui.widgets.state_line import StateLine
+from meshtui.ui.widgets.table import Table
 
 DETAIL_DELAY_S = 0.06
 CONNECT_WAIT_S = 10.0
