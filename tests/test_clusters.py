@@ -108,8 +108,9 @@ async def test_cluster_endpoints_and_jump_to_stats(mesh):
         table = pane.table
         table.focus()
         table.move_to_key(CATALOG)
-        await until(lambda: pane._hosts_for == CATALOG and pane._host_rows, 5, "endpoints of catalog")
-        (row,) = pane._host_rows.values()
+        await until(lambda: pane._hosts_for == CATALOG and pane.hosts.row_count, 5, "endpoints of catalog")
+        assert pane.hosts.row_count == 1
+        row = pane.hosts.get_row_at(0)
         assert row[1] == "HEALTHY"
         await until(lambda: pane.last.snapshot.rq_rate.get(CATALOG, 0) > 0, 10, "request rate")
         # what the rates count is on screen: the endpoints' own counters, which a request a

@@ -60,6 +60,15 @@ async def test_filter_boxes_let_go_on_escape_and_enter(mesh):
         assert isinstance(app.focused, Input)
         await pilot.press("escape")
         assert app.focused is app.pods.table
+        # the Control plane's metrics filter lets go the same way (one FilterBox for all)
+        await pilot.press("2")
+        istiod = app.query_one("#istiod")
+        for leave in ("escape", "enter"):
+            await pilot.press("slash")
+            await until(lambda: isinstance(app.focused, Input), 2, "istiod filter box")
+            await pilot.press(leave)
+            await until(lambda: not isinstance(app.focused, Input), 2, f"istiod {leave}")
+            assert app.focused is istiod.metrics
 
 
 async def test_invalid_regex_keeps_its_error_and_shows_no_rows(mesh):

@@ -186,6 +186,21 @@ def parse_clusters(body: str) -> list[ClusterStatus]:
     return out
 
 
+# the columns that name a cluster as `istioctl proxy-config cluster` does, and its health:
+# the same cells in the Clusters tab and in `meshtui clusters` (each adds its own counts)
+NAME_COLUMNS = ("SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "HEALTHY")
+
+
+def name_cells(c: ClusterStatus) -> tuple[str, str, str, str, str]:
+    return (
+        c.istio.service or c.name,
+        c.istio.port or "-",
+        c.istio.subset or "-",
+        c.istio.direction or "-",
+        f"{c.healthy}/{len(c.hosts)}",
+    )
+
+
 def cluster_record(c: ClusterStatus) -> dict[str, object]:
     """The headless JSON form of one cluster."""
     return {

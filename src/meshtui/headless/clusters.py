@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshtui.envoy.clusters import ClustersFormatError, ClusterStatus, cluster_record, parse_clusters
+from meshtui.envoy.clusters import (
+    NAME_COLUMNS,
+    ClustersFormatError,
+    ClusterStatus,
+    cluster_record,
+    name_cells,
+    parse_clusters,
+)
 from meshtui.headless import CommandError, live, print_json, print_lines, read_text, table
 
 
@@ -24,19 +31,6 @@ def clusters_command(args: Any) -> int:
     if args.json:
         print_json([cluster_record(c) for c in clusters])
         return 0
-    rows = [
-        (
-            c.istio.service or c.name,
-            c.istio.port or "-",
-            c.istio.subset or "-",
-            c.istio.direction or "-",
-            f"{c.healthy}/{len(c.hosts)}",
-            str(c.total("rq_total")),
-            str(c.total("rq_error")),
-        )
-        for c in clusters
-    ]
-    print_lines(
-        table(rows, ("SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "HEALTHY", "RQ TOTAL", "RQ ERROR"))
-    )
+    rows = [(*name_cells(c), str(c.total("rq_total")), str(c.total("rq_error"))) for c in clusters]
+    print_lines(table(rows, (*NAME_COLUMNS, "RQ TOTAL", "RQ ERROR")))
     return 0

@@ -28,8 +28,8 @@ from meshtui.ui.istiod.tables import SORTS, MetricTable, SyncTable, summary_text
 from meshtui.ui.messages import ShowPod
 from meshtui.ui.options import Options
 from meshtui.ui.stale import show_freshness, stale_line
-from meshtui.ui.textual_compat import OrderedInput
-from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
+from meshtui.ui.widgets.filter_box import FilterBox
+from meshtui.ui.widgets.keys import filter_key, next_sort, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.state_line import StateLine
 
@@ -87,8 +87,10 @@ class IstiodPane(LiveView):
                 yield SyncTable(id="istiod-proxies")
                 yield Static("", id="istiod-proxy-detail")
             with TabPane("Metrics", id="istiod-tab-metrics"):
-                yield OrderedInput(
-                    placeholder="filter istiod metrics: prefix, or re:REGEX", id="istiod-filter"
+                yield FilterBox(
+                    back_to=lambda: self.metrics,
+                    placeholder="filter istiod metrics: prefix, or re:REGEX",
+                    id="istiod-filter",
                 )
                 yield MetricTable(id="istiod-metrics")
 
@@ -210,22 +212,14 @@ class IstiodPane(LiveView):
         self.metrics.filter = StatFilter(event.value)
         self.metrics.show()
 
-    @on(Input.Submitted, "#istiod-filter")
-    def _filter_done(self) -> None:
-        self.metrics.focus()
-
     def action_focus_filter(self) -> None:
         self.query_one(TabbedContent).active = "istiod-tab-metrics"
-        self.screen.set_focus(self.query_one("#istiod-filter", Input))  # at once, as in the stats pane
+        self.query_one(FilterBox).open()
 
     def action_cycle_sort(self) -> None:
         m = self.metrics
-        m.sort = SORTS[(SORTS.index(m.sort) + 1) % len(SORTS)]
+        m.sort = next_sort(SORTS, m.sort)
         m.show()
-
-    def action_refresh_now(self) -> None:
-        if self.feed is not None:
-            self.feed.poll_now()
 
     def action_show_pod(self) -> None:
         row = self.proxies.by_key.get(self.proxies.current or "")

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
-from meshtui.envoy.clusters import ERROR_WINDOW_S, ClustersSnapshot, ClusterStatus
+from meshtui.envoy.clusters import ERROR_WINDOW_S, NAME_COLUMNS, ClustersSnapshot, ClusterStatus, name_cells
 from meshtui.envoy.clusters_feed import ClustersFeed, ClustersUpdate
 from meshtui.envoy.faults import Fault
 from meshtui.envoy.live import AdminEndpoint
@@ -28,20 +28,16 @@ from meshtui.ui.format import middle_truncate, rate
 from meshtui.ui.messages import OpenPlace
 from meshtui.ui.proxies.messages import ClustersUpdated, ShowStats
 from meshtui.ui.stale import show_freshness, stale_line
-from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.widgets.columns import GiveWay, fit_columns
-from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
+from meshtui.ui.widgets.filter_box import FilterBox
+from meshtui.ui.widgets.keys import filter_key, next_sort, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.rows_view import RowsView
 from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 
 CLUSTER_COLUMNS = (
-    "SERVICE FQDN",
-    "PORT",
-    "SUBSET",
-    "DIRECTION",
-    "HEALTHY",
+    *NAME_COLUMNS,
     "RQ/S",
     f"ERR/S {ERROR_WINDOW_S:g}s",  # errors are smoothed over this window (envoy/clusters.py)
     "ERR %",
@@ -70,11 +66,7 @@ def _pct(value: float | None) -> str:
 
 def cluster_row(c: ClusterStatus, snap: ClustersSnapshot) -> tuple[str, ...]:
     return (
-        c.istio.service or c.name,
-        c.istio.port or "-",
-        c.istio.subset or "-",
-        c.istio.direction or "-",
-        f"{c.healthy}/{len(c.hosts)}",
+        *name_cells(c),
         _rate(snap.rq_rate.get(c.name)),
         _rate(snap.error_rate.get(c.name)),
         _pct(snap.error_pct.get(c.name)),
@@ -196,11 +188,12 @@ class ClustersPane(LiveView):
         self.sort = "name"
         self.text_filter = ""
         self._hosts_for: str | None = None
-        self._host_rows: dict[str, tuple[str, ...]] = {}
         self.aborts_injected = 0  # the fault filters' aborts, summed over connection managers
 
     def compose(self) -> ComposeResult:
-        yield OrderedInput(placeholder="filter clusters: part of the name", id="clusters-filter")
+        yield FilterBox(
+            back_to=lambda: self.table, placeholder="filter clusters: part of the name", id="clusters-filter"
+        )
         yield StateLine("Select a pod with a sidecar to see its clusters.", id="clusters-state")
         yield ClustersTable(id="clusters-table")
         yield Static("", id="endpoints-title")
@@ -214,8 +207,8 @@ class ClustersPane(LiveView):
         return self.query_one(ClustersTable)
 
     @property
-    def hosts(self) -> DataTable[str]:
-        return self.query_one("#endpoints-table", DataTable)
+    def hosts(self) -> Table:
+        return self.query_one("#endpoints-table", Table)
 
     # -- feed --------------------------------------------------------------------------
 
@@ -268,7 +261,7 @@ class ClustersPane(LiveView):
         self.table.snapshot = None
         self.table.set_rows([])
         self.hosts.clear()
-        self._host_rows, self._hosts_for = {}, None
+        self._hosts_for = None
         self.query_one("#endpoints-title", Static).update("")
 
     def _visible(self, snap: ClustersSnapshot) -> list[ClusterStatus]:
@@ -318,7 +311,7 @@ class ClustersPane(LiveView):
         hosts = self.hosts
         if cluster is None:
             hosts.clear()
-            self._host_rows, self._hosts_for = {}, None
+            self._hosts_for = None
             title.update("")
             return
         # rows are diffed by address even across clusters: no clear, no re-layout per cursor move
@@ -343,18 +336,7 @@ class ClustersPane(LiveView):
             )
             for h in cluster.hosts
         }
-        for addr in [a for a in self._host_rows if a not in want]:
-            hosts.remove_row(addr)
-            del self._host_rows[addr]
-        for addr, row in want.items():
-            old = self._host_rows.get(addr)
-            if old is None:
-                hosts.add_row(*row, key=addr)
-            elif old != row:
-                for col, a, b in zip(HOST_COLUMNS, old, row, strict=True):
-                    if a != b:
-                        hosts.update_cell(addr, col, b, update_width=True)
-            self._host_rows[addr] = row
+        hosts.sync(want)
 
     @property
     def current(self) -> str | None:
@@ -391,17 +373,11 @@ class ClustersPane(LiveView):
         if self.last and self.last.snapshot:
             self._show(self.last.snapshot)
 
-    @on(Input.Submitted, "#clusters-filter")
-    def _filter_done(self) -> None:
-        self.table.focus()
-
     def action_focus_filter(self) -> None:
-        # set_focus, not focus(): focus() waits a message hop, and keys typed fast (a paste,
-        # tmux) would reach the table first
-        self.screen.set_focus(self.query_one("#clusters-filter", Input))
+        self.query_one(FilterBox).open()
 
     def action_cycle_sort(self) -> None:
-        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.sort = next_sort(SORTS, self.sort)
         if self.last and self.last.snapshot:
             self._show(self.last.snapshot)
         self._show_sort()
@@ -410,10 +386,6 @@ class ClustersPane(LiveView):
         self.table.sort = self.sort
         self.table.repaint_changed()
 
-    def key_escape(self) -> None:
-        if self.query_one("#clusters-filter", Input).has_focus:
-            self.table.focus()
-
     def action_show_stats(self) -> None:
         if self.current:
             self.post_message(ShowStats(self.current))
@@ -421,7 +393,3 @@ class ClustersPane(LiveView):
     def action_traces(self) -> None:
         if self.current:
             self.post_message(OpenPlace("traces", {"upstream_cluster": self.current}))
-
-    def action_refresh_now(self) -> None:
-        if self.feed:
-            self.feed.poll_now()

@@ -31,8 +31,8 @@ from meshtui.envoy.config_dump import (
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
 from meshtui.ui.format import middle_truncate
-from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.views import ViewStatus
+from meshtui.ui.widgets.filter_box import FilterBox
 from meshtui.ui.widgets.keys import filter_key, refresh_key
 from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
@@ -110,7 +110,7 @@ class ConfigPane(Widget):
             active=f"section-{self.section}",
             id="config-sections",
         )
-        yield OrderedInput(placeholder="filter rows: any text", id="config-filter")
+        yield FilterBox(back_to=lambda: self.table, placeholder="filter rows: any text", id="config-filter")
         yield StateLine("Select a pod with a sidecar to see its config.", id="config-state")
         yield Table(id="config-table", cursor_type="row")
         tree: Tree[Any] = Tree("", id="config-tree")
@@ -251,15 +251,7 @@ class ConfigPane(Widget):
         self._render_rows()
 
     def action_focus_filter(self) -> None:
-        self.screen.set_focus(self.query_one("#config-filter", Input))  # at once, as in the stats pane
-
-    @on(Input.Submitted, "#config-filter")
-    def _filter_done(self) -> None:
-        self.table.focus()
-
-    def key_escape(self) -> None:
-        if self.query_one("#config-filter", Input).has_focus:
-            self.table.focus()
+        self.query_one(FilterBox).open()
 
     def action_refresh_now(self) -> None:
         self._stale = True

@@ -20,7 +20,7 @@ from meshtui.kube.pods import PodEvent, PodIndex, PodInfo, replicas_of, successo
 from meshtui.ui.messages import KubeProblem, OpenPlace
 from meshtui.ui.proxies.messages import PodsChanged, PodSelected
 from meshtui.ui.proxies.pods_table import PodsTable, row_of
-from meshtui.ui.textual_compat import OrderedInput
+from meshtui.ui.widgets.filter_box import FilterBox
 from meshtui.ui.widgets.keys import into_box
 from meshtui.ui.widgets.state_line import StateLine
 
@@ -71,9 +71,7 @@ class PodsPane(Widget):
         self.sidecar_down: dict[tuple[str, str], str] = {}  # pod key -> why its Envoy does not answer
 
     def compose(self) -> ComposeResult:
-        box = OrderedInput(placeholder="filter pods", id="pods-filter", classes="hidden")
-        box.on_enter = self._leave_filter
-        yield box
+        yield FilterBox(back_to=lambda: self.table, hides=True, placeholder="filter pods", id="pods-filter")
         yield StateLine("connecting to the API server ...", id="pods-state")
         yield PodsTable(self.clock, id="pods-table")
 
@@ -258,32 +256,9 @@ class PodsPane(Widget):
         self._refilter()
 
     def action_filter(self) -> None:
-        box = self.query_one("#pods-filter", Input)
-        box.remove_class("hidden")
-        box.display = True  # at once: a class change applies at the next refresh, after the next key
-        self.screen.set_focus(box)  # now, not after the keys already queued (box.focus() defers)
+        self.query_one(FilterBox).open()
 
     @on(Input.Changed, "#pods-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.text_filter = event.value.strip()
         self._refilter()
-
-    @on(Input.Submitted, "#pods-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if event.input.has_focus:  # enter handled as it came (on_enter) already moved on
-            self._leave_filter(event.value)
-
-    def _leave_filter(self, value: str) -> None:
-        box = self.query_one("#pods-filter", Input)
-        if not value.strip():
-            box.add_class("hidden")
-            box.display = False
-        self.screen.set_focus(self.table)  # at once: the next key (enter) is for the table
-
-    def key_escape(self) -> None:
-        box = self.query_one("#pods-filter", Input)
-        if box.has_focus:
-            if not box.value:
-                box.add_class("hidden")
-                box.display = False
-            self.screen.set_focus(self.table)

@@ -19,8 +19,8 @@ from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.controls import LEVELS, LogLevelChanges, log_levels, reset_counters, set_log_levels
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
-from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.views import ViewStatus
+from meshtui.ui.widgets.filter_box import FilterBox
 from meshtui.ui.widgets.keys import into_box, refresh_key
 from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
@@ -89,7 +89,13 @@ class ProxyPane(Widget):
     def compose(self) -> ComposeResult:
         yield Static("", id="proxy-policy")
         yield StateLine("Select a pod with a sidecar to see its log levels.", id="proxy-state")
-        yield OrderedInput(placeholder="find a logger: part of its name", id="loggers-find", classes="hidden")
+        yield FilterBox(
+            back_to=lambda: self.table,
+            hides=True,
+            clears=True,
+            placeholder="find a logger: part of its name",
+            id="loggers-find",
+        )
         table: DataTable[str] = Table(id="loggers-table", cursor_type="row")
         for col in ("LOGGER", "LEVEL", "WAS (meshtui changed it)"):
             table.add_column(col, key=col)
@@ -329,10 +335,7 @@ class ProxyPane(Widget):
         self._load()
 
     def action_find(self) -> None:
-        box = self.query_one("#loggers-find", Input)
-        box.remove_class("hidden")
-        box.display = True  # at once, so the next key lands in it
-        self.screen.set_focus(box)  # now, not after the keys already queued (box.focus() defers)
+        self.query_one(FilterBox).open()
 
     @on(Input.Changed, "#loggers-find")
     def _find(self, event: Input.Changed) -> None:
@@ -349,22 +352,6 @@ class ProxyPane(Widget):
             self._state(f"no logger matches {text!r} ({len(names)} loggers)", error=True)
         else:
             self._summary()
-
-    @on(Input.Submitted, "#loggers-find")
-    def _found(self) -> None:
-        self._close_find()
-
-    def key_escape(self) -> None:
-        if self.query_one("#loggers-find", Input).has_focus:
-            self._close_find()
-
-    def _close_find(self) -> None:
-        box = self.query_one("#loggers-find", Input)
-        box.value = ""
-        self._summary()
-        box.add_class("hidden")
-        box.display = False
-        self.table.focus()
 
     @on(DataTable.RowSelected, "#loggers-table")
     def _row_selected(self) -> None:

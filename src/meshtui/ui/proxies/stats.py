@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatKind, StatsFormatError, parse_quantiles, raw_kind
@@ -26,9 +26,9 @@ from meshtui.ui.format import delta, number, rate, sparkline
 from meshtui.ui.proxies.messages import StatsUpdated
 from meshtui.ui.proxies.stats_table import SORTS, StatsTable
 from meshtui.ui.stale import show_freshness, stale_line
-from meshtui.ui.textual_compat import QuietWidthInput
 from meshtui.ui.views import ViewStatus
-from meshtui.ui.widgets.keys import filter_key, refresh_key, sort_key
+from meshtui.ui.widgets.filter_box import FilterBox
+from meshtui.ui.widgets.keys import filter_key, next_sort, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.state_line import StateLine
 
@@ -37,18 +37,6 @@ if TYPE_CHECKING:  # the feed (and the admin client, httpx ...) loads when a pod
 
 HISTORY = 60
 SLOW_POLL_MS = 250
-
-
-class FilterInput(QuietWidthInput):
-    """The stats filter box. It re-filters the table in the same call as the key press,
-    not one message hop later, so the new rows are painted in the same frame as the text."""
-
-    def __init__(self, value: str, on_value: Callable[[str], None], **kwargs: Any) -> None:
-        self._on_value = on_value  # before Input's init, which may already set the value
-        super().__init__(value, **kwargs)
-
-    def watch_value(self, value: str) -> None:
-        self._on_value(value)
 
 
 class StatsPane(LiveView):
@@ -84,14 +72,15 @@ class StatsPane(LiveView):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
-            box = FilterInput(
+            # filtered in the same call as the key, not a message hop later: the new rows are
+            # painted in the same frame as the text
+            yield FilterBox(
                 self.initial_filter,
-                self._filter_changed,
+                back_to=lambda: self.table,
+                on_value=self._filter_changed,
                 placeholder="filter: name prefix, or re:REGEX",
                 id="stats-filter",
             )
-            box.on_enter = self._leave_filter
-            yield box
             yield Static("", id="stats-mode")
         yield StateLine("Select a pod with a sidecar to see its Envoy stats.", id="stats-state")
         yield StatsTable(id="stats-table")
@@ -357,30 +346,16 @@ class StatsPane(LiveView):
         if not self.table.rows:
             self._show_detail()
 
-    @on(Input.Submitted, "#stats-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if event.input.has_focus:  # enter handled as it came (on_enter) already moved on
-            self._leave_filter()
-
-    def _leave_filter(self, _value: str = "") -> None:
-        self.screen.set_focus(self.table)  # at once: the keys after enter are the table's
-
-    def key_escape(self) -> None:
-        if self.query_one(Input).has_focus:
-            self.table.focus()
-
     def show_filter(self, text: str) -> None:
         """Set the filter as if typed (the jump from a cluster to its stats)."""
-        self.query_one(FilterInput).value = text
+        self.query_one(FilterBox).value = text
 
     def action_focus_filter(self) -> None:
-        # set_focus, not focus(): focus() waits a message hop, and keys typed fast (a paste,
-        # tmux) would reach the table first
-        self.screen.set_focus(self.query_one(Input))
+        self.query_one(FilterBox).open()
 
     def action_cycle_sort(self) -> None:
         table = self.table
-        table.sort = SORTS[(SORTS.index(table.sort) + 1) % len(SORTS)]
+        table.sort = next_sort(SORTS, table.sort)
         self._show_mode()
 
     def action_toggle_in_use(self) -> None:
@@ -392,10 +367,6 @@ class StatsPane(LiveView):
         self.user_paused = not self.user_paused
         self.polling_changed()
         self._show_mode()
-
-    def action_refresh_now(self) -> None:
-        if self.feed:
-            self.feed.poll_now()
 
 
 def _counts(snap: StatsSnapshot, in_use_only: bool) -> tuple[str, str]:

@@ -425,7 +425,7 @@ class TracesPane(LiveView):
     # -- drawing -----------------------------------------------------------------------
 
     def _fill_results(self) -> None:
-        fill_results(self.query_one("#traces-results", DataTable), self.found, self.sort_by)
+        fill_results(self.query_one("#traces-results", Table), self.found, self.sort_by)
 
     def _state(self, text: str, error: bool = False) -> None:
         self.query_one("#traces-state", StateLine).say(text, error)

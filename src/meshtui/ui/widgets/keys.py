@@ -5,8 +5,12 @@ screen and the footer show it)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import TypeVar
 
 from textual.binding import Binding
+
+S = TypeVar("S")
 
 
 def into_box(binding: Binding) -> Binding:
@@ -24,6 +28,11 @@ def filter_key(tooltip: str) -> Binding:
 
 def sort_key(tooltip: str) -> Binding:
     return Binding("o", "cycle_sort", "Sort", tooltip=tooltip, id="cycle_sort")
+
+
+def next_sort(sorts: Sequence[S], current: S) -> S:
+    """What `o` sorts by next: the view's sorts in turn, back to the first."""
+    return sorts[(sorts.index(current) + 1) % len(sorts)]
 
 
 def refresh_key(tooltip: str, *, show: bool = True) -> Binding:

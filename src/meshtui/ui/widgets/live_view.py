@@ -56,6 +56,11 @@ class LiveView(Widget):
             self.feed.set_paused(not self.polls())
         self.post_message(RefreshStateChanged())
 
+    def action_refresh_now(self) -> None:
+        """`r` (widgets/keys.py refresh_key): poll now, without waiting for the interval."""
+        if self.feed is not None:
+            self.feed.poll_now()
+
     @work(exclusive=True, group="live-feed", exit_on_error=False)
     async def _run_feed(self, feed: LiveFeed[Any]) -> None:
         async for update in feed.updates():
