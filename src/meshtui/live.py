@@ -92,7 +92,7 @@ class Backoff:
     One rule for feeds (capped at 1 s, or their interval if longer: recovery is seen about
     as soon as a normal poll would see it), port-forwards and SSH (capped at 5 s: a pod or
     host that is down is not hammered). A feed retrying faster than 1 s would only count up
-    its forward's own failures and push the forward's back-off out (tests/test_soak.py:
+    its forward's own failures and push the forward's back-off out (tests/mesh/test_soak.py:
     20 dropped forwards at a 0.25 s interval, recovered in under 3 s each only with 1 s).
     """
 

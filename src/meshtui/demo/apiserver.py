@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import secrets
 import ssl
 import time
@@ -50,7 +51,7 @@ class SimApiServer:
         self.watchlog = watchlog.WatchLog()  # bounded, as the watch cache is: 410 beyond it
         self.rv = 1000
         self._changed = asyncio.Condition()
-        self._forwards: set[tuple[web.WebSocketResponse, asyncio.StreamWriter]] = set()
+        self._forwards: set[podforward.ForwardStream] = set()  # open ones (forward_opened/closed)
         self.forward_count = 0
         self.watch_epoch = 0  # bumping it ends every open watch (as an API server restart does)
         self._closing: set[asyncio.Future[Any]] = set()
@@ -65,11 +66,35 @@ class SimApiServer:
         self.rv += 1
         pod.resource_version = self.rv
         self.watchlog.append(self.rv, kind, pod.to_json())
-        await self._notify()
+        await self.notify()
 
-    async def _notify(self) -> None:
+    # -- what the demo's other modules use (watches, other kinds, port-forwards, steering)
+
+    async def notify(self) -> None:
+        """Wake every open watch: something changed (or the watches must end)."""
         async with self._changed:
             self._changed.notify_all()
+
+    async def wait_changed(self, timeout: float) -> None:
+        """Until `notify`, or `timeout` seconds: how an open watch waits for news."""
+        async with self._changed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+
+    def forward_opened(self, stream: podforward.ForwardStream) -> None:
+        self.forward_count += 1
+        self._forwards.add(stream)
+
+    def forward_closed(self, stream: podforward.ForwardStream) -> None:
+        self._forwards.discard(stream)
+
+    def selected_pods(self, ns: str | None, test: selectors.Test | None = None) -> list[SimPod]:
+        """The pods a list or a watch from scratch returns: in a namespace (or all), matching
+        the request's selectors, in name order."""
+        pods = [p for p in self.pods.values() if ns is None or p.namespace == ns]
+        if test is not None:
+            pods = [p for p in pods if test(p.to_json())]
+        return sorted(pods, key=lambda p: (p.namespace, p.name))
 
     async def add_pod(self, pod: SimPod) -> None:
         self.pods[(pod.namespace, pod.name)] = pod
@@ -122,19 +147,18 @@ class SimApiServer:
         does when its kubelet side dies: the client sees an abnormal closure (1006), not
         the normal close that ends a stream whose pod side hung up (demo/podforward.py)."""
         dropped = 0
-        for ws, writer in list(self._forwards):
-            if pod is not None and getattr(ws, "_sim_pod", None) != (pod.namespace, pod.name):
+        for stream in list(self._forwards):
+            if pod is not None and stream.pod != (pod.namespace, pod.name):
                 continue
-            request = getattr(ws, "_sim_request", None)
-            transport = request.transport if request is not None else None
+            transport = stream.request.transport
             if transport is not None:
                 transport.abort()
             else:
-                task = asyncio.ensure_future(ws.close())
+                task = asyncio.ensure_future(stream.ws.close())
                 self._closing.add(task)
                 task.add_done_callback(self._closing.discard)
-            writer.close()
-            self._forwards.discard((ws, writer))
+            stream.writer.close()
+            self._forwards.discard(stream)
             dropped += 1
         return dropped
 
@@ -305,12 +329,6 @@ class SimApiServer:
             }
         )
 
-    def _selected(self, ns: str | None, test: selectors.Test | None = None) -> list[SimPod]:
-        pods = [p for p in self.pods.values() if ns is None or p.namespace == ns]
-        if test is not None:
-            pods = [p for p in pods if test(p.to_json())]
-        return sorted(pods, key=lambda p: (p.namespace, p.name))
-
     async def _pods(self, request: web.Request) -> web.StreamResponse:
         ns = request.match_info.get("ns")
         try:
@@ -319,7 +337,7 @@ class SimApiServer:
             return _status(400, "BadRequest", str(exc))
         if request.query.get("watch") in ("true", "1"):
             return await watchlog.serve(self, request, ns, test)
-        pods = self._selected(ns, test)
+        pods = self.selected_pods(ns, test)
         try:
             items, meta = self.pager.page(
                 [p.to_json() for p in pods],
@@ -375,4 +393,4 @@ class SimApiServer:
     async def end_watches(self) -> None:
         """Every open watch ends, as at its timeoutSeconds or an API server restart."""
         self.watch_epoch += 1
-        await self._notify()
+        await self.notify()

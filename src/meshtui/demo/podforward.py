@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -26,6 +27,17 @@ BINARY = "v4.channel.k8s.io"
 BASE64 = "v4.base64.channel.k8s.io"
 SUPPORTED = ("", BINARY, BASE64)  # websocket.go's map given to wsstream.NewConn
 POD_CLOSE_GRACE = 1.0  # seconds the runtime waits for the other direction (see carry)
+
+
+@dataclass(eq=False)
+class ForwardStream:
+    """One open port-forward connection: its websocket, the writer to the pod's side, whose
+    pod it reaches, and the request (whose transport `drop_forwards` cuts)."""
+
+    ws: web.WebSocketResponse
+    writer: asyncio.StreamWriter
+    pod: tuple[str, str]
+    request: web.Request
 
 
 def v4_ports(values: list[str]) -> tuple[list[int], str]:
@@ -95,8 +107,6 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, ports: lis
         return web.Response(status=403, body=b"")
     ws = web.WebSocketResponse(protocols=(protocol,) if protocol else (), autoping=True)
     await ws.prepare(request)
-    ws._sim_pod = (pod.namespace, pod.name)  # type: ignore[attr-defined]
-    ws._sim_request = request  # type: ignore[attr-defined]  # drop_forwards cuts its transport
     chans = Channels(ws, protocol)
     # websocket.go: two channels per requested port, data 2i and error 2i+1, each opened
     # with the port number (little endian); the connection ends when every port's has
@@ -109,7 +119,10 @@ async def serve(api: SimApiServer, request: web.Request, pod: SimPod, ports: lis
     reading = asyncio.ensure_future(_read(ws, chans, inboxes))
     try:
         await asyncio.gather(
-            *(_forward(api, ws, chans, pod, port, 2 * i, inboxes[2 * i]) for i, port in enumerate(ports))
+            *(
+                _forward(api, request, ws, chans, pod, port, 2 * i, inboxes[2 * i])
+                for i, port in enumerate(ports)
+            )
         )
     finally:
         reading.cancel()
@@ -145,15 +158,12 @@ async def dial(pod: SimPod, port: int) -> tuple[asyncio.StreamReader, asyncio.St
         ) from exc
 
 
-async def carry(
-    api: SimApiServer, ws: web.WebSocketResponse, writer: asyncio.StreamWriter, into: Any, out: Any
-) -> None:
+async def carry(api: SimApiServer, stream: ForwardStream, into: Any, out: Any) -> None:
     """Both directions of one forwarded connection, as the runtime's PortForward runs them
     (containerd's sandbox_portforward_linux.go, CRI-O alike): it returns once one direction
     ends plus up to 1 s for the other ("give a chance to terminate gracefully or timeout
     after 1s"); then the kubelet closes the streams without writing an error."""
-    api.forward_count += 1
-    api._forwards.add((ws, writer))
+    api.forward_opened(stream)  # drop_forwards (a kubelet restart, a pod deleted) cuts it
     tasks = {asyncio.ensure_future(into), asyncio.ensure_future(out)}
     try:
         _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -163,12 +173,13 @@ async def carry(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        writer.close()
-        api._forwards.discard((ws, writer))
+        stream.writer.close()
+        api.forward_closed(stream)
 
 
 async def _forward(
     api: SimApiServer,
+    request: web.Request,
     ws: web.WebSocketResponse,
     chans: Channels,
     pod: SimPod,
@@ -182,7 +193,8 @@ async def _forward(
         await chans.send(channel + 1, str(exc).encode())
         return
     # then websocket.go's portForward ends and conn.Close() sends a normal (1000) close frame
-    await carry(api, ws, writer, pump_in(inbox, writer), _pump_out(reader, chans, channel))
+    stream = ForwardStream(ws, writer, (pod.namespace, pod.name), request)
+    await carry(api, stream, pump_in(inbox, writer), _pump_out(reader, chans, channel))
 
 
 async def _read(

@@ -37,15 +37,17 @@ def offered(header: str) -> bool:
 async def serve(api: SimApiServer, request: web.Request, pod: SimPod) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(protocols=(TUNNEL,), autoping=True)
     await ws.prepare(request)
-    await Session(api, pod, ws).run()
+    await Session(api, pod, ws, request).run()
     return ws
 
 
 class Session:
     """One tunnelled SPDY connection: its streams, paired into forwards."""
 
-    def __init__(self, api: SimApiServer, pod: SimPod, ws: web.WebSocketResponse) -> None:
-        self.api, self.pod, self.ws = api, pod, ws
+    def __init__(
+        self, api: SimApiServer, pod: SimPod, ws: web.WebSocketResponse, request: web.Request
+    ) -> None:
+        self.api, self.pod, self.ws, self.request = api, pod, ws, request
         self.framer = Framer()
         self.inbox: dict[int, asyncio.Queue[bytes | None]] = {}  # data stream -> client bytes
         self.pairs: dict[str, dict[str, int]] = {}  # requestid -> {"error": id, "data": id}
@@ -115,7 +117,10 @@ class Session:
             return
         try:
             into = podforward.pump_in(self.inbox[data_id], writer)
-            await podforward.carry(self.api, self.ws, writer, into, self._out_of_pod(reader, data_id))
+            stream = podforward.ForwardStream(
+                self.ws, writer, (self.pod.namespace, self.pod.name), self.request
+            )
+            await podforward.carry(self.api, stream, into, self._out_of_pod(reader, data_id))
         finally:
             await self.send(Framer.data(data_id, b"", fin=True))
             await self.send(Framer.data(error_id, b"", fin=True))

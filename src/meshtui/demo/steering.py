@@ -77,7 +77,7 @@ async def watch(api: SimApiServer, request: web.Request) -> web.Response:
     what = request.match_info["what"]
     if what == "bookmarks":  # {"every": SECONDS}: the bookmark frequency, a minute by default
         api.watchlog.bookmark_every = float((await request.json())["every"])
-        await api._notify()
+        await api.notify()
         return web.json_response({"every": api.watchlog.bookmark_every})
     if what not in ("advance", "expire", "lag", "lag-briefly", "end"):
         return _status(400, "BadRequest", "what is advance, expire, lag, lag-briefly, end or bookmarks")
@@ -92,5 +92,5 @@ async def watch(api: SimApiServer, request: web.Request) -> web.Response:
         api.watchlog.lag = 5
         api.watchlog.lag_until = time.monotonic() + (10.0 if what == "lag" else 1.0)
         api.watch_epoch += 1
-    await api._notify()
+    await api.notify()
     return web.json_response({"resourceVersion": str(api.rv)})

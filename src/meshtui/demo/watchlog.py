@@ -19,7 +19,6 @@ matching as DELETED with its previous content, and other pods are never sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections import deque
@@ -148,7 +147,7 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None, test: A
         return resp
     if not since:
         # a watch without resourceVersion starts with synthetic ADDED events
-        for p in api._selected(ns, test):
+        for p in api.selected_pods(ns, test):
             await resp.write(event("ADDED", p.to_json()))
         since = api.rv
     marked = time.monotonic()  # the last bookmark (or the watch's start)
@@ -178,7 +177,5 @@ async def serve(api: SimApiServer, request: web.Request, ns: str | None, test: A
         if api.rv > since:
             continue
         wake = min(left, 30, max(due - clock, 0.01) if bookmarks and not final_mark_sent else left)
-        async with api._changed:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(api._changed.wait(), timeout=wake)
+        await api.wait_changed(wake)
     return resp

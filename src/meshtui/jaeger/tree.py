@@ -175,12 +175,3 @@ def summarize(trace: Trace, tree: TraceTree | None = None) -> TraceSummary:
         services=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         error_count=sum(1 for s in spans if s.is_error),
     )
-
-
-def find_request_id(trace: Trace) -> str | None:
-    """The `x-request-id` Envoy put on the trace's spans (tag `guid:x-request-id`)."""
-    for span in trace.spans:
-        rid = span.tag("guid:x-request-id")
-        if rid:
-            return rid
-    return None

@@ -1,6 +1,6 @@
 """Every Textual private hook meshtui relies on, in one place, each with why and a fallback.
 
-pyproject.toml pins Textual to the releases these are checked on; tests/test_textual_compat.py
+pyproject.toml pins Textual to the releases these are checked on; tests/ui/test_textual_compat.py
 fails when a release renames or reshapes one, so an upgrade shows what to look at again.
 
 1. A screen paints from its update timer (`Screen._update_timer`, a property that

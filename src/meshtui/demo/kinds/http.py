@@ -8,8 +8,6 @@ events, Status objects for errors.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -18,6 +16,7 @@ from aiohttp import web
 
 from meshtui.demo.kinds import openapi
 from meshtui.demo.kinds.store import ApiError, Resource
+from meshtui.demo.watchlog import status_body
 
 if TYPE_CHECKING:
     from meshtui.demo.apiserver import SimApiServer
@@ -37,7 +36,6 @@ class KindsApi:
     def __init__(self, server: SimApiServer) -> None:
         self.server = server
         self.resources: list[Resource] = []
-        self.events: list[tuple[int, str, str, dict[str, Any]]] = []  # rv, plural.group, type, object
 
     def add(self, resource: Resource) -> Resource:
         self.resources.append(resource)
@@ -50,9 +48,8 @@ class KindsApi:
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
 
     async def record(self, resource: Resource, kind: str, obj: dict[str, Any]) -> None:
-        self.events.append((int(obj["metadata"]["resourceVersion"]), resource.group_resource, kind, obj))
-        async with self.server._changed:
-            self.server._changed.notify_all()
+        resource.watchlog.append(int(obj["metadata"]["resourceVersion"]), kind, obj)
+        await self.server.notify()
         if resource.on_change is not None:
             await resource.on_change(kind, obj)
 
@@ -275,24 +272,25 @@ class KindsApi:
             # kubectl get -w asks for Table events: one row per event, as the API server sends
             return res.table([o], self.server.rv) if as_table else res.view(o, version)
 
+        log = res.watchlog
+        if since and since < log.floor:  # as the pods' watch (demo/watchlog.py): 410 in the stream
+            gone = status_body(410, "Expired", f"too old resource version: {since} ({log.floor})")
+            await resp.write(json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n")
+            return resp
         if not since:
             for o in res.items(ns):
                 await resp.write(json.dumps({"type": "ADDED", "object": shown(o)}).encode() + b"\n")
             since = self.server.rv
         epoch = self.server.watch_epoch
         while epoch == self.server.watch_epoch:
-            for rv, gr, kind, obj in self.events:
-                if (
-                    rv > since
-                    and gr == res.group_resource
-                    and (ns is None or obj["metadata"]["namespace"] == ns)
-                ):
+            now = self.server.rv  # events recorded while this one writes go on the next turn
+            for _rv, kind, obj, _previous in log.after(since):
+                if ns is None or obj["metadata"]["namespace"] == ns:
                     await resp.write(json.dumps({"type": kind, "object": shown(obj)}).encode() + b"\n")
-            since = max([since, *(e[0] for e in self.events)])
+            since = max(since, now)
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            async with self.server._changed:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.server._changed.wait(), timeout=min(left, 30))
+            if self.server.rv == since:
+                await self.server.wait_changed(min(left, 30))
         return resp

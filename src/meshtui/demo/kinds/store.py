@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from meshtui.demo.watchlog import WatchLog
+
 Admit = Callable[["Resource", dict[str, Any]], "ApiError | None"]
 OnChange = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -67,6 +69,9 @@ class Resource:
     on_change: OnChange | None = None
     objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     created: dict[tuple[str, str], float] = field(default_factory=dict)
+    # its watch cache, bounded as the pods' is (demo/watchlog.py): a watch from before it
+    # gets 410 Expired, and a long demo does not keep every change it ever saw
+    watchlog: WatchLog = field(default_factory=WatchLog)
 
     @property
     def group_resource(self) -> str:

@@ -21,7 +21,7 @@ from meshtui.ui.textual_compat import QuietWidthInput
 
 
 class FilterBox(QuietWidthInput):
-    BINDINGS = [Binding("escape", "leave", "Back", show=False, id="leave_filter")]
+    BINDINGS = [Binding("escape", "leave_filter", "Back", show=False, id="leave_filter")]
 
     def __init__(
         self,
@@ -58,7 +58,7 @@ class FilterBox(QuietWidthInput):
             self.display = False
         self.screen.set_focus(self.back_to())  # at once: the keys after enter are the view's
 
-    def action_leave(self) -> None:
+    def action_leave_filter(self) -> None:
         if self.has_focus:
             self.leave()
 
