@@ -121,3 +121,24 @@ def _footer_text(app: App[None]) -> str:
     from textual.widgets._footer import FooterKey
 
     return " ".join(k.description for k in app.query(FooterKey))
+
+
+async def test_the_apps_own_keys_are_in_the_footer_from_its_first_compose():
+    from textual.binding import Binding
+
+    composed: list[str] = []
+
+    class Probe(KeysFooter):
+        def compose(self):
+            children = list(super().compose())
+            composed.append(" ".join(getattr(c, "description", "") for c in children))
+            yield from children
+
+    class One(App[None]):
+        BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+
+        def compose(self):
+            yield Probe()
+
+    async with One().run_test():
+        assert composed and "Quit" in composed[0]  # not an empty bar first, keys a refresh later

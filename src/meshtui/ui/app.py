@@ -35,7 +35,6 @@ from meshtui.ui.navigation import PlacesNavigation
 from meshtui.ui.options import Options
 from meshtui.ui.proxies.messages import PodsChanged, PodSelected, ShowStats, SidecarPolled
 from meshtui.ui.proxies.pods import PodEvents, PodsPane
-from meshtui.ui.screens.help import HelpScreen, rows_from_bindings
 from meshtui.ui.textual_compat import KeysFooter
 from meshtui.ui.views import PROXIES, PlaceView, PodView, View
 from meshtui.ui.widgets.command_bar import CommandBar
@@ -227,7 +226,6 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         # every 10,000 (8-15 ms) rather than every 700 (too often) or 50,000 (30-40 ms,
         # one key in twenty paid it: bench/keystroke.py --clusters 2000).
         gc.set_threshold(10_000, 50, 100)
-        gc.enable()
         self.set_interval(60, heap.trim)  # freed memory back to the system (meshtui/heap.py)
         self._apply_preferences()
         if self.options.admin:  # one sidecar, no pods list: so from the first frame on
@@ -237,9 +235,10 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
-        # The footer draws its keys a refresh after the first one (Textual's Footer waits for
-        # the screen's bindings): start the rest after that, and as a worker, not a callback,
-        # so the App's own messages go on meanwhile.
+        gc.enable()  # off from the command line's start (cli.py): no collection before this
+        # the focused view's keys join the footer a refresh after the first frame (KeysFooter):
+        # start the rest after that, and as a worker, not a callback, so the App's own
+        # messages go on meanwhile
         self.call_after_refresh(self.run_worker, self._start(), exit_on_error=True)
 
     async def _start(self) -> None:
@@ -421,6 +420,8 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
             self._focus_views()
 
     def action_help(self) -> None:
+        from meshtui.ui.screens.help import HelpScreen, rows_from_bindings  # on the first ?
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(rows_from_bindings(dict(self.screen.active_bindings))))

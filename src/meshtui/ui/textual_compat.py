@@ -33,7 +33,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from textual import events
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import BindingsMap
 from textual.geometry import Size
 from textual.screen import Screen
@@ -119,6 +119,14 @@ class KeysFooter(Footer):
     _shown: tuple[tuple[object, ...], ...] | None = None
     _rebuild_pending = False
 
+    def compose(self) -> ComposeResult:
+        if FOOTER_HOOKS and not self._bindings_ready:
+            # the app's own keys (? help, q quit, : go to) in the first frame already, as
+            # they are then; the focused view's join them on the first rebuild
+            self.set_reactive(Footer._bindings_ready, True)
+            self._shown = self._keys_shown()
+        yield from super().compose()
+
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if not FOOTER_HOOKS:
             super().bindings_changed(screen)
@@ -130,14 +138,17 @@ class KeysFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
-        shown = tuple(
+        shown = self._keys_shown()
+        if shown != self._shown:
+            self._shown = shown
+            await self.recompose()
+
+    def _keys_shown(self) -> tuple[tuple[object, ...], ...]:
+        return tuple(
             (binding.key, binding.description, binding.action, enabled, tooltip)
             for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
             if binding.show
         )
-        if shown != self._shown:
-            self._shown = shown
-            await self.recompose()
 
 
 def screen_render(app: App[Any]) -> RenderableType:

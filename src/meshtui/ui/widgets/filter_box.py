@@ -21,7 +21,8 @@ from meshtui.ui.textual_compat import QuietWidthInput
 
 
 class FilterBox(QuietWidthInput):
-    BINDINGS = [Binding("escape", "leave_filter", "Back", show=False, id="leave_filter")]
+    # shown: in the box the footer has little else to say (the app's keys are text here)
+    BINDINGS = [Binding("escape", "leave_filter", "Back", tooltip="Back to the view", id="leave_filter")]
 
     def __init__(
         self,
