@@ -6,6 +6,7 @@ Each command reads a saved body (`--file`), a pod's sidecar through a port-forwa
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from meshtui.envoy.admin import EnvoyAdmin
     from meshtui.kube.config import KubeTarget
     from meshtui.kube.portforward import ForwardManager
 
@@ -72,7 +74,7 @@ def table(rows: Sequence[Sequence[str]], header: tuple[str, ...]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def cluster(args: Any) -> AsyncIterator[tuple[KubeTarget, ForwardManager]]:
+async def cluster(args: argparse.Namespace) -> AsyncIterator[tuple[KubeTarget, ForwardManager]]:
     """(KubeTarget, ForwardManager) for one live command: the kubeconfig, or the one behind
     `--ssh HOST` through one SSH connection (kube/connection.py, as the app's); everything
     is closed when the block ends."""
@@ -82,7 +84,7 @@ async def cluster(args: Any) -> AsyncIterator[tuple[KubeTarget, ForwardManager]]
         yield access.target, access.manager
 
 
-async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+async def _with_admin(args: argparse.Namespace, work: Callable[[EnvoyAdmin], Awaitable[T]]) -> T:
     """Run `work(EnvoyAdmin)` against --admin URL, or POD -n NS through a port-forward."""
     from meshtui.envoy.admin import EnvoyAdmin
 
@@ -108,7 +110,7 @@ async def _with_admin(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
             await admin.aclose()
 
 
-def live(args: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+def live(args: argparse.Namespace, work: Callable[[EnvoyAdmin], Awaitable[T]]) -> T:
     """One live read; every known failure becomes a CommandError (one line, exit 2)."""
     from meshtui.envoy.admin import AdminError
     from meshtui.kube.config import KubeError

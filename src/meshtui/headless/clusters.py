@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+from typing import TYPE_CHECKING
 
 from meshtui.envoy.clusters import (
     NAME_COLUMNS,
@@ -14,8 +15,11 @@ from meshtui.envoy.clusters import (
 )
 from meshtui.headless import CommandError, live, print_json, print_lines, read_text, table
 
+if TYPE_CHECKING:
+    from meshtui.envoy.admin import EnvoyAdmin
 
-def clusters_command(args: Any) -> int:
+
+def clusters_command(args: argparse.Namespace) -> int:
     if args.file:
         body = read_text(args.file, "/clusters?format=json body")
         try:
@@ -24,7 +28,7 @@ def clusters_command(args: Any) -> int:
             raise CommandError(f"{args.file}: {exc}") from exc
     else:
 
-        async def work(admin: Any) -> list[ClusterStatus]:
+        async def work(admin: EnvoyAdmin) -> list[ClusterStatus]:
             return parse_clusters(await admin.clusters_json())
 
         clusters = live(args, work)

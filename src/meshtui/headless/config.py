@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+from typing import TYPE_CHECKING, Any
 
 from meshtui.envoy.config_dump import (
     ConfigDumpError,
@@ -15,6 +16,9 @@ from meshtui.envoy.config_dump import (
 )
 from meshtui.envoy.tracing_health import TracingHealth, assess, read_tracing_health
 from meshtui.headless import CommandError, live, print_json, print_lines, read_text, table
+
+if TYPE_CHECKING:
+    from meshtui.envoy.admin import EnvoyAdmin
 
 # what istioctl proxy-config shows first, per section
 COLUMNS = {
@@ -30,13 +34,13 @@ SECTIONS = tuple(COLUMNS)
 NO_COUNTERS = "span reports: not in a saved /config_dump (read a live sidecar for them)"
 
 
-def config_command(args: Any) -> int:
+def config_command(args: argparse.Namespace) -> int:
     health: TracingHealth | None = None
     if args.file:
         body = read_text(args.file, "/config_dump body")
     else:
 
-        async def work(admin: Any) -> tuple[str, TracingHealth | None]:
+        async def work(admin: EnvoyAdmin) -> tuple[str, TracingHealth | None]:
             body = str(await admin.config_dump({"include_eds": ""}))
             if args.section != "tracing":
                 return body, None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
-from typing import Any
 
 from meshtui.headless import CommandError, print_json, print_lines, read_text
 from meshtui.istiod.metrics import IstiodError, parse_metrics
@@ -12,7 +12,7 @@ from meshtui.istiod.records import summary_record
 from meshtui.istiod.summary import Percentiles, Summary, summarise, summarise_replicas
 
 
-def istiod_command(args: Any) -> int:
+def istiod_command(args: argparse.Namespace) -> int:
     if args.file:
         body = read_text(args.file, "istiod /metrics body")
         try:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from meshtui.headless import CommandError
 from meshtui.istiod.client import MonitoringClient
 from meshtui.istiod.metrics import IstiodError
 
 
-async def _read(args: Any, read: Callable[[MonitoringClient], Awaitable[str]]) -> tuple[list[str], list[str]]:
+async def _read(
+    args: argparse.Namespace, read: Callable[[MonitoringClient], Awaitable[str]]
+) -> tuple[list[str], list[str]]:
     from meshtui.headless import cluster
     from meshtui.istiod.source import ForwardedIstiod
 
@@ -32,7 +34,7 @@ async def _read(args: Any, read: Callable[[MonitoringClient], Awaitable[str]]) -
 
 
 def scrape_replicas(
-    args: Any, read: Callable[[MonitoringClient], Awaitable[str]]
+    args: argparse.Namespace, read: Callable[[MonitoringClient], Awaitable[str]]
 ) -> tuple[list[str], list[str]]:
     """(replica names, bodies); every known failure is a CommandError (one line, exit 2)."""
     from meshtui.kube.config import KubeError

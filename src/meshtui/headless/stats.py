@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_json, text_records
 from meshtui.headless import CommandError, live, print_json, print_lines, read_text
+
+if TYPE_CHECKING:
+    from meshtui.envoy.admin import EnvoyAdmin
 
 
 def _keep(prefix: str | None) -> Callable[[str], bool] | None:
@@ -64,7 +68,7 @@ def _num(v: float | None) -> str:
     return "-" if v is None else f"{v:g}"
 
 
-def stats_command(args: Any) -> int:
+def stats_command(args: argparse.Namespace) -> int:
     if args.file:
         body = read_text(args.file, "/stats body")
         try:
@@ -74,7 +78,7 @@ def stats_command(args: Any) -> int:
     else:
         f = StatFilter(args.prefix or "")
 
-        async def work(admin: Any) -> list[dict[str, object]]:
+        async def work(admin: EnvoyAdmin) -> list[dict[str, object]]:
             kinds = await admin.stat_kinds(f.envoy_param())
             return body_records(await admin.stats_text(f.envoy_param()), args.prefix, kinds)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
 
 from meshtui.headless import CommandError, print_json, print_lines, read_text, table
 from meshtui.istiod.metrics import IstiodError
 from meshtui.istiod.syncz import XDS_COLUMNS, ProxySync, parse_syncz, sort_rows, sync_record
 
 
-def syncz_command(args: Any) -> int:
+def syncz_command(args: argparse.Namespace) -> int:
     if args.file:
         body = read_text(args.file, "/debug/syncz body")
         try:

@@ -3,9 +3,10 @@ saved Jaeger answer (`--file`) or live from the cluster's Jaeger."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from meshtui.headless import CommandError, print_json, print_lines, read_text, table
 from meshtui.jaeger.client import JaegerClient, JaegerError
@@ -33,7 +34,7 @@ def load_file(path: str) -> list[Trace]:
     return traces
 
 
-async def _with_jaeger(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) -> T:
+async def _with_jaeger(args: argparse.Namespace, work: Callable[[JaegerClient], Awaitable[T]]) -> T:
     """Run `work` against --jaeger-url, or the cluster's Jaeger through a port-forward."""
     if getattr(args, "jaeger_url", None):
         client = JaegerClient(args.jaeger_url)
@@ -55,7 +56,7 @@ async def _with_jaeger(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) 
             await client.aclose()
 
 
-def _live(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) -> T:
+def _live(args: argparse.Namespace, work: Callable[[JaegerClient], Awaitable[T]]) -> T:
     from meshtui.kube.config import KubeError
 
     try:
@@ -64,7 +65,7 @@ def _live(args: Any, work: Callable[[JaegerClient], Awaitable[T]]) -> T:
         raise CommandError(str(exc)) from exc
 
 
-def traces_command(args: Any) -> int:
+def traces_command(args: argparse.Namespace) -> int:
     if args.file:
         traces = load_file(args.file)
     else:
@@ -112,7 +113,7 @@ def traces_command(args: Any) -> int:
     return 0
 
 
-def trace_command(args: Any) -> int:
+def trace_command(args: argparse.Namespace) -> int:
     if args.file:
         traces = load_file(args.file)
         if args.trace_id:
