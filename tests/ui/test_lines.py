@@ -52,6 +52,23 @@ async def test_the_status_line_says_the_state_and_the_failure_before_the_detail(
         assert plain.index("stale") < plain.index("fwd") < plain.index("ctx kind-istio-demo")
 
 
+async def test_forwards_that_do_not_fit_are_counted_not_cut_after_a_comma():
+    app = Lines()
+    async with app.run_test(size=(80, 6)) as pilot:
+        status = app.query_one(StatusLine)
+        ups = [
+            ForwardStatus("istioinaction", "webapp-7685bcb84-hxpqj", 15000, 43457, ForwardState.UP),
+            ForwardStatus("istio-system", "istiod-7d4f5d6c9-x8kqn", 15014, 42761, ForwardState.UP),
+            ForwardStatus("istio-system", "jaeger-76cd7c7566-4x9kd", 16686, 40111, ForwardState.UP),
+        ]
+        status.set(context="meshtui-demo", refresh_state="istiod live every 1s", forwards=tuple(ups))
+        await pilot.pause()
+        line = screen_lines(app)[0].rstrip()
+        assert "fwd webapp-76…-hxpqj:15000→:43457 up" in line, line
+        assert "43457 up +2 more" in line and "," not in line, line  # not `up, istiod-7d…` cut
+        assert len(line) <= 80
+
+
 async def test_a_long_error_keeps_its_cause_on_screen():
     app = Lines()
     async with app.run_test(size=(80, 6)) as pilot:

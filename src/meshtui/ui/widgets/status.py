@@ -45,9 +45,9 @@ class StatusLine(Static):
         """The line, with whole pod names where they fit and shortened ones otherwise."""
         whole = self._line(short=False)
         width = self.content_region.width if self.is_mounted else 0
-        return self._line(short=True) if width and whole.cell_len > width else whole
+        return self._line(short=True, width=width) if width and whole.cell_len > width else whole
 
-    def _line(self, *, short: bool) -> Text:
+    def _line(self, *, short: bool, width: int = 0) -> Text:
         """State before detail, so a narrow terminal cuts the detail: a problem with the
         cluster, the view's refresh state, the forwards in trouble with their reason, then
         the forwards that are up, then the context and namespace."""
@@ -75,7 +75,12 @@ class StatusLine(Static):
         if up:
             part(("fwd ", "dim"))
             for i, f in enumerate(up):
-                t.append((", " if i else "") + f"{_label(f, short)}→:{f.local_port} ")
+                piece = (", " if i else "") + f"{_label(f, short)}→:{f.local_port} {f.state.value}"
+                more = f" +{len(up) - i} more"
+                if i and width and t.cell_len + len(piece) + len(" +9 more") > width:
+                    t.append(more, "dim")  # counted, not cut off after a comma
+                    break
+                t.append(piece[: -len(f.state.value)])
                 t.append(f.state.value, _STATE_STYLE[f.state])
         if self.context:
             part(("ctx ", "dim"), (self.context, "bold"), ("  ns ", "dim"), (self.namespace or "all", ""))
