@@ -3,35 +3,16 @@ lookups; against the demo's Jaeger query service (classic API under /jaeger)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from aiohttp import web
 from textual.widgets import DataTable, Input, Static
 
 from helpers.apps import FixedAdmin, fixed_app
 from helpers.loopback import loopback_http
 from helpers.spans import TRACE, envoy_spans
 from helpers.wait import until
-from meshtui.demo.tracestore_api import QueryApi
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.traces.pane import TracesPane
 from meshtui.ui.traces.span_detail import SpanDetail
 from meshtui.ui.traces.waterfall import Waterfall
-
-
-@pytest.fixture
-async def jaeger_url(store) -> AsyncIterator[str]:
-    store.add_zipkin(envoy_spans())
-    store.add_zipkin(envoy_spans("0" * 31 + "2", rid="rid-2", status="503"))
-    runner = web.AppRunner(QueryApi(store).app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
 
 
 def text_of(app: MeshtuiApp, selector: str) -> str:
