@@ -70,6 +70,13 @@ async def test_filter_boxes_let_go_on_escape_and_enter(mesh):
             await pilot.press(leave)
             await until(lambda: not isinstance(app.focused, Input), 2, f"istiod {leave}")
             assert app.focused is istiod.metrics
+        # ctrl+→ / ctrl+← move between a place's own tabs too, as between the pod tabs
+        inner = istiod.query_one(TabbedContent)
+        await pilot.press("ctrl+right")
+        await until(lambda: inner.active == "istiod-tab-proxies", 2, "Proxy sync by ctrl+right")
+        await pilot.press("ctrl+left")
+        await until(lambda: inner.active == "istiod-tab-metrics", 2, "Metrics by ctrl+left")
+        await until(lambda: app.focused is istiod.metrics, 2, "the metrics table focused")
 
 
 async def test_invalid_regex_keeps_its_error_and_shows_no_rows(mesh):

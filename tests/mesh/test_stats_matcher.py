@@ -63,3 +63,9 @@ async def test_filter_on_an_excluded_prefix_explains_it(mesh):
         await pilot.press("slash", *["backspace"] * 8, *"server.", "enter")
         await until(lambda: stats.table.rows, 5, "rows again")
         assert "never created" not in str(detail.render())
+        # text inside names, not at their start: said so, not blamed on the stats_matcher
+        await pilot.press("slash", *["backspace"] * 7, *"upstream_rq", "enter")
+        state = stats.query_one("#stats-state")
+        await until(lambda: "contain it" in str(state.render()), 5, "the substring hint")
+        assert "re:upstream_rq shows them" in str(state.render())
+        assert "never created" not in str(detail.render())

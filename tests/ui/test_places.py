@@ -62,6 +62,8 @@ def test_resolve_aliases_titles_and_prefixes(with_fake_place):
     assert resolve("  ") is None
     assert resolve_tab(":clusters") == "tab-clusters" and resolve_tab("stats") == "tab-stats"
     assert resolve_tab("pods") is None
+    assert resolve_tab("clu") == "tab-clusters"  # the prefix the box suggests `clusters` for
+    assert resolve_tab("c") is None  # clusters, config, or the `cp` place: ambiguous
 
 
 async def test_command_mode_switches_places_and_only_the_shown_one_is_active(fixed_admin, with_fake_place):
@@ -86,6 +88,10 @@ async def test_command_mode_switches_places_and_only_the_shown_one_is_active(fix
         await pilot.press("colon", *"pods", "enter")
         await until(lambda: app.place == "proxies", 3, "back to proxies")
         assert fake.active[-1] is False
+        # tab out of the command line (a shell's completion key) closes it: not left on screen
+        bar_box = app.query_one("#command")
+        await pilot.press("colon", *"tr", "tab")
+        await until(lambda: not bar_box.display, 3, "the command line closed")
 
 
 async def test_open_place_passes_arguments_and_show_pod_selects(fixed_admin, with_fake_place):

@@ -325,7 +325,9 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
 
     def _focus_views(self) -> None:
         """The shown tab's table (not its filter box) takes the keys."""
-        tabs = self.query_one(TabbedContent)
+        self._focus_in(self.query_one("#views", TabbedContent))
+
+    def _focus_in(self, tabs: TabbedContent) -> None:
         pane = tabs.get_pane(tabs.active)
         target = next((w for w in pane.query("*") if w.focusable and not isinstance(w, Input)), None)
         if target is not None:
@@ -412,6 +414,14 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
 
     def action_tab(self, step: int) -> None:
         if self.place != PROXIES:
+            # a place's own tabs (Control plane: Proxy sync, Metrics), as in the Proxies place
+            place = cast("Widget | None", self.place_widget(self.place))
+            inner = next(iter(place.query(TabbedContent)), None) if place is not None else None
+            if inner is not None:
+                ids = [pane.id for pane in inner.query(TabPane) if pane.id]
+                if inner.active in ids:
+                    inner.active = ids[(ids.index(inner.active) + step) % len(ids)]
+                    self.call_after_refresh(self._focus_in, inner)
             return
         tabs = self.query_one(TabbedContent)
         ids = [pane.id for pane in tabs.query(TabPane) if pane.id]

@@ -138,9 +138,15 @@ PLACES: tuple[Place, ...] = (
 
 
 def resolve_tab(command: str) -> str | None:
-    """The pane id of the pod tab a `:` command names exactly (`:clusters`), if any."""
+    """The pane id of the pod tab a `:` command names (`:clusters`), or an unambiguous
+    prefix of one that names no place (`:clu`, as the box suggests it)."""
     word = command.strip().lstrip(":").lower()
-    return next((t.pane_id for t in POD_TABS if word in t.aliases), None)
+    exact = next((t.pane_id for t in POD_TABS if word in t.aliases), None)
+    if exact is not None or not word:
+        return exact
+    tabs = {t.pane_id for t in POD_TABS if any(a.startswith(word) for a in t.aliases)}
+    places = [p for p in PLACES if any(a.startswith(word) for a in (*p.aliases, p.title.lower()))]
+    return tabs.pop() if len(tabs) == 1 and not places else None
 
 
 def resolve(command: str) -> Place | None:

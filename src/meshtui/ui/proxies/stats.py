@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from meshtui.envoy.filter import FilterError, StatFilter
+from meshtui.envoy.filter import FilterError, StatFilter, re2_escape
 from meshtui.envoy.stats import StatKind, StatsFormatError, parse_quantiles, raw_kind
 from meshtui.envoy.stats_matcher import StatsMatcher, annotation_for
 from meshtui.envoy.tracker import StatsSnapshot
@@ -69,6 +69,8 @@ class StatsPane(LiveView):
         self.user_paused = False
         self._filter_error: str | None = None  # an invalid re: filter, shown until fixed
         self._why_missing = ""  # a filter that matched nothing: the stats_matcher that explains it
+        self._contains_for: tuple[str, int] | None = None  # (text, id of the names) counted
+        self._contains = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="stats-bar"):
@@ -212,6 +214,11 @@ class StatsPane(LiveView):
         ):
             # they exist, never written: not a stats_matcher question
             self._state(f"none of the {unused:,} stats matching {f.text!r} is in use (u: show all)")
+        elif shown == 0 and not f.is_regex and (inside := self._containing(f.text, snap.names)):
+            # the names exist, the text is inside them, not at their start: not a
+            # stats_matcher question (`rq` is in `cluster...upstream_rq_200`)
+            hint = f"re:{re2_escape(f.text)}"
+            self._state(f"no stat name starts with {f.text!r}; {inside:,} contain it: {hint} shows them")
         elif shown == 0 and not f.empty and update.matcher is not None and update.matcher.mode != "all":
             self._why_missing = why_missing(f.text, update.matcher)
             self._state(f"no stats match {f.text!r} on {update.endpoint}: see why below", error=True)
@@ -221,6 +228,14 @@ class StatsPane(LiveView):
         else:
             total, in_use = _counts(snap, self.table.in_use_only)
             self._state(f"{shown:,} of {total} from {update.endpoint}{in_use}")
+
+    def _containing(self, text: str, names: tuple[str, ...]) -> int:
+        """How many names hold `text` somewhere: worked out once per text and name set
+        (`names` is the same object while the set is unchanged)."""
+        key = (text, id(names))
+        if self._contains_for != key:
+            self._contains_for, self._contains = key, sum(1 for n in names if text in n) if text else 0
+        return self._contains
 
     @on(StatsTable.Highlighted)
     def _on_highlight(self, message: StatsTable.Highlighted) -> None:

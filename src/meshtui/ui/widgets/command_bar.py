@@ -51,6 +51,12 @@ class CommandBar(OrderedInput):
         self.remove_class("open")
         self.display = False
 
+    def on_blur(self) -> None:
+        # tab (a shell's completion key) or a click moved the focus away: the bar does not
+        # stay on screen with nothing to close it
+        if self.has_class("open"):
+            self._close()
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
