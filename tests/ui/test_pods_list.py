@@ -124,3 +124,19 @@ async def test_ten_thousand_pods_are_all_listed_and_a_watch_event_changes_its_ro
         await updates.put(PodEvent("ADDED", (pod("svc-1-6d8f7c9b4-new01", ns="team-07"),)))
         await until(lambda: "team-07/svc-1-6d8f7c9b4-new01" in table.rows, 5, "the new pod")
         assert f"{gone.namespace}/{gone.name}" not in table.pods
+
+
+async def test_an_empty_list_says_which_narrowing_hides_the_pods():
+    from helpers.apps import FixedAdmin, fixed_app
+    from helpers.loopback import loopback_http
+
+    with loopback_http(FixedAdmin) as url:
+        app = fixed_app(url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(lambda: app.pods._shown, 5, "pods")
+            app.pods.table.focus()
+            await pilot.press("slash", *"zzz", "enter")
+            state = app.pods.query_one("#pods-state")
+            await until(lambda: "no pods match" in str(state.render()), 3, "the empty state")
+            assert "filter 'zzz' (/ to change)" in str(state.render())
+            assert "sidecars only" not in str(state.render())  # s would narrow, not widen

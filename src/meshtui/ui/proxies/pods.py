@@ -190,7 +190,16 @@ class PodsPane(Widget):
         if not total:
             self._set_state("no pods" + (" in this namespace" if self.app else ""))
         elif not shown:
-            self._set_state(f"no pods match (of {total}); press s or / to widen")
+            # say which of the two narrows the list now: s toggles, / edits
+            why = [
+                w
+                for w, on in (
+                    ("sidecars only (s shows all)", self.sidecars_only),
+                    (f"filter {self.text_filter!r} (/ to change)", bool(self.text_filter)),
+                )
+                if on
+            ]
+            self._set_state(f"no pods match (of {total}): {', '.join(why) or 'nothing listed'}")
         else:
             self._set_state(f"{len(shown)} of {total} pods, {sidecars} with sidecars")
         if self.selected is None and self.following is None:
