@@ -18,13 +18,12 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Input, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, TabbedContent, TabPane
 
 from meshtui import heap
 from meshtui.kube.access import MeshAccess
 from meshtui.kube.connection import ClusterConnection
-from meshtui.kube.pods import PodInfo, replicas_of
-from meshtui.live import Freshness
+from meshtui.kube.pods import PodInfo
 from meshtui.ui import views
 from meshtui.ui.cluster_wiring import ClusterWiring
 from meshtui.ui.export import EXPORT_BINDINGS, ExportActions
@@ -33,8 +32,9 @@ from meshtui.ui.keymap import preference_problems
 from meshtui.ui.messages import LiveUpdate, RefreshStateChanged
 from meshtui.ui.navigation import PlacesNavigation
 from meshtui.ui.options import Options
-from meshtui.ui.proxies.messages import PodsChanged, PodSelected, ShowStats, SidecarPolled
+from meshtui.ui.proxies.messages import SidecarPolled
 from meshtui.ui.proxies.pods import PodEvents, PodsPane
+from meshtui.ui.proxies.wiring import PodViewsWiring
 from meshtui.ui.textual_compat import KeysFooter
 from meshtui.ui.views import PROXIES, PlaceView, PodView, View
 from meshtui.ui.widgets.command_bar import CommandBar
@@ -74,7 +74,7 @@ def styles_path() -> Path:
     raise FileNotFoundError("meshtui.tcss not found next to the package nor in the checkout")
 
 
-class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
+class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, PodViewsWiring, App[int]):
     CSS_PATH = styles_path()
     TITLE = "meshtui"
     ENABLE_COMMAND_PALETTE = False  # `:` is the command mode (k9s's): no second, generic one
@@ -302,84 +302,6 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         except NoMatches:
             return True
 
-    @on(PodSelected)
-    def _pod_selected(self, message: PodSelected) -> None:
-        if self._shutting_down():
-            return
-        pod = message.pod
-        if not pod.sidecar:
-            why = f"{pod.name} has no istio-proxy sidecar: no Envoy to show"
-            for view in self.pod_views():
-                view.detach(why)
-            self._views_for = None
-            return
-        if pod.key != self._views_for:  # enter on the pod already shown only moves the focus
-            # each view holds its own reference to the pod's one shared forward
-            for view in self.pod_views():
-                view.attach(lambda: self._endpoint(pod))
-            self._views_for = pod.key
-        if message.followed_from:
-            self.notify(f"{message.followed_from} was replaced: following {pod.name}", timeout=4)
-        if message.by_user:
-            self._focus_views()
-
-    def _focus_views(self) -> None:
-        """The shown tab's table (not its filter box) takes the keys."""
-        self._focus_in(self.query_one("#views", TabbedContent))
-
-    def _focus_in(self, tabs: TabbedContent) -> None:
-        pane = tabs.get_pane(tabs.active)
-        target = next((w for w in pane.query("*") if w.focusable and not isinstance(w, Input)), None)
-        if target is not None:
-            self.screen.set_focus(target)  # at once: the keys typed next are for the view
-
-    def _endpoint(self, pod: PodInfo) -> AdminEndpoint:
-        if self._endpoint_for is not None:
-            return self._endpoint_for(pod)
-        from meshtui.kube.endpoint import ForwardedAdmin
-
-        assert self.manager is not None  # a pod was selected: the cluster is connected
-        return ForwardedAdmin(self.manager, pod.namespace, pod.name)
-
-    def _tab_changed(self, active: str) -> None:
-        # a hidden view does not poll; watching the reactive (not the Tabs message)
-        # also catches a tab set from code before the tabs were fully up
-        shown = self.place == PROXIES
-        for tab, view in zip(views.POD_TABS, self.pod_views(), strict=True):
-            view.set_shown(shown and active == tab.pane_id)
-        self._show_refresh_state()
-
-    @on(ShowStats)
-    def _show_cluster_stats(self, message: ShowStats) -> None:
-        self.query_one(TabbedContent).active = "tab-stats"
-        self.stats.show_filter(f"cluster.{message.cluster}.")
-        self.stats.table.focus()
-
-    @on(PodsChanged)
-    def _pods_changed(self, message: PodsChanged) -> None:
-        if self.manager is None or self._shutting_down():
-            return
-        manager = self.manager
-        for pod in message.gone:
-            self.run_worker(manager.pod_deleted(pod.namespace, pod.name), exit_on_error=False)
-        selected = self.pods.selected
-        if (
-            selected is not None
-            and any(p.key == selected.key for p in message.gone)
-            and self.pods.following is not None
-        ):
-            # deleted, and none replaces it (yet): a scale-down leaves other replicas, which are
-            # not this pod; the last figures stay, dimmed, as for a sidecar that went silent
-            # (no count: a scale-down removes its pods one by one, and the ones still
-            # listed may be the next to go)
-            left = replicas_of(selected, message.pods)
-            gone = f"{selected.name} was deleted" + (" (scaled down: other replicas remain)" if left else "")
-            for view in self.pod_views():
-                view.detach(f"{gone}: its last figures, dimmed", keep=True)
-            self.notify(gone + ("" if left else ": waiting for a replacement"), timeout=6)
-            self._views_for = None
-        self._forwards_changed()
-
     @on(LiveUpdate)
     def _live_update(self, message: LiveUpdate) -> None:
         if self._shutting_down():
@@ -398,36 +320,7 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, App[int]):
         if text != self.status.refresh_state:
             self.status.set(refresh_state=text)
 
-    def _sidecar_answered(self, endpoint: str, freshness: Freshness) -> None:
-        """Mark the selected pod's sidecar down in the pod list while its Envoy does not answer:
-        the API server may still say Running (the container is up, its Envoy is not)."""
-        if self.options.admin:
-            return
-        pod = self.pods.selected
-        if pod is None:
-            return
-        if endpoint not in (self.stats.endpoint_label, self.clusters.endpoint_label):
-            return
-        self.pods.mark_sidecar(pod, freshness.reason if freshness.stale else None)
-
     # -- actions -----------------------------------------------------------------------
-
-    def action_tab(self, step: int) -> None:
-        if self.place != PROXIES:
-            # a place's own tabs (Control plane: Proxy sync, Metrics), as in the Proxies place
-            place = cast("Widget | None", self.place_widget(self.place))
-            inner = next(iter(place.query(TabbedContent)), None) if place is not None else None
-            if inner is not None:
-                ids = [pane.id for pane in inner.query(TabPane) if pane.id]
-                if inner.active in ids:
-                    inner.active = ids[(ids.index(inner.active) + step) % len(ids)]
-                    self.call_after_refresh(self._focus_in, inner)
-            return
-        tabs = self.query_one(TabbedContent)
-        ids = [pane.id for pane in tabs.query(TabPane) if pane.id]
-        if tabs.active in ids:
-            tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
-            self._focus_views()
 
     def action_help(self) -> None:
         from meshtui.ui.screens.help import HelpScreen, rows_from_bindings  # on the first ?

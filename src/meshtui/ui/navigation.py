@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, cast
 from textual import on
 from textual.app import App
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Input, TabbedContent
+from textual.widgets import ContentSwitcher, Input, TabbedContent, TabPane
 
 from meshtui.kube.access import MeshAccess
 from meshtui.ui import views
 from meshtui.ui.messages import OpenPlace, ShowPod
 from meshtui.ui.proxies.pods import PodsPane
-from meshtui.ui.views import PROXIES, PlaceView
+from meshtui.ui.views import PROXIES, PlaceView, PodView
 from meshtui.ui.widgets.command_bar import CommandBar
 from meshtui.ui.widgets.places_bar import PlacesBar
 
@@ -35,7 +35,10 @@ class PlacesNavigation(App[Any]):
     def stats(self) -> StatsPane:
         raise NotImplementedError
 
-    def _tab_changed(self, active: str) -> None:
+    def pod_views(self) -> list[PodView]:
+        raise NotImplementedError
+
+    def _show_refresh_state(self) -> None:
         raise NotImplementedError
 
     @property
@@ -137,6 +140,42 @@ class PlacesNavigation(App[Any]):
     def action_command(self) -> None:
         self._focus_before_command = self.focused
         self.query_one(CommandBar).open()
+
+    # -- the tabs: the Proxies place's pod tabs, and a place's own ----------------------
+
+    def _tab_changed(self, active: str) -> None:
+        # a hidden view does not poll; watching the reactive (not the Tabs message)
+        # also catches a tab set from code before the tabs were fully up
+        shown = self.place == PROXIES
+        for tab, view in zip(views.POD_TABS, self.pod_views(), strict=True):
+            view.set_shown(shown and active == tab.pane_id)
+        self._show_refresh_state()
+
+    def _show_tab(self, pane_id: str) -> None:
+        self.query_one("#views", TabbedContent).active = pane_id
+
+    def action_tab(self, step: int) -> None:
+        """ctrl+right / ctrl+left: the next tab of the place on screen (the pod tabs in the
+        Proxies place, a place's own elsewhere: Control plane's Proxy sync and Metrics)."""
+        if self.place == PROXIES:
+            tabs: TabbedContent | None = self.query_one("#views", TabbedContent)
+        else:
+            place = cast("Widget | None", self.place_widget(self.place))
+            tabs = next(iter(place.query(TabbedContent)), None) if place is not None else None
+        ids = [pane.id for pane in tabs.query(TabPane) if pane.id] if tabs is not None else []
+        if tabs is not None and tabs.active in ids:
+            tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+            self._focus_in(tabs)
+
+    def _focus_views(self) -> None:
+        """The shown tab's table (not its filter box) takes the keys."""
+        self._focus_in(self.query_one("#views", TabbedContent))
+
+    def _focus_in(self, tabs: TabbedContent) -> None:
+        pane = tabs.get_pane(tabs.active)
+        target = next((w for w in pane.query("*") if w.focusable and not isinstance(w, Input)), None)
+        if target is not None:
+            self.screen.set_focus(target)  # at once: the keys typed next are for the view
 
 
 def _key_target(widgets: list[Widget]) -> Widget | None:
