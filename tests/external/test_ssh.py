@@ -235,7 +235,7 @@ async def test_ssh_down_is_said_as_such_and_the_views_go_stale_at_once(mesh, tmp
             # the API errors behind it (the watch's, through the relay) do not replace it
             await until(
                 lambda: "unreachable" in str(app.pods.query_one("#pods-state").render()),
-                10,
+                20,  # the watch's read times out first: over 10 s once on a loaded CI run
                 "the watch's error",
             )
             assert app.status.problem is not None and "ssh" in app.status.problem.lower()
