@@ -9,7 +9,6 @@ A no-op where there is no glibc.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from collections.abc import Callable
 
@@ -22,6 +21,8 @@ def trim() -> None:
     if not _loaded:
         _loaded = True
         if sys.platform.startswith("linux"):
+            import ctypes  # here, not at the top: 2 ms of the cold start, for a call a minute later
+
             try:
                 _trim = ctypes.CDLL("libc.so.6").malloc_trim
             except (OSError, AttributeError):  # musl and others have no malloc_trim

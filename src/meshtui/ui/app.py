@@ -15,7 +15,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.css.query import NoMatches
-from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, TabbedContent, TabPane
@@ -43,6 +42,8 @@ from meshtui.ui.widgets.places_bar import PlacesBar
 from meshtui.ui.widgets.status import StatusLine
 
 if TYPE_CHECKING:  # the tabs the first frame does not show are imported after it (views.py)
+    from textual.pilot import Pilot
+
     from meshtui.envoy.live import AdminEndpoint
     from meshtui.ui.proxies.clusters import ClustersPane
     from meshtui.ui.proxies.config import ConfigPane
