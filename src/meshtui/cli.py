@@ -34,7 +34,8 @@ commands:
   meshtui stats --admin URL       one live /stats read from an Envoy admin URL
   meshtui clusters (--file PATH | POD -n NS | --admin URL)   clusters and endpoint health
   meshtui config --section S (--file PATH | POD -n NS | --admin URL)
-                                  listeners|routes|clusters|bootstrap|secrets|tracing
+                                  clusters|listeners|routes|endpoints|secrets|ecds|bootstrap
+                                  |all|tracing, with istioctl proxy-config's rows
   meshtui istiod (--file PATH | live) [--json]   istiod's pushes, convergence, proxies, certs
   meshtui syncz (--file PATH | live) [--json]    every proxy's xDS sync status (istioctl ps)
   meshtui traces (--file PATH | --service S [--lookback 15m] [--tag k=v])
@@ -234,9 +235,28 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--section",
         required=True,
-        choices=["listeners", "routes", "clusters", "bootstrap", "secrets", "tracing"],
-        help="which part of the config to show",
+        choices=[
+            "clusters",
+            "listeners",
+            "routes",
+            "endpoints",
+            "secrets",
+            "ecds",
+            "bootstrap",
+            "all",
+            "tracing",
+        ],
+        help="the part of the config to show (all: all but tracing, as istioctl proxy-config all)",
     )
+    # istioctl proxy-config endpoint's filters
+    c.add_argument("--address", metavar="IP:PORT", help="endpoints at this address (--section endpoints|all)")
+    c.add_argument("--port", metavar="N", type=int, help="endpoints on this port (--section endpoints|all)")
+    c.add_argument(
+        "--status",
+        metavar="S",
+        help="endpoints in this health status: HEALTHY, UNHEALTHY, ... (endpoints|all)",
+    )
+    c.add_argument("--cluster", metavar="NAME", help="endpoints of this cluster (--section endpoints|all)")
 
     _istiod_headless(
         sub,

@@ -58,9 +58,9 @@ def pod_name(mesh: MeshProcess, workload: str, namespace: str = "istioinaction")
     return str(r.json()["items"][0]["metadata"]["name"])
 
 
-async def select_pod(app: MeshtuiApp, pilot, workload: str, mesh) -> str:
-    name = pod_name(mesh, workload)
-    key = f"istioinaction/{name}"
+async def select_pod(app: MeshtuiApp, pilot, workload: str, mesh, namespace: str = "istioinaction") -> str:
+    name = pod_name(mesh, workload, namespace)
+    key = f"{namespace}/{name}"
     await until(lambda: key in app.pods._shown, 10, f"{name} in the pods table")
     table = app.pods.table
     table.focus()

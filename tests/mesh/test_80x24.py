@@ -22,6 +22,7 @@ from textual.widgets import DataTable, TabbedContent, Tabs
 from helpers.loopback import loopback_http
 from helpers.wait import until, wait_for
 from meshtui.envoy.clusters import parse_clusters
+from meshtui.envoy.config_dump import cell
 from meshtui.envoy.stats import parse_quantiles
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.format import middle_truncate, number
@@ -278,7 +279,7 @@ def envoys_config(dump: dict) -> dict[str, dict[str, str]]:
             base64.b64decode(pem["inline_bytes"]) if "inline_bytes" in pem else pem["inline_string"].encode()
         )
         cert = x509.load_pem_x509_certificate(raw)
-        not_after[secret["name"]] = cert.not_valid_after_utc.isoformat()
+        not_after[secret["name"]] = cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")  # RFC 3339
     sampling: set[str] = set()
 
     def walk(node: object) -> None:  # every HTTP connection manager's tracing.random_sampling
@@ -338,7 +339,7 @@ async def test_config_at_80x24_numbers_equal_envoys(frozen):
                 assert set(cells) == set(columns), (section, "cut columns", set(columns) - set(cells))
                 for col, text in cells.items():
                     # whole, or a long name shortened in the middle (never cut at its end)
-                    want = middle_truncate(str(row.get(col, "")) or "-", pane.column_limit())
+                    want = middle_truncate(cell(row.get(col, "")) or "-", pane.column_limit())
                     assert text == want, (section, col, text, row.get(col))
                 # and the figures are Envoy's, read from its own answer
                 if section == "listeners" and row["name"] in envoy["listeners"]:

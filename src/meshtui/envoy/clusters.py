@@ -45,7 +45,7 @@ def _camel(snake: str) -> str:
     return head + "".join(w.title() for w in rest)
 
 
-def _get(d: Mapping[str, Any], snake: str, default: Any = None) -> Any:
+def proto_field(d: Mapping[str, Any], snake: str, default: Any = None) -> Any:
     """A field by its snake_case name, or the camelCase an older Envoy printed."""
     if snake in d:
         return d[snake]
@@ -102,22 +102,22 @@ class ClusterStatus(NamedTuple):
 
 
 def _address(addr: Mapping[str, Any]) -> str:
-    sock = _get(addr, "socket_address")
+    sock = proto_field(addr, "socket_address")
     if sock:
         host = sock.get("address", "")
-        port = _get(sock, "port_value", "")
+        port = proto_field(sock, "port_value", "")
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     pipe = addr.get("pipe")
     if pipe:
         return str(pipe.get("path", "pipe"))
-    envoy_internal = _get(addr, "envoy_internal_address")
+    envoy_internal = proto_field(addr, "envoy_internal_address")
     if envoy_internal:
-        return "internal:" + str(_get(envoy_internal, "server_listener_name", ""))
+        return "internal:" + str(proto_field(envoy_internal, "server_listener_name", ""))
     return "?"
 
 
 def _host(h: Mapping[str, Any]) -> HostHealth:
-    health = _get(h, "health_status", {}) or {}
+    health = proto_field(h, "health_status", {}) or {}
     counters: list[tuple[str, int]] = []
     for stat in h.get("stats", []):
         name = stat.get("name") if isinstance(stat, dict) else None
@@ -131,9 +131,9 @@ def _host(h: Mapping[str, Any]) -> HostHealth:
     locality = "/".join(p for p in (loc.get("region", ""), loc.get("zone", ""), loc.get("sub_zone", "")) if p)
     return HostHealth(
         address=_address(h.get("address") or {}),
-        eds_health=str(_get(health, "eds_health_status", "UNKNOWN")),
-        failed_active_hc=bool(_get(health, "failed_active_health_check", False)),
-        outlier_ejected=bool(_get(health, "failed_outlier_check", False)),
+        eds_health=str(proto_field(health, "eds_health_status", "UNKNOWN")),
+        failed_active_hc=bool(proto_field(health, "failed_active_health_check", False)),
+        outlier_ejected=bool(proto_field(health, "failed_outlier_check", False)),
         weight=int(h.get("weight", 1) or 1),
         locality=locality or "-",
         counters=tuple(counters),
@@ -164,7 +164,7 @@ def _cluster_objects(body: str) -> list[Any]:
         doc = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise ClustersFormatError("not JSON: /clusters?format=json expected") from exc
-    statuses = _get(doc, "cluster_statuses") if isinstance(doc, dict) else None
+    statuses = proto_field(doc, "cluster_statuses") if isinstance(doc, dict) else None
     if not isinstance(statuses, list):
         raise ClustersFormatError("not Envoy's /clusters?format=json (no cluster_statuses)")
     return statuses
@@ -176,9 +176,11 @@ def parse_clusters(body: str) -> list[ClusterStatus]:
     try:
         for c in statuses:
             name = c["name"]
-            hosts = tuple(_host(h) for h in _get(c, "host_statuses", []) or [])
+            hosts = tuple(_host(h) for h in proto_field(c, "host_statuses", []) or [])
             out.append(
-                ClusterStatus(name, parse_cluster_name(name), hosts, bool(_get(c, "added_via_api", False)))
+                ClusterStatus(
+                    name, parse_cluster_name(name), hosts, bool(proto_field(c, "added_via_api", False))
+                )
             )
     except (KeyError, TypeError, AttributeError, ValueError, OverflowError, RecursionError) as exc:
         # another Envoy version's shapes: one line for the pane, never a crash

@@ -1,31 +1,101 @@
-"""Envoy's `/config_dump`: what the proxy was told, as tables (`istioctl proxy-config ...`).
+"""Envoy's `/config_dump`: what the proxy was told, as the tables `istioctl proxy-config`
+prints from it, row for row (istio/istio at 86c9f01f, istioctl/pkg/writer/envoy/configdump).
 
-Sections: listeners, routes, clusters (static and dynamic, with version and last
-update), bootstrap (node, metadata, tracing, stats matcher) and secrets (each
-certificate's SPIFFE id, issuer and validity). Private keys never leave this module:
-Envoy redacts them, and `redact` removes them again from anything shown raw.
+Sections: clusters (with the DestinationRule that shaped them), listeners (a row per filter
+chain: config_listeners.py), routes (with their VirtualService: config_listeners.py),
+endpoints and ECDS (config_eds.py), secrets (config_secrets.py) and bootstrap (versions,
+node, metadata, tracing, stats matcher). Rows carry istioctl's values under its column
+names and meshtui's extras (state, version, last update) beside them. Private keys never
+leave this module: Envoy redacts them, and `redact` removes them again from anything shown raw.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
 import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from meshtui.envoy.clusters import parse_cluster_name
+from meshtui.envoy.clusters import proto_field
+from meshtui.envoy.config_eds import EndpointFilter, cluster_order, ecds_rows, endpoint_rows, subset_key
+from meshtui.envoy.config_listeners import (
+    istio_config,
+    istio_config_path,
+    listener_entries,
+    listener_rows,
+    route_rows,
+)
+from meshtui.envoy.config_secrets import secret_rows
 
-SECTIONS = ("listeners", "routes", "clusters", "bootstrap", "secrets")
+SECTIONS = ("clusters", "listeners", "routes", "endpoints", "secrets", "ecds", "bootstrap")
 _DUMP_TYPE = {
     "listeners": "ListenersConfigDump",
     "routes": "RoutesConfigDump",
     "clusters": "ClustersConfigDump",
     "bootstrap": "BootstrapConfigDump",
     "secrets": "SecretsConfigDump",
+    "endpoints": "EndpointsConfigDump",
+    "ecds": "EcdsConfigDump",
 }
 REDACTED = "[redacted by meshtui]"
+
+# istioctl proxy-config's columns (its header names), then meshtui's extras
+COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "bootstrap": (("key", "KEY"), ("value", "VALUE")),
+    "clusters": (
+        ("service", "SERVICE FQDN"),
+        ("port", "PORT"),
+        ("subset", "SUBSET"),
+        ("direction", "DIRECTION"),
+        ("type", "TYPE"),
+        ("destination_rule", "DESTINATION RULE"),
+        ("state", "STATE"),
+    ),
+    "listeners": (
+        ("name", "NAME"),
+        ("addresses", "ADDRESSES"),
+        ("port", "PORT"),
+        ("match", "MATCH"),
+        ("destination", "DESTINATION"),
+        ("state", "STATE"),
+    ),
+    "routes": (
+        ("name", "NAME"),
+        ("vhost", "VHOST NAME"),
+        ("domains", "DOMAINS"),
+        ("match", "MATCH"),
+        ("virtual_service", "VIRTUAL SERVICE"),
+        ("destination", "DESTINATION"),
+    ),
+    "secrets": (
+        ("name", "RESOURCE NAME"),
+        ("type", "TYPE"),
+        ("status", "STATUS"),
+        ("valid", "VALID CERT"),
+        ("serial", "SERIAL NUMBER"),
+        ("not_after", "NOT AFTER"),
+        ("not_before", "NOT BEFORE"),
+        ("trust_domain", "TRUST DOMAIN"),
+        ("expires_in", "EXPIRES IN"),
+    ),
+    "endpoints": (
+        ("name", "ENDPOINT"),
+        ("status", "STATUS"),
+        ("locality", "LOCALITY"),
+        ("cluster", "CLUSTER"),
+    ),
+    "ecds": (("name", "ECDS NAME"), ("type", "TYPE")),
+    # not a dump section: the tracer and its collector's answers (tracing_health.py)
+    "tracing": (("check", "CHECK"), ("value", "VALUE"), ("verdict", "VERDICT")),
+}
+
+
+def cell(value: Any) -> str:
+    """A row's value as istioctl prints it: booleans as Go's %t (VALID CERT), the rest as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class ConfigDumpError(ValueError):
@@ -84,17 +154,21 @@ def redact(node: Any) -> Any:
 
 
 @_own_errors("/config_dump")
-def section(doc: dict[str, Any], name: str) -> dict[str, Any]:
-    """The raw config of one section (its `...ConfigDump` entry), {} when Envoy has none."""
+def sections(doc: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The raw configs of one section (its `...ConfigDump` entries: Envoy writes one ECDS
+    entry per filter kind, one of everything else), [] when Envoy has none."""
     wanted = _DUMP_TYPE[name]  # exact: ScopedRoutesConfigDump also ends in RoutesConfigDump
-    return next(
-        (
-            c
-            for c in doc["configs"]
-            if isinstance(c, dict) and str(c.get("@type", "")).rsplit(".", 1)[-1] == wanted
-        ),
-        {},
-    )
+    return [
+        c
+        for c in doc["configs"]
+        if isinstance(c, dict) and str(c.get("@type", "")).rsplit(".", 1)[-1] == wanted
+    ]
+
+
+def section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """The raw config of one section, {} when Envoy has none."""
+    found = sections(doc, name)
+    return found[0] if found else {}
 
 
 @_own_errors("bootstrap section")
@@ -106,11 +180,28 @@ def bootstrap_of(doc: dict[str, Any]) -> dict[str, Any]:
     return b
 
 
-def rows(doc: dict[str, Any], name: str) -> list[Row]:
-    """The table of one section; every row keeps its raw object under `_raw` for the JSON view."""
+def rows(
+    doc: dict[str, Any],
+    name: str,
+    *,
+    endpoints: EndpointFilter | None = None,
+    now: datetime.datetime | None = None,
+) -> list[Row]:
+    """The table of one section; every row keeps its raw object under `_raw` for the JSON view.
+    `endpoints` narrows the endpoints as istioctl's flags do; `now` dates the secrets' validity."""
     if name not in SECTIONS:
         raise ConfigDumpError(f"no section {name!r}: one of {', '.join(SECTIONS)}")
-    return _own_errors(f"{name} section")(lambda: list(_ROWS[name](section(doc, name))))()
+
+    def build() -> list[Row]:
+        if name == "ecds":
+            return list(ecds_rows(sections(doc, name)))
+        if name == "endpoints":
+            return list(endpoint_rows(section(doc, name), endpoints))
+        if name == "secrets":
+            return list(secret_rows(section(doc, name), now))
+        return list(_ROWS[name](section(doc, name)))
+
+    return _own_errors(f"{name} section")(build)()
 
 
 def public(row: Row) -> Row:
@@ -118,134 +209,39 @@ def public(row: Row) -> Row:
     return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
-# -- listeners -------------------------------------------------------------------------
-
-
-def _listener_entries(raw: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str, str]]:
-    for entry in raw.get("static_listeners", []):
-        yield "static", entry["listener"], "", entry.get("last_updated", "")
-    for entry in raw.get("dynamic_listeners", []):
-        for state in ("active_state", "warming_state", "draining_state"):
-            st = entry.get(state)
-            if st:
-                yield (
-                    state.removesuffix("_state"),
-                    st["listener"],
-                    st.get("version_info", ""),
-                    st.get("last_updated", ""),
-                )
-        if entry.get("error_state"):
-            yield (
-                "error",
-                {"name": entry.get("name", "")},
-                "",
-                entry["error_state"].get("last_update_attempt", ""),
-            )
-
-
-def _destinations(listener: dict[str, Any]) -> list[str]:
-    out = []
-    for chain in listener.get("filter_chains", []):
-        for f in chain.get("filters", []):
-            cfg = f.get("typed_config") or f.get("config") or {}
-            if "rds" in cfg:
-                out.append("Route: " + str(cfg["rds"].get("route_config_name", "")))
-            elif "route_config" in cfg:
-                out.append("Route: " + str(cfg["route_config"].get("name", "(inline)")))
-            elif "cluster" in cfg:
-                out.append("Cluster: " + str(cfg["cluster"]))
-    return list(dict.fromkeys(out))
-
-
-def _listener_rows(raw: dict[str, Any]) -> Iterator[Row]:
-    for state, listener, version, updated in _listener_entries(raw):
-        sock = (listener.get("address") or {}).get("socket_address") or {}
-        dests = _destinations(listener)
-        yield {
-            "name": listener.get("name", ""),
-            "address": sock.get("address", ""),
-            "port": sock.get("port_value", ""),
-            "state": state,
-            "filter_chains": len(listener.get("filter_chains", [])),
-            "destination": ", ".join(dests[:3]) + (" …" if len(dests) > 3 else ""),
-            "version": version,
-            "last_updated": updated,
-            "_raw": listener,
-        }
-
-
-# -- routes ----------------------------------------------------------------------------
-
-
-def _route_target(route: dict[str, Any]) -> str:
-    action = route.get("route")
-    if action:
-        if "cluster" in action:
-            return str(action["cluster"])
-        weighted = (action.get("weighted_clusters") or {}).get("clusters", [])
-        if weighted:
-            return ", ".join(f"{c.get('name')} ({c.get('weight')})" for c in weighted)
-        return str(action.get("cluster_header", "?"))
-    if "redirect" in route:
-        return "redirect"
-    if "direct_response" in route:
-        return f"direct response {route['direct_response'].get('status', '')}"
-    return "?"
-
-
-def _match(route: dict[str, Any]) -> str:
-    m = route.get("match", {})
-    for key in ("prefix", "path", "path_separated_prefix"):
-        if key in m:
-            return f"{key} {m[key]}"
-    if "safe_regex" in m:
-        return "regex " + str(m["safe_regex"].get("regex", ""))
-    return "?"
-
-
-def _route_rows(raw: dict[str, Any]) -> Iterator[Row]:
-    configs = [("static", e) for e in raw.get("static_route_configs", [])]
-    configs += [("dynamic", e) for e in raw.get("dynamic_route_configs", [])]
-    for kind, entry in configs:
-        rc = entry["route_config"]
-        for vh in rc.get("virtual_hosts", []):
-            domains = vh.get("domains", [])
-            for route in vh.get("routes", []):
-                yield {
-                    "route_config": rc.get("name", ""),
-                    "virtual_host": vh.get("name", ""),
-                    "domains": ", ".join(domains[:3])
-                    + (f" (+{len(domains) - 3})" if len(domains) > 3 else ""),
-                    "match": _match(route),
-                    "destination": _route_target(route),
-                    "kind": kind,
-                    "version": entry.get("version_info", ""),
-                    "last_updated": entry.get("last_updated", ""),
-                    "_raw": route,
-                }
-
-
 # -- clusters --------------------------------------------------------------------------
 
 
 def _cluster_rows(raw: dict[str, Any]) -> Iterator[Row]:
-    for kind in ("static_clusters", "dynamic_active_clusters", "dynamic_warming_clusters"):
-        for entry in raw.get(kind, []):
-            c = entry["cluster"]
-            name = c.get("name", "")
-            istio = parse_cluster_name(name)
-            yield {
-                "name": name,
-                "service": istio.service,
-                "port": istio.port,
-                "subset": istio.subset,
-                "direction": istio.direction,
-                "type": c.get("type", "EDS" if "eds_cluster_config" in c else ""),
-                "state": kind.removesuffix("_clusters").replace("dynamic_", ""),
-                "version": entry.get("version_info", ""),
-                "last_updated": entry.get("last_updated", ""),
-                "_raw": c,
-            }
+    """PrintClusterSummary: Istio's names split into service, port, subset and direction
+    (model.ParseSubsetKey), any other name as its own service with `-`; TYPE is the proto's
+    (STATIC when Envoy wrote none, as Go reads it); DESTINATION RULE from the cluster's
+    `istio` metadata. Warming clusters, which istioctl skips, are meshtui's extra rows."""
+    entries = [
+        (kind, e)
+        for kind in ("dynamic_active_clusters", "static_clusters", "dynamic_warming_clusters")
+        for e in raw.get(kind, [])
+    ]
+    entries.sort(key=lambda e: cluster_order(str(e[1]["cluster"].get("name", ""))))
+    for kind, entry in entries:
+        c = entry["cluster"]
+        name = str(c.get("name", ""))
+        key = subset_key(name)
+        direction, subset, service, port = key if key else ("-", "-", name, "-")
+        yield {
+            "name": name,
+            "service": service,
+            "port": port,
+            "subset": subset or "-",
+            "direction": direction,
+            "type": c.get("type", "STATIC"),
+            "destination_rule": istio_config(c.get("metadata")),
+            "state": kind.removesuffix("_clusters").replace("dynamic_", ""),
+            "version": entry.get("version_info", ""),
+            "last_updated": entry.get("last_updated", ""),
+            "_config_path": istio_config_path(c.get("metadata")),
+            "_raw": c,
+        }
 
 
 # -- bootstrap -------------------------------------------------------------------------
@@ -272,7 +268,7 @@ def sampling_of(doc: dict[str, Any]) -> list[float]:
     """The trace sampling percentages the listeners' HTTP connection managers apply
     (where Istio writes `tracing.sampling` from the mesh or pod proxy config)."""
     found = set()
-    for _state, listener, _version, _updated in _listener_entries(section(doc, "listeners")):
+    for _state, listener, _version, _updated in listener_entries(section(doc, "listeners")):
         for chain in listener.get("filter_chains", []):
             for f in chain.get("filters", []):
                 tracing = (f.get("typed_config") or {}).get("tracing") or {}
@@ -280,6 +276,34 @@ def sampling_of(doc: dict[str, Any]) -> list[float]:
                 if value is not None:
                     found.add(float(value))
     return sorted(found)
+
+
+def versions(bootstrap: dict[str, Any]) -> dict[str, str]:
+    """PrintBootstrapSummary's lines (configdump.go getIstioVersionInfo, getUserAgentVersionInfo):
+    the Istio version and proxy SHA from the node's metadata, when there, and Envoy's build
+    version, always (0.0.0 when the node does not say)."""
+    node = bootstrap.get("node") or {}
+    meta = node.get("metadata") or {}  # a Struct: its keys are the proxy's own
+    out = {}
+    if meta.get("ISTIO_VERSION"):
+        out["Istio Version"] = str(meta["ISTIO_VERSION"])
+    if sha := str(meta.get("ISTIO_PROXY_SHA", "")):
+        out["Istio Proxy Version"] = sha.split(":")[1] if ":" in sha else sha
+    # istioctl reads this through protojson, which takes camelCase names too (its testdata has them)
+    build = proto_field(node, "user_agent_build_version") or {}
+    v = build.get("version") or {}
+    text = ".".join(str(int(proto_field(v, k, 0))) for k in ("major_number", "minor_number", "patch"))
+    bmeta = build.get("metadata") or {}
+    for key, sep in (
+        ("build.label", "-"),
+        ("revision.status", "/"),
+        ("build.type", "/"),
+        ("ssl.version", "/"),
+    ):
+        if key in bmeta:
+            text += sep + str(bmeta[key])
+    out["Envoy Version"] = text
+    return out
 
 
 def _bootstrap_rows(raw: dict[str, Any]) -> Iterator[Row]:
@@ -290,6 +314,8 @@ def _bootstrap_rows(raw: dict[str, Any]) -> Iterator[Row]:
         shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         return {"key": key, "value": shown, "_raw": obj if obj is not None else value}
 
+    for key, value in versions(b).items():
+        yield row(key, value, node)
     yield row("node.id", node.get("id", ""))
     yield row("node.cluster", node.get("cluster", ""))
     for key, value in sorted((node.get("metadata") or {}).items()):
@@ -305,91 +331,9 @@ def _bootstrap_rows(raw: dict[str, Any]) -> Iterator[Row]:
     yield row("last_updated", raw.get("last_updated", ""))
 
 
-# -- secrets ---------------------------------------------------------------------------
-
-
-def _pem_of(data_source: dict[str, Any]) -> bytes | None:
-    if "inline_bytes" in data_source:
-        try:
-            return base64.b64decode(data_source["inline_bytes"])
-        except (ValueError, TypeError):
-            return None
-    if "inline_string" in data_source:
-        return str(data_source["inline_string"]).encode()
-    return None
-
-
-def _certificates(pem: bytes) -> list[dict[str, Any]]:
-    from cryptography import x509
-
-    try:
-        certs = x509.load_pem_x509_certificates(pem)
-    except ValueError:
-        return []
-    out = []
-    now = datetime.datetime.now(datetime.timezone.utc)
-    for cert in certs:
-        try:
-            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-        except x509.ExtensionNotFound:
-            uris = []
-        not_after = cert.not_valid_after_utc
-        out.append(
-            {
-                "spiffe_id": next((u for u in uris if u.startswith("spiffe://")), ""),
-                "subject": cert.subject.rfc4514_string(),
-                "issuer": cert.issuer.rfc4514_string(),
-                "not_before": cert.not_valid_before_utc.isoformat(),
-                "not_after": not_after.isoformat(),
-                "days_left": (not_after - now).days,
-                "expires_in": _left(not_after - now),
-                "serial": format(cert.serial_number, "x"),
-            }
-        )
-    return out
-
-
-def _left(delta: datetime.timedelta) -> str:
-    """Istio workload certificates live 24 h: days alone would always say 0."""
-    seconds = int(delta.total_seconds())
-    if seconds <= 0:
-        return "EXPIRED"
-    if seconds >= 2 * 86400:
-        return f"{seconds // 86400}d"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
-def _secret_rows(raw: dict[str, Any]) -> Iterator[Row]:
-    entries = [("static", e) for e in raw.get("static_secrets", [])]
-    entries += [("active", e) for e in raw.get("dynamic_active_secrets", [])]
-    entries += [("warming", e) for e in raw.get("dynamic_warming_secrets", [])]
-    for state, entry in entries:
-        secret = entry.get("secret", {})
-        name = entry.get("name") or secret.get("name", "")
-        for kind, holder in (
-            ("certificate", (secret.get("tls_certificate") or {}).get("certificate_chain")),
-            ("trusted CA", (secret.get("validation_context") or {}).get("trusted_ca")),
-        ):
-            pem = _pem_of(holder or {})
-            if pem is None:
-                continue
-            for cert in _certificates(pem) or [{"subject": "(not a readable PEM certificate)"}]:
-                yield {
-                    "name": name,
-                    "kind": kind,
-                    "state": state,
-                    **cert,
-                    "version": entry.get("version_info", ""),
-                    "last_updated": entry.get("last_updated", ""),
-                    "_raw": secret,
-                }
-
-
-_ROWS = {
-    "listeners": _listener_rows,
-    "routes": _route_rows,
+_ROWS: dict[str, Callable[[dict[str, Any]], Iterator[Row]]] = {
+    "listeners": listener_rows,
+    "routes": route_rows,
     "clusters": _cluster_rows,
     "bootstrap": _bootstrap_rows,
-    "secrets": _secret_rows,
 }

@@ -1,5 +1,7 @@
-"""`meshtui config`: one section of what a sidecar was told (`/config_dump`), once; and
-`--section tracing`, the tracer next to its collector's answers, as the Config tab shows."""
+"""`meshtui config`: one section of what a sidecar was told (`/config_dump`), once, with the
+rows and values of `istioctl proxy-config <section>` (`all`: every section, like
+`proxy-config all`); and `--section tracing`, the tracer next to its collector's answers,
+as the Config tab shows."""
 
 from __future__ import annotations
 
@@ -7,34 +9,29 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from meshtui.envoy.config_dump import (
+    COLUMNS,
+    SECTIONS,
     ConfigDumpError,
     bootstrap_of,
+    cell,
     parse_config_dump,
     public,
     rows,
     sampling_of,
 )
+from meshtui.envoy.config_eds import EndpointFilter
 from meshtui.envoy.tracing_health import TracingHealth, assess, read_tracing_health
 from meshtui.headless import CommandError, live, print_json, print_lines, read_text, table
 
 if TYPE_CHECKING:
     from meshtui.envoy.admin import EnvoyAdmin
 
-# what istioctl proxy-config shows first, per section
-COLUMNS = {
-    "listeners": ("name", "address", "port", "state", "destination", "version"),
-    "routes": ("route_config", "virtual_host", "domains", "match", "destination"),
-    "clusters": ("service", "port", "subset", "direction", "type", "state", "version"),
-    "bootstrap": ("key", "value"),
-    "secrets": ("name", "kind", "spiffe_id", "issuer", "not_after", "expires_in"),
-    "tracing": ("check", "value", "verdict"),
-}
-SECTIONS = tuple(COLUMNS)
 # a saved dump has no counters: the collector's answers need a live sidecar
 NO_COUNTERS = "span reports: not in a saved /config_dump (read a live sidecar for them)"
 
 
 def config_command(args: argparse.Namespace) -> int:
+    only = _endpoint_filter(args)
     health: TracingHealth | None = None
     if args.file:
         body = read_text(args.file, "/config_dump body")
@@ -47,21 +44,44 @@ def config_command(args: argparse.Namespace) -> int:
             return body, await read_tracing_health(admin, bootstrap_of(parse_config_dump(body)))
 
         body, health = live(args, work)
+    shown = SECTIONS if args.section == "all" else (args.section,)
     try:
         doc = parse_config_dump(body)
         if args.section == "tracing":
             found, problems = _tracing(doc, health)
+            tables = {"tracing": found}
         else:
-            found, problems = [public(r) for r in rows(doc, args.section)], []
+            tables, problems = {s: [public(r) for r in rows(doc, s, endpoints=only)] for s in shown}, []
     except ConfigDumpError as exc:
         raise CommandError(f"{args.file or 'config_dump'}: {exc}") from exc
     if args.json:
-        print_json(found)
+        print_json(tables if args.section == "all" else next(iter(tables.values())))
         return 0
-    cols = COLUMNS[args.section]
-    shown = [tuple(str(r.get(c, "")) or "-" for c in cols) for r in found]
-    print_lines(table(shown, tuple(c.upper().replace("_", " ") for c in cols)) + [f"✗ {p}" for p in problems])
+    lines: list[str] = []
+    for name, found in tables.items():
+        if args.section == "all":
+            lines += [*([""] if lines else []), f"------ {name.upper()} ------"]
+        cols = COLUMNS[name]
+        cells = [tuple(cell(r.get(key, "")) for key, _ in cols) for r in found]
+        lines += table(cells, tuple(header for _, header in cols))
+    print_lines(lines + [f"✗ {p}" for p in problems])
     return 0
+
+
+def _endpoint_filter(args: argparse.Namespace) -> EndpointFilter | None:
+    """istioctl proxy-config endpoint's --address, --port, --status and --cluster."""
+    given = {k: getattr(args, k, None) for k in ("address", "port", "status", "cluster")}
+    if not any(given.values()):
+        return None
+    if args.section not in ("endpoints", "all"):
+        flags = ", ".join(f"--{k}" for k, v in given.items() if v)
+        raise CommandError(f"{flags} narrow the endpoints: use them with --section endpoints or all")
+    return EndpointFilter(
+        address=given["address"] or "",
+        port=given["port"] or 0,
+        cluster=given["cluster"] or "",
+        status=given["status"] or "",
+    )
 
 
 def _tracing(doc: dict[str, Any], health: TracingHealth | None) -> tuple[list[dict[str, Any]], list[str]]:

@@ -20,9 +20,11 @@ from textual.widgets import DataTable, Input, Tab, Tabs, Tree
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.config_dump import (
+    COLUMNS,
     SECTIONS,
     ConfigDumpError,
     bootstrap_of,
+    cell,
     parse_config_dump,
     public,
     rows,
@@ -38,15 +40,13 @@ from meshtui.ui.widgets.state_line import StateLine
 from meshtui.ui.widgets.table import Table
 
 ALL_SECTIONS = (*SECTIONS, "tracing")
-MAX_COLUMN = 70
-COLUMNS = {
-    "listeners": ("name", "address", "port", "state", "destination", "version", "last_updated"),
-    "routes": ("route_config", "virtual_host", "domains", "match", "destination", "version"),
-    "clusters": ("service", "port", "subset", "direction", "type", "state", "version", "last_updated"),
-    "bootstrap": ("key", "value"),
-    "secrets": ("name", "kind", "spiffe_id", "issuer", "not_before", "not_after", "expires_in"),
-    "tracing": ("check", "value", "verdict"),
+# why a section of a fetched dump can be empty, said instead of "0 of 0 rows"
+EMPTY = {
+    "endpoints": "no EDS endpoints in this proxy's /config_dump?include_eds",
+    "secrets": "no SDS secrets: this proxy holds no workload certificate or root CA (mTLS off?)",
+    "ecds": "no extension configs (ECDS): istiod sends them for WasmPlugins and Telemetry's stats filters",
 }
+MAX_COLUMN = 70
 
 
 def json_tree(tree: Tree[Any], value: Any, label: str = "", search: str = "") -> None:
@@ -209,9 +209,11 @@ class ConfigPane(Widget):
         # again at the pane's edge lost its end: `svc.cluster.local` never showed); the JSON
         # tree below has it whole
         limit = self.column_limit()
-        cells = [tuple(middle_truncate(str(r.get(c, "")) or "-", limit) for c in cols) for r in self.shown]
-        for i, col in enumerate(cols):
-            label = col.upper().replace("_", " ")
+        # istioctl proxy-config's columns and values (envoy/config_dump.py COLUMNS), as `meshtui config`
+        cells = [
+            tuple(middle_truncate(cell(r.get(c, "")) or "-", limit) for c, _ in cols) for r in self.shown
+        ]
+        for i, (col, label) in enumerate(cols):
             # sized from the content up front: a table refilled per section keeps no stale widths
             width = min(max([len(label), *(len(row[i]) for row in cells)]), limit)
             table.add_column(label, key=col, width=width)
@@ -222,7 +224,10 @@ class ConfigPane(Widget):
         note = ""
         if self.section == "tracing" and self.tracing is not None and self.tracing.problems:
             note = "  ✗ " + "; ".join(self.tracing.problems)
-        self._state(f"{self.section}: {len(self.shown)} of {len(found)} rows{note}", error=bool(note))
+        if not found and self.section in EMPTY:
+            self._state(f"{self.section}: {EMPTY[self.section]}")
+        else:
+            self._state(f"{self.section}: {len(self.shown)} of {len(found)} rows{note}", error=bool(note))
         self._show_tree()
 
     def _show_tree(self) -> None:
