@@ -31,7 +31,7 @@ async def test_every_section_renders_live(mesh):
             pane.query_one("Tabs").active = f"section-{section}"
             # the demo's proxies get no extension configs (ECDS): that section says so instead
             await until(
-                lambda s=section: pane.section == s and (pane.table.row_count > 0 or s == "ecds"),
+                lambda s=section: pane.section == s and (len(pane.table.rows) > 0 or s == "ecds"),
                 5,
                 f"{section} rows",
             )
@@ -116,9 +116,9 @@ async def test_every_section_of_the_captures_renders_in_the_app(captured_admin):
             await until(lambda s=section: pane.section == s, 3, section)
             await pilot.pause()
             if section in ("secrets", "endpoints", "ecds"):
-                assert pane.table.row_count == 0  # these captures carry no SDS, EDS or ECDS section
+                assert len(pane.table.rows) == 0  # these captures carry no SDS, EDS or ECDS section
                 state = str(pane.query_one("#config-state").render())
                 assert state.startswith(f"{section}: no "), state  # says why, not "0 of 0 rows"
             else:
-                assert pane.table.row_count > 0, section
+                assert len(pane.table.rows) > 0, section
                 assert pane.query_one(Tree).root.children  # the selected row as JSON

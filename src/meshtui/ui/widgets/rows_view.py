@@ -128,7 +128,7 @@ class RowsView(ScrollView, can_focus=True):
         scrollbar appears or goes (the rows' width changes then). A width that changed
         since the last rows (the scrollbar came after them) is bookkeeping only: overflow-x
         is hidden, and a full layout for it made the first filter key cost ~20 ms more."""
-        size = Size(self.scrollable_content_region.width, height)
+        size = Size(self.line_width(), height)
         if size == self.virtual_size:
             return
         if not self.is_mounted or not self.virtual_size:
@@ -192,7 +192,7 @@ class RowsView(ScrollView, can_focus=True):
         if not self.REPAINT_CHANGED_ONLY or not self._painted:
             self.refresh()
             return
-        width = self.scrollable_content_region.width
+        width = self.line_width()
         top = int(self.scroll_y)
         self._fresh.clear()
         changed: list[int] = []
@@ -226,8 +226,19 @@ class RowsView(ScrollView, can_focus=True):
             return (width,)
         return (width, index == self.cursor, *self.row_segments(self.rows[index], width))
 
+    def line_width(self) -> int:
+        """The width rows are painted at: the pane's, unless a table scrolls sideways."""
+        return self.scrollable_content_region.width
+
+    def crop_to_view(self, strip: Strip) -> Strip:
+        """The part of a painted line on screen (a table that scrolls sideways crops it)."""
+        return strip
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        return self.crop_to_view(self._paint_line(y))
+
+    def _paint_line(self, y: int) -> Strip:
+        width = self.line_width()
         top = int(self.scroll_y)
         fresh = self._fresh.pop(y, None)
         spec = fresh[1] if fresh is not None and fresh[0] == top and fresh[1][0] == width else None
