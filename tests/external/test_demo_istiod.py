@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,13 +20,13 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.stream import portforward
 
+from helpers.kubectl import KUBECTL, kubectl
 from helpers.mesh import alive, descendants, envoys
 from helpers.wait import wait_for
 from meshtui.demo.run import MeshProcess, start_mesh
 
 NS = "istioinaction"
 CATALOG = "outbound|80||catalog.istioinaction.svc.cluster.local"
-KUBECTL = shutil.which("kubectl") or str(Path(sys.executable).with_name("kubectl"))
 pytestmark = pytest.mark.skipif(
     not os.path.exists(KUBECTL), reason="kubectl is not installed (.ci/run installs it)"
 )
@@ -41,16 +40,6 @@ def demo() -> MeshProcess:
     finally:
         with contextlib.suppress(OSError):
             m.stop()
-
-
-def kubectl(demo: MeshProcess, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [KUBECTL, "--kubeconfig", demo.kubeconfig, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def istiod(demo: MeshProcess, path: str) -> httpx.Response:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from helpers.kubectl import KUBECTL, kubectl
 from helpers.mesh import api_tls, pod_name
 from helpers.wait import until, wait_for
 from meshtui.demo.examples import CATALOG_FAULT
@@ -20,7 +17,6 @@ from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.istiod.config_diff import ConfigDiffScreen
 from meshtui.ui.istiod.pane import IstiodPane
 
-KUBECTL = shutil.which("kubectl") or str(Path(sys.executable).with_name("kubectl"))
 pytestmark = pytest.mark.skipif(not os.path.exists(KUBECTL), reason="kubectl is not installed")
 NS = "istioinaction"
 
@@ -44,16 +40,6 @@ spec:
     match: {cluster: {name: "outbound|80||catalog.istioinaction.svc.cluster.local"}}
     patch: {operation: MERGE, value: {connect_timeout: -1s}}
 """
-
-
-def kubectl(mesh, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [KUBECTL, "--kubeconfig", mesh.kubeconfig, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 async def test_the_demo_istiod_moves_nacks_diffs_and_opens_pods(mesh):

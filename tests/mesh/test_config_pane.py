@@ -6,7 +6,7 @@ import asyncio
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-from textual.widgets import TabbedContent, Tree
+from textual.widgets import TabbedContent, Tabs, Tree
 
 from helpers.loopback import loopback_http
 from helpers.mesh import select_pod
@@ -14,6 +14,7 @@ from helpers.wait import until
 from meshtui.envoy.config_dump import SECTIONS
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.proxies.config import ALL_SECTIONS
+from meshtui.ui.proxies.config_object import ConfigObjectScreen
 
 
 async def open_config(app: MeshtuiApp, pilot, workload: str, mesh) -> None:  # type: ignore[no-untyped-def]
@@ -122,3 +123,24 @@ async def test_every_section_of_the_captures_renders_in_the_app(captured_admin):
             else:
                 assert len(pane.table.rows) > 0, section
                 assert pane.query_one(Tree).root.children  # the selected row as JSON
+
+
+@pytest.mark.parametrize("captured_admin", ["productpage-v1-c7765c886-v99jb.json"], indirect=True)
+async def test_enter_without_a_cluster_says_how_to_read_it(captured_admin):
+    """--admin: no Kubernetes API, so the object is named with the kubectl that reads it."""
+    app = MeshtuiApp(Options(admin=captured_admin, interval=5))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        app.query_one(TabbedContent).active = "tab-config"
+        pane = app.config
+        await until(lambda: pane.doc is not None, 10, "config fetched")
+        pane.query_one(Tabs).active = "section-clusters"
+        await until(lambda: pane.section == "clusters" and pane.shown, 5, "clusters")
+        marked = [row for row in pane.shown if row.get("_config_path")]
+        assert marked, "the capture's clusters carry istiod's metadata"
+        pane.table.focus()
+        pane.table.move_to_key(str(pane.shown.index(marked[0])))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfigObjectScreen)
+        assert any("no Kubernetes API here" in str(n.message) for n in app._notifications)

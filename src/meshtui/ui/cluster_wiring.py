@@ -40,10 +40,19 @@ class ClusterWiring(App[Any]):
     def _shutting_down(self) -> bool:
         raise NotImplementedError
 
+    _access: MeshAccess | None  # tests hand the app its cluster directly
+
+    @property
+    def access(self) -> MeshAccess | None:
+        """The cluster (API and port-forwards), once connected; None with --admin."""
+        if self.connection is not None and self.connection.access is not None:
+            return self.connection.access
+        return self._access
+
     @property
     def manager(self) -> ForwardManager | None:
         """The port-forwards every view shares, once the cluster is connected."""
-        access = self.connection.access if self.connection is not None else None
+        access = self.access
         return access.manager if access is not None else None
 
     @property

@@ -23,6 +23,7 @@ from meshtui.demo.xds.model import (
     Proxy,
     Service,
     cluster_name,
+    config_metadata,
     fqdn,
 )
 
@@ -150,11 +151,14 @@ def clusters(config: Config, proxy: Proxy, services: dict[str, Service]) -> list
         dr = _destination_rule(config, svc.fqdn)
         policy = (dr or {}).get("spec", {}).get("trafficPolicy") or {}
         _traffic_policy(base, policy)
+        if dr is not None:  # cluster_builder.go: AddConfigInfoMetadata(destRule.Meta)
+            base["metadata"] = config_metadata(dr, "destination-rule")
         out.append(base)
         for subset in (dr or {}).get("spec", {}).get("subsets") or []:
             c = _eds_cluster(cluster_name("outbound", svc.port, subset["name"], svc.fqdn))
             c["transport_socket"] = _upstream_tls(c["name"], svc)
             _traffic_policy(c, {**policy, **(subset.get("trafficPolicy") or {})})
+            c["metadata"] = config_metadata(dr or {}, "destination-rule")
             out.append(c)
     return _patch(config, proxy, "CLUSTER", out)
 

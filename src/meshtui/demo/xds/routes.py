@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshtui.demo.xds.model import Config, Outbound, Proxy, cluster_name, fqdn
+from meshtui.demo.xds.model import Config, Outbound, Proxy, cluster_name, config_metadata, fqdn
 
 FAULT_FILTER = "envoy.filters.http.fault"
 HTTP_FAULT = "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"
@@ -81,7 +81,7 @@ def _retries(retries: dict[str, Any]) -> dict[str, Any]:
 
 
 def _http_route(
-    rule: dict[str, Any], namespace: str, port: int, vname: str, match: dict[str, Any]
+    rule: dict[str, Any], vs: dict[str, Any], namespace: str, port: int, vname: str, match: dict[str, Any]
 ) -> dict[str, Any]:
     dests = rule.get("route") or []
     names = [
@@ -103,7 +103,12 @@ def _http_route(
         action["weighted_clusters"] = {"clusters": [{"name": n, "weight": w} for n, w in names if w > 0]}
     if rule.get("retries"):
         action["retry_policy"] = _retries(rule["retries"])
-    route: dict[str, Any] = {"match": match, "route": action, "decorator": {"operation": f"{vname}/*"}}
+    route: dict[str, Any] = {
+        "match": match,
+        "route": action,
+        "decorator": {"operation": f"{vname}/*"},
+        "metadata": config_metadata(vs, "virtual-service"),  # route.go: BuildConfigInfoMetadata
+    }
     if rule.get("name"):
         route["name"] = rule["name"]
     if rule.get("fault"):
@@ -140,7 +145,7 @@ def _vhost_routes(config: Config, proxy: Proxy, out: Outbound, port: int, vname:
     routes = []
     for rule in vs["spec"].get("http") or []:
         for m in rule.get("match") or [{}]:
-            routes.append(_http_route(rule, ns, port, vname, _match(m)))
+            routes.append(_http_route(rule, vs, ns, port, vname, _match(m)))
     return routes or [default]
 
 

@@ -33,13 +33,16 @@ from meshtui.envoy.config_dump import (
 )
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
+from meshtui.kube.istio_objects import ConfigRef
 from meshtui.ui.proxies.config_table import ConfigTable
+from meshtui.ui.proxies.messages import ShowConfigObject
 from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.filter_box import FilterBox
 from meshtui.ui.widgets.keys import filter_key, refresh_key
 from meshtui.ui.widgets.state_line import StateLine
 
 ALL_SECTIONS = (*SECTIONS, "tracing")
+OBJECT_OF = {"routes": "VirtualService", "clusters": "DestinationRule"}  # what `enter` opens
 # why a section of a fetched dump can be empty, said instead of "0 of 0 rows"
 EMPTY = {
     "endpoints": "no EDS endpoints in this proxy's /config_dump?include_eds",
@@ -129,6 +132,14 @@ class ConfigPane(Widget):
             id="section.-1",
         ),
         Binding("right_square_bracket", "section(1)", "Next section", tooltip="Next section", id="section.1"),
+        Binding(
+            "enter",
+            "show_object",
+            "Istio object",
+            show=False,
+            tooltip="The VirtualService (routes) or DestinationRule (clusters) that made the row",
+            id="show_object",
+        ),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -286,6 +297,29 @@ class ConfigPane(Widget):
     def action_refresh_now(self) -> None:
         self._stale = True
         self._fetch()
+
+    def action_show_object(self) -> None:
+        """The Istio object istiod marked the selected route or cluster with (its metadata)."""
+        if self.section not in OBJECT_OF or not self.shown:
+            self.notify("enter shows the Istio object behind a route (Routes) or a cluster (Clusters)")
+            return
+        row = self.shown[min(self.table.cursor, len(self.shown) - 1)]
+        what = (
+            f"route {row.get('vhost', '')} {row.get('match', '')}"
+            if self.section == "routes"
+            else row["name"]
+        )
+        path = str(row.get("_config_path", ""))
+        if not path:
+            self.notify(f"no {OBJECT_OF[self.section]} made {what}: istiod's defaults", timeout=6)
+            return
+        ref = ConfigRef.parse(path)
+        if ref is None:
+            self.notify(
+                f"istiod marked {what} with {path}: not an object path meshtui can read", severity="warning"
+            )
+            return
+        self.post_message(ShowConfigObject(ref, made=what))
 
     def action_section(self, step: int) -> None:
         i = (ALL_SECTIONS.index(self.section) + step) % len(ALL_SECTIONS)

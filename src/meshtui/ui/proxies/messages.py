@@ -11,6 +11,7 @@ from meshtui.ui.messages import LiveUpdate
 if TYPE_CHECKING:  # for the types only: the app imports this module before its first frame
     from meshtui.envoy.clusters_feed import ClustersUpdate
     from meshtui.envoy.feed import StatsUpdate
+    from meshtui.kube.istio_objects import ConfigRef
     from meshtui.kube.pods import PodInfo
 
 
@@ -73,3 +74,13 @@ class ShowStats(Message):
     def __init__(self, cluster: str) -> None:
         super().__init__()
         self.cluster = cluster
+
+
+class ShowConfigObject(Message):
+    """`enter` on a Config row that an Istio object made (a route's VirtualService, a
+    cluster's DestinationRule): the app reads it from the cluster it is connected to."""
+
+    def __init__(self, ref: ConfigRef, made: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.made = made

@@ -15,12 +15,13 @@ from textual.app import App
 from meshtui.kube.pods import PodInfo, replicas_of
 from meshtui.live import Freshness
 from meshtui.ui.options import Options
-from meshtui.ui.proxies.messages import PodsChanged, PodSelected, ShowStats
+from meshtui.ui.proxies.messages import PodsChanged, PodSelected, ShowConfigObject, ShowStats
 from meshtui.ui.proxies.pods import PodsPane
 from meshtui.ui.views import PodView
 
 if TYPE_CHECKING:
     from meshtui.envoy.live import AdminEndpoint
+    from meshtui.kube.access import MeshAccess
     from meshtui.kube.portforward import ForwardManager
     from meshtui.ui.proxies.clusters import ClustersPane
     from meshtui.ui.proxies.stats import StatsPane
@@ -45,6 +46,10 @@ class PodViewsWiring(App[Any]):
 
     @property
     def manager(self) -> ForwardManager | None:
+        raise NotImplementedError
+
+    @property
+    def access(self) -> MeshAccess | None:
         raise NotImplementedError
 
     def pod_views(self) -> list[PodView]:
@@ -90,6 +95,21 @@ class PodViewsWiring(App[Any]):
 
         assert self.manager is not None  # a pod was selected: the cluster is connected
         return ForwardedAdmin(self.manager, pod.namespace, pod.name)
+
+    @on(ShowConfigObject)
+    def _show_config_object(self, message: ShowConfigObject) -> None:
+        """The VirtualService or DestinationRule behind a Config row, from the Kubernetes API."""
+        ref, access = message.ref, self.access
+        if access is None:
+            self.notify(
+                f"no Kubernetes API here (--admin): {ref.kubectl} reads {ref.shown}", severity="warning"
+            )
+            return
+        from meshtui.kube.istio_objects import read_object
+        from meshtui.ui.proxies.config_object import ConfigObjectScreen
+
+        target = access.target
+        self.push_screen(ConfigObjectScreen(ref, lambda: read_object(target, ref), message.made))
 
     @on(ShowStats)
     def _show_cluster_stats(self, message: ShowStats) -> None:
