@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from textual.keys import _character_to_key
 from textual.widgets import TabbedContent
@@ -70,13 +72,7 @@ async def measure(admin_url: str) -> dict[str, object]:
             before = pane.sort
             out["sort"].append(await timed_key(app, "o", "o", lambda b=before: pane.sort != b))
             await asyncio.sleep(0.3)
-        pane.query_one("#clusters-filter").focus()
-        for ch in "svc-19":
-            want = pane.text_filter + ch
-            out["filter"].append(
-                await timed_key(app, _character_to_key(ch), ch, lambda w=want: pane.text_filter == w)
-            )
-            await asyncio.sleep(0.1)
+        out["filter"] = await type_filter(app, pane, "#clusters-filter", "svc-19")
         polls = pane.last.snapshot.taken_at if pane.last and pane.last.snapshot else 0
     return {
         "clusters": rows,
@@ -86,7 +82,21 @@ async def measure(admin_url: str) -> dict[str, object]:
     }
 
 
-def main() -> int:
+async def type_filter(app: MeshtuiApp, pane: Any, box: str, text: str) -> list[float]:
+    """Each key of `text` typed into a pane's filter box, timed until the pane filters by it.
+    The box is opened as a user does, with `/`, and left to settle before the first key."""
+    await timed_key(app, "slash", "/", lambda: app.focused is pane.query_one(box))
+    await asyncio.sleep(0.3)
+    times = []
+    for ch in text:
+        want = pane.text_filter + ch
+        times.append(await timed_key(app, _character_to_key(ch), ch, lambda w=want: pane.text_filter == w))
+        await asyncio.sleep(0.1)  # the next key comes later, as a person types
+    return times
+
+
+def run_on_big_envoy(measure: Callable[[str], Awaitable[dict[str, object]]], budget_ms: float) -> int:
+    """Start the 2,000-cluster Envoy, measure the app's keys on it, print, judge every key."""
     envoy, servers = big_envoy()
     try:
         result = asyncio.run(measure(envoy.admin_url))
@@ -95,9 +105,13 @@ def main() -> int:
         for s in servers:
             s.shutdown()
     print(json.dumps(result, indent=1))
-    ok = float(result["max_ms"]) < 100  # type: ignore[arg-type]
-    print("within budget (< 100 ms every key)" if ok else "OVER BUDGET")
+    ok = float(result["max_ms"]) < budget_ms  # type: ignore[arg-type]
+    print(f"within budget (< {budget_ms:g} ms every key)" if ok else "OVER BUDGET")
     return 0 if ok else 1
+
+
+def main() -> int:
+    return run_on_big_envoy(measure, 100)
 
 
 if __name__ == "__main__":

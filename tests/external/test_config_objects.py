@@ -4,20 +4,15 @@ as the Kubernetes API has it; applied and removed with real kubectl."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from textual.widgets import TabbedContent, Tabs
 
-from helpers.kubectl import KUBECTL, kubectl
+from helpers.kubectl import kubectl, needs_kubectl
 from helpers.mesh import select_pod
 from helpers.wait import until
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.proxies.config_object import ConfigObjectScreen
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(KUBECTL), reason="kubectl is not installed (.ci/run installs it)"
-)
+pytestmark = needs_kubectl
 NS = "istioinaction"
 OBJECTS = """apiVersion: networking.istio.io/v1beta1
 kind: VirtualService
@@ -71,7 +66,9 @@ async def test_enter_on_a_route_or_cluster_shows_its_istio_object(mesh):
             await until(lambda: isinstance(app.screen, ConfigObjectScreen), 5, "the object screen")
             screen = app.screen
             state = screen.query_one("#object-state")
-            await until(lambda: screen.found is not None or state.has_class("error"), 10, "the VirtualService read")
+            await until(
+                lambda: screen.found is not None or state.has_class("error"), 10, "the VirtualService read"
+            )
             assert screen.found is not None, str(state.render())
             assert (
                 screen.found["kind"] == "VirtualService"

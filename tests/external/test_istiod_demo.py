@@ -3,12 +3,9 @@ with real kubectl: pushes and convergence move, a NACK shows STALE, `d` and `ent
 
 from __future__ import annotations
 
-import os
 import re
 
-import pytest
-
-from helpers.kubectl import KUBECTL, kubectl
+from helpers.kubectl import kubectl, needs_kubectl
 from helpers.mesh import api_tls, pod_name
 from helpers.wait import until, wait_for
 from meshtui.demo.examples import CATALOG_FAULT
@@ -17,7 +14,7 @@ from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.istiod.config_diff import ConfigDiffScreen
 from meshtui.ui.istiod.pane import IstiodPane
 
-pytestmark = pytest.mark.skipif(not os.path.exists(KUBECTL), reason="kubectl is not installed")
+pytestmark = needs_kubectl
 NS = "istioinaction"
 
 VS_TIMEOUT = """apiVersion: networking.istio.io/v1beta1

@@ -246,28 +246,28 @@ def cells_on_screen(table: DataTable) -> list[dict[str, str]]:
         if left >= 0 and right <= table.size.width:
             spans.append((str(col.key.value), left, right))
         x += width
-    out = []
-    for y in range(1, table.size.height):  # the header first
-        text = table.render_line(y).text
-        if not text.strip():
-            break
-        out.append({key: text[left:right].strip() for key, left, right in spans})
-    return out
+    return _drawn(table, spans, table.size.width)
 
 
 def config_cells_on_screen(table: ConfigTable) -> list[dict[str, str]]:
-    """Per drawn row of a Config section, the text under each column whole on screen."""
+    """The same for a Config section (a Line-API table: a space after each column)."""
     spans, x = [], -int(table.scroll_x)
     for key, width in zip(table.keys, table.widths, strict=True):
-        if x >= 0 and x + width <= table.scrollable_content_region.width:
-            spans.append((key, x, x + width))
+        spans.append((key, x, x + width))
         x += width + 1
+    return _drawn(table, spans, table.scrollable_content_region.width)
+
+
+def _drawn(
+    table: DataTable | ConfigTable, spans: list[tuple[str, int, int]], width: int
+) -> list[dict[str, str]]:
+    whole = [(key, left, right) for key, left, right in spans if left >= 0 and right <= width]
     out = []
     for y in range(1, table.size.height):  # the header first
         text = table.render_line(y).text
         if not text.strip():
             break
-        out.append({key: text[left:right].strip() for key, left, right in spans})
+        out.append({key: text[left:right].strip() for key, left, right in whole})
     return out
 
 

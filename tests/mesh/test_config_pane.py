@@ -13,7 +13,7 @@ from helpers.mesh import select_pod
 from helpers.wait import until
 from meshtui.envoy.config_dump import SECTIONS
 from meshtui.ui.app import MeshtuiApp, Options
-from meshtui.ui.proxies.config import ALL_SECTIONS
+from meshtui.ui.proxies.config import ALL_SECTIONS, ConfigPane
 from meshtui.ui.proxies.config_object import ConfigObjectScreen
 
 
@@ -105,13 +105,17 @@ def captured_admin(request, fixtures):
         yield url
 
 
+async def open_captured_config(app: MeshtuiApp, pilot) -> ConfigPane:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    app.query_one(TabbedContent).active = "tab-config"
+    await until(lambda: app.config.doc is not None, 10, "config fetched")
+    return app.config
+
+
 async def test_every_section_of_the_captures_renders_in_the_app(captured_admin):
     app = MeshtuiApp(Options(admin=captured_admin, interval=5))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        app.query_one(TabbedContent).active = "tab-config"
-        pane = app.config
-        await until(lambda: pane.doc is not None, 10, "config fetched")
+        pane = await open_captured_config(app, pilot)
         for section in SECTIONS:
             pane.query_one("Tabs").active = f"section-{section}"
             await until(lambda s=section: pane.section == s, 3, section)
@@ -130,10 +134,7 @@ async def test_enter_without_a_cluster_says_how_to_read_it(captured_admin):
     """--admin: no Kubernetes API, so the object is named with the kubectl that reads it."""
     app = MeshtuiApp(Options(admin=captured_admin, interval=5))
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        app.query_one(TabbedContent).active = "tab-config"
-        pane = app.config
-        await until(lambda: pane.doc is not None, 10, "config fetched")
+        pane = await open_captured_config(app, pilot)
         pane.query_one(Tabs).active = "section-clusters"
         await until(lambda: pane.section == "clusters" and pane.shown, 5, "clusters")
         marked = [row for row in pane.shown if row.get("_config_path")]

@@ -212,31 +212,20 @@ def test_proxy_config_all(golden):
 
 def test_endpoint_filters_from_the_command_line():
     dump = str(WRITER / "endpoint" / "configdump.json")
-    r = meshtui("config", "--file", dump, "--section", "endpoints", "--port", "8080", "--json")
-    assert r.returncode == 0, r.stderr
-    assert sorted(e["name"] for e in json.loads(r.stdout)) == ["10.244.0.176:8080", "10.244.0.189:8080"]
-    r = meshtui(
-        "config",
-        "--file",
-        dump,
-        "--section",
-        "endpoints",
-        "--cluster",
-        "OUTBOUND|53||kube-dns.kube-system.svc.cluster.local",
-    )
-    assert r.returncode == 0 and r.stdout.count(":53 ") == 2, r.stdout  # case-insensitive, as istioctl
-    r = meshtui(
-        "config",
-        "--file",
-        dump,
-        "--section",
-        "endpoints",
-        "--address",
-        "10.244.0.8:53",
-        "--status",
-        "healthy",
-    )
-    assert r.returncode == 0 and len(r.stdout.splitlines()) == 2, r.stdout
+
+    def endpoints(*flags: str) -> tuple[int, str]:
+        r = meshtui("config", "--file", dump, "--section", "endpoints", *flags)
+        return r.returncode, r.stdout
+
+    code, out = endpoints("--port", "8080", "--json")
+    assert code == 0 and sorted(e["name"] for e in json.loads(out)) == [
+        "10.244.0.176:8080",
+        "10.244.0.189:8080",
+    ]
+    code, out = endpoints("--cluster", "OUTBOUND|53||kube-dns.kube-system.svc.cluster.local")
+    assert code == 0 and out.count(":53 ") == 2, out  # case-insensitive, as istioctl
+    code, out = endpoints("--address", "10.244.0.8:53", "--status", "healthy")
+    assert code == 0 and len(out.splitlines()) == 2, out
     r = meshtui("config", "--file", dump, "--section", "clusters", "--port", "80")
     assert r.returncode == 2 and r.stderr.strip() == (
         "meshtui: --port narrow the endpoints: use them with --section endpoints or all"
