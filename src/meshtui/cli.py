@@ -42,13 +42,15 @@ commands:
                                   trace summaries from Jaeger (or a saved /api/traces body)
   meshtui trace (TRACE_ID | --request-id ID | --file PATH)
                                   one trace as a waterfall: a line per span, offset, duration
+  meshtui load (URL | PATH --to svc/NS/NAME:PORT) [--rate R --duration S --host H -H 'K: V']
+                                  open-loop HTTP load: codes, errors, latency P50/P90/P99/max
 
 Headless commands exit 2 with one line on stderr when something is wrong.
 Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace")
+HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace", "load")
 HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
 ISTIO_NAMESPACE = "istio-system"
 
@@ -174,6 +176,55 @@ def _trace_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     w.add_argument("--json", action="store_true", help="JSON: the trace's spans, parents, offsets")
 
 
+def _load_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    g = sub.add_parser(
+        "load",
+        help="send HTTP requests at a fixed rate (open loop) and report codes, errors and latency",
+        description="Requests leave on the clock, not after the previous answer: a slow server shows "
+        "as latency, not as a lower rate (latency is measured from when a request was due).",
+    )
+    g.add_argument(
+        "target",
+        metavar="URL|PATH",
+        help="http://HOST:PORT/PATH, or /PATH with --to (through a port-forward)",
+    )
+    g.add_argument(
+        "--to",
+        metavar="KIND/NS/NAME:PORT",
+        help="svc/NS/NAME:PORT, deploy/NS/NAME:PORT or pod/NS/NAME:PORT, resolved as kubectl port-forward",
+    )
+    g.add_argument("--host", metavar="NAME", help="the Host header (e.g. webapp.istioinaction.io)")
+    g.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'", help="a header (repeatable)")
+    g.add_argument("--rate", type=positive_rate, default=10.0, help="requests per second (default 10)")
+    g.add_argument(
+        "--duration",
+        type=positive_interval,
+        default=10.0,
+        help="seconds to run (default 10; ctrl+c ends early)",
+    )
+    g.add_argument(
+        "--max-in-flight",
+        type=positive_int,
+        default=200,
+        help="unanswered requests at most; over it, requests are counted as dropped (default 200)",
+    )
+    g.add_argument("--timeout", type=positive_interval, default=5.0, help="seconds per request (default 5)")
+    g.add_argument(
+        "--force-trace",
+        type=percent,
+        default=0.0,
+        metavar="PERCENT",
+        help="set x-envoy-force-trace on this share of requests and keep their x-request-ids",
+    )
+    g.add_argument("--quiet", action="store_true", help="no progress line a second on stderr")
+    g.add_argument(
+        "--json",
+        action="store_true",
+        help="one object: sent, completed, rate_achieved, codes, errors, latency_ms {p50, p90, p99, max}",
+    )
+    _kube_options(g, namespace_help="(unused: --to names the namespace)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog="meshtui",
@@ -273,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         "JSON list, one object per proxy with CDS/LDS/EDS/RDS/ECDS",
     )
     _trace_commands(sub)
+    _load_command(sub)
 
     d = sub.add_parser(
         "demo",

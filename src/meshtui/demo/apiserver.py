@@ -59,6 +59,10 @@ class SimApiServer:
         self.port = 0
         self.scheme = "http"
         self.kinds = KindsApi(self)
+        # the demo's own load loop runs while this is set; `/_sim/load/pause` clears it, so a
+        # test's own load is the only traffic a gateway counts (meshtui load's checks)
+        self.demo_load_on = asyncio.Event()
+        self.demo_load_on.set()
 
     # -- state -----------------------------------------------------------------------
 

@@ -114,14 +114,17 @@ async def load_loop(
     rate: float = 3.0,
     max_seconds: float = 12 * 3600,
     results: collections.Counter[int] | None = None,
+    on: asyncio.Event | None = None,
 ) -> None:
     """The scenario's `while true; do curl .../api/catalog; sleep 1; done`, a bit faster.
 
-    Bounded in time (it stops by itself), loopback only.
+    Bounded in time (it stops by itself), loopback only; it waits while `on` is clear.
     """
     deadline = time.monotonic() + max_seconds
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
         while time.monotonic() < deadline:
+            if on is not None:
+                await on.wait()  # paused (`/_sim/load/pause`): a test's own load runs alone
             try:
                 async with session.get(url, headers={"host": host}) as r:
                     await r.read()

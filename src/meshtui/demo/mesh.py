@@ -141,12 +141,15 @@ class DemoMesh:
             SimPod(name, ns, "jaeger", ip, [Container("jaeger", JAEGER_IMAGE, [*ports])], ports)
         )
         self.api.services[(ns, "tracing")] = tracing_service()
+        self.api.services[("istio-system", "istio-ingressgateway")] = gateway_service()
         self.jaeger_url = f"http://127.0.0.1:{jaeger_query}/jaeger"
         await istiod.wait_synced()
         gateway = self.envoys["istio-ingressgateway"]
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
         self._load = asyncio.ensure_future(
-            apps.load_loop(gw_url, GATEWAY_HOST, self.rate, results=self.load_results)
+            apps.load_loop(
+                gw_url, GATEWAY_HOST, self.rate, results=self.load_results, on=self.api.demo_load_on
+            )
         )
 
     @property
@@ -287,6 +290,31 @@ def main(argv: list[str] | None = None) -> int:
         _die_with_parent()  # the TUI that started us is gone: so are we
     asyncio.run(serve(args.ready_file, args.rate, args.broken_tracing, args.sampling, args.workdir))
     return 0
+
+
+def gateway_service() -> dict[str, Any]:
+    """Istio's default ingress gateway Service (manifests/charts/gateways/istio-ingress):
+    80 -> 8080 and 443 -> 8443 on the gateway pods, 15021 for its status; what
+    `meshtui load /api/catalog --to svc/istio-system/istio-ingressgateway:80` reaches."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "istio-ingressgateway",
+            "namespace": "istio-system",
+            "labels": {"app": "istio-ingressgateway", "istio": "ingressgateway"},
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "clusterIP": "10.96.201.7",
+            "selector": {"app": "istio-ingressgateway"},
+            "ports": [
+                {"name": "status-port", "port": 15021, "protocol": "TCP", "targetPort": 15021},
+                {"name": "http2", "port": 80, "protocol": "TCP", "targetPort": 8080},
+                {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 8443},
+            ],
+        },
+    }
 
 
 if __name__ == "__main__":

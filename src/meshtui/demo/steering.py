@@ -1,6 +1,7 @@
 """The simulated API server's `/_sim/` endpoints, with which tests and the demo steer it:
 drop every forward, rollout-restart a workload, switch auth to forbidden or expired,
-give the demo user a Role, rotate the accepted tokens, move the watch log on."""
+give the demo user a Role, rotate the accepted tokens, move the watch log on, pause or
+resume the demo's own load loop."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def install(router: web.UrlDispatcher, api: SimApiServer) -> None:
         ("/_sim/role", role),
         ("/_sim/token", token),
         ("/_sim/watch/{what}", watch),
+        ("/_sim/load/{what}", load),
     ):
         router.add_post(path, functools.partial(handler, api))
 
@@ -41,6 +43,18 @@ async def restart(api: SimApiServer, request: web.Request) -> web.Response:
     if new is None:
         return _status(404, "NotFound", "no such workload")
     return web.json_response({"name": new.name})
+
+
+async def load(api: SimApiServer, request: web.Request) -> web.Response:
+    """`pause` or `resume` the demo's own load loop (requests in flight finish)."""
+    what = request.match_info["what"]
+    if what not in ("pause", "resume"):
+        return _status(400, "BadRequest", "load is pause or resume")
+    if what == "pause":
+        api.demo_load_on.clear()
+    else:
+        api.demo_load_on.set()
+    return web.json_response({"load": what})
 
 
 async def auth(api: SimApiServer, request: web.Request) -> web.Response:

@@ -1,0 +1,144 @@
+"""`meshtui load`: send HTTP requests at a fixed rate (open loop: load/generator.py) to a URL,
+or to a path through a port-forward (`--to svc/NS/NAME:PORT`), print a line a second on
+stderr, and the run's figures at the end (`--json`: one object)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import urllib.parse
+from collections.abc import AsyncIterator
+
+from meshtui.headless import CommandError, cluster, print_json, print_lines, table
+from meshtui.load.generator import ERROR_KINDS, LoadGenerator, LoadSnapshot, LoadSpec
+from meshtui.load.target import ForwardTarget, TargetError, resolve
+
+
+def load_command(args: argparse.Namespace) -> int:
+    spec, to = _spec(args)
+    try:
+        final = asyncio.run(_run(args, spec, to))
+    except (TargetError, OSError) as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        print_json(final.as_json())
+    else:
+        print_lines(summary(final))
+    return 0
+
+
+def _spec(args: argparse.Namespace) -> tuple[LoadSpec, ForwardTarget | None]:
+    headers = []
+    for h in args.header or []:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise CommandError(f"-H {h!r}: expected 'Name: value'")
+        headers.append((name.strip(), value.strip()))
+    to = None
+    if args.to:
+        try:
+            to = ForwardTarget.parse(args.to)
+        except TargetError as exc:
+            raise CommandError(str(exc)) from exc
+        if not args.target.startswith("/"):
+            raise CommandError(f"with --to, give a path (/api/catalog), not {args.target!r}")
+    else:
+        parts = urllib.parse.urlsplit(args.target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CommandError(
+                f"{args.target!r}: give a URL (http://HOST:PORT/PATH), or a path with --to svc/NS/NAME:PORT"
+            )
+    spec = LoadSpec(
+        url=args.target,
+        rate=args.rate,
+        duration=args.duration,
+        host=args.host,
+        headers=tuple(headers),
+        max_in_flight=args.max_in_flight,
+        timeout=args.timeout,
+        force_trace_pct=args.force_trace,
+    )
+    return spec, to
+
+
+@contextlib.asynccontextmanager
+async def _base_url(args: argparse.Namespace, to: ForwardTarget | None) -> AsyncIterator[str]:
+    """'' for a full URL; for --to, the forward's http://127.0.0.1:PORT, held for the run."""
+    if to is None:
+        yield ""
+        return
+    from meshtui.kube.config import KubeError
+
+    try:
+        async with cluster(args) as (target, manager):
+            where = await resolve(target, to)
+            fwd = await manager.acquire(where.namespace, where.pod, where.port)
+            try:
+                if not await fwd.probe():
+                    raise TargetError(f"port-forward to {where.pod}:{where.port} failed: {fwd.status.reason}")
+                print(f"meshtui load: {to.shown} -> {where.pod}:{where.port} on {fwd.url}", file=sys.stderr)
+                yield fwd.url
+            finally:
+                await manager.release(fwd)
+    except KubeError as exc:
+        raise TargetError(str(exc)) from exc
+
+
+async def _run(args: argparse.Namespace, spec: LoadSpec, to: ForwardTarget | None) -> LoadSnapshot:
+    from meshtui.http import load_session
+
+    async with _base_url(args, to) as base:
+        url = base + spec.url
+        spec = LoadSpec(**{**spec.__dict__, "url": url})
+        generator = LoadGenerator(spec)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):  # ctrl+c ends the run and prints what it got
+            loop.add_signal_handler(signal.SIGINT, generator.stop)
+        reporter = asyncio.ensure_future(_report(generator, args.quiet))
+        try:
+            async with load_session(url, spec.timeout, spec.max_in_flight) as client:
+                return await generator.run(client)
+        finally:
+            reporter.cancel()
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _report(generator: LoadGenerator, quiet: bool) -> None:
+    """A line a second on stderr: what a user watching the terminal wants, not for scripts."""
+    while True:
+        await asyncio.sleep(1.0)
+        if quiet:
+            continue
+        s = generator.snapshot()
+        w = s.window
+        classes = " ".join(f"{k}:{v}" for k, v in s.classes().items()) or "no answers yet"
+        errors = sum(s.errors.values())
+        print(
+            f"{s.elapsed:5.0f}s sent {s.sent} ({s.rate_achieved:.1f}/s)  {classes}  errors {errors}"
+            f"  p50 {_ms(w.p50)} p99 {_ms(w.p99)} (last 10 s)",
+            file=sys.stderr,
+        )
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}ms"
+
+
+def summary(s: LoadSnapshot) -> list[str]:
+    lat = s.run
+    rows = [
+        ("sent", f"{s.sent} in {s.elapsed:.1f} s ({s.rate_achieved:.2f}/s, asked {s.rate:g}/s)"),
+        ("completed", str(s.completed)),
+        ("codes", "  ".join(f"{c}: {n}" for c, n in sorted(s.codes.items())) or "-"),
+        ("classes", "  ".join(f"{k}: {v}" for k, v in s.classes().items()) or "-"),
+        ("errors", "  ".join(f"{k}: {s.errors.get(k, 0)}" for k in ERROR_KINDS)),
+        ("latency", f"p50 {_ms(lat.p50)}  p90 {_ms(lat.p90)}  p99 {_ms(lat.p99)}  max {_ms(lat.max)}"),
+        ("scheduling lag", f"p99 {_ms(s.lag_p99_ms)} (how late requests left against the clock)"),
+    ]
+    if s.traced:
+        rows.append(("force-traced", f"{len(s.traced)} (x-request-id kept: --json lists them)"))
+    return table(rows, ("RUN", "FIGURES"))
