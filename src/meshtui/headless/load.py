@@ -9,12 +9,11 @@ import asyncio
 import contextlib
 import signal
 import sys
-import urllib.parse
 from collections.abc import AsyncIterator
 
 from meshtui.headless import CommandError, cluster, print_json, print_lines, table
 from meshtui.load.generator import ERROR_KINDS, LoadGenerator, LoadSnapshot, LoadSpec
-from meshtui.load.target import ForwardTarget, TargetError, resolve
+from meshtui.load.target import ForwardTarget, TargetError, forwarded, header, where_to
 
 
 def load_command(args: argparse.Namespace) -> int:
@@ -31,32 +30,17 @@ def load_command(args: argparse.Namespace) -> int:
 
 
 def _spec(args: argparse.Namespace) -> tuple[LoadSpec, ForwardTarget | None]:
-    headers = []
-    for h in args.header or []:
-        name, sep, value = h.partition(":")
-        if not sep or not name.strip():
-            raise CommandError(f"-H {h!r}: expected 'Name: value'")
-        headers.append((name.strip(), value.strip()))
-    to = None
-    if args.to:
-        try:
-            to = ForwardTarget.parse(args.to)
-        except TargetError as exc:
-            raise CommandError(str(exc)) from exc
-        if not args.target.startswith("/"):
-            raise CommandError(f"with --to, give a path (/api/catalog), not {args.target!r}")
-    else:
-        parts = urllib.parse.urlsplit(args.target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise CommandError(
-                f"{args.target!r}: give a URL (http://HOST:PORT/PATH), or a path with --to svc/NS/NAME:PORT"
-            )
+    try:
+        headers = tuple(header(h) for h in args.header or [])
+        to = where_to(args.target, args.to)
+    except TargetError as exc:
+        raise CommandError(str(exc)) from exc
     spec = LoadSpec(
         url=args.target,
         rate=args.rate,
         duration=args.duration,
         host=args.host,
-        headers=tuple(headers),
+        headers=headers,
         max_in_flight=args.max_in_flight,
         timeout=args.timeout,
         force_trace_pct=args.force_trace,
@@ -73,16 +57,9 @@ async def _base_url(args: argparse.Namespace, to: ForwardTarget | None) -> Async
     from meshtui.kube.config import KubeError
 
     try:
-        async with cluster(args) as (target, manager):
-            where = await resolve(target, to)
-            fwd = await manager.acquire(where.namespace, where.pod, where.port)
-            try:
-                if not await fwd.probe():
-                    raise TargetError(f"port-forward to {where.pod}:{where.port} failed: {fwd.status.reason}")
-                print(f"meshtui load: {to.shown} -> {where.pod}:{where.port} on {fwd.url}", file=sys.stderr)
-                yield fwd.url
-            finally:
-                await manager.release(fwd)
+        async with cluster(args) as (target, manager), forwarded(target, manager, to) as (url, where):
+            print(f"meshtui load: {to.shown} -> {where.pod}:{where.port} on {url}", file=sys.stderr)
+            yield url
     except KubeError as exc:
         raise TargetError(str(exc)) from exc
 

@@ -11,6 +11,9 @@ selector likewise); a pod's port is a number or one of its containers' named por
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import urllib.parse
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +21,7 @@ from meshtui.kube.running import running_pods
 
 if TYPE_CHECKING:
     from meshtui.kube.config import KubeTarget
+    from meshtui.kube.portforward import ForwardManager
 
 KINDS = {
     "svc": "svc",
@@ -53,6 +57,29 @@ class ForwardTarget:
     @property
     def shown(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}:{self.port}"
+
+
+def where_to(target: str, to: str | None) -> ForwardTarget | None:
+    """Check what a user typed: a full URL, or a path with `--to` (parsed). TargetError else."""
+    if to:
+        forward = ForwardTarget.parse(to)
+        if not target.startswith("/"):
+            raise TargetError(f"with --to, give a path (/api/catalog), not {target!r}")
+        return forward
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(
+            f"{target!r}: give a URL (http://HOST:PORT/PATH), or a path with --to svc/NS/NAME:PORT"
+        )
+    return None
+
+
+def header(text: str) -> tuple[str, str]:
+    """`Name: value`, as curl's -H."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise TargetError(f"-H {text!r}: expected 'Name: value'")
+    return name.strip(), value.strip()
 
 
 @dataclass(frozen=True)
@@ -126,3 +153,19 @@ def _port_in(pod: Any, port: str, to: ForwardTarget) -> int:
     if found is None:
         raise TargetError(f"{to.shown}: pod {pod.metadata.name} has no container port named {port!r}")
     return found
+
+
+@contextlib.asynccontextmanager
+async def forwarded(
+    target: KubeTarget, manager: ForwardManager, to: ForwardTarget
+) -> AsyncIterator[tuple[str, PodPort]]:
+    """`http://127.0.0.1:PORT` of a forward to `to`'s pod port, held for the block (shared
+    with any other view on the same pod port), and where it goes."""
+    where = await resolve(target, to)
+    fwd = await manager.acquire(where.namespace, where.pod, where.port)
+    try:
+        if not await fwd.probe():
+            raise TargetError(f"port-forward to {where.pod}:{where.port} failed: {fwd.status.reason}")
+        yield fwd.url, where
+    finally:
+        await manager.release(fwd)

@@ -9,7 +9,7 @@ implements the Protocol of its kind, checked when the app composes it:
 - a pod view (`PodView`, a tab of the Proxies place): `attach(new_endpoint)` when a pod
   with a sidecar is selected (each view takes its own endpoint, so its own share of the
   pod's one port-forward) and `detach(why)` when there is none;
-- a place (`PlaceView`, mesh-wide: istiod, traces): `connect(access)` once the
+- a place (`PlaceView`, mesh-wide: istiod, traces, load): `connect(access)` once the
   kubeconfig has loaded (None when there is no cluster, e.g. under --admin) and
   `on_place_opened(**arguments)` when another view sends the user there.
 
@@ -123,6 +123,12 @@ def _traces(o: Options) -> Widget:
     return TracesPane(o, id="traces")
 
 
+def _load(o: Options) -> Widget:
+    from meshtui.ui.load.pane import LoadPane
+
+    return LoadPane(o, id="load")
+
+
 POD_TABS: tuple[PodTab, ...] = (
     PodTab("stats", "Stats", ("stats", "st"), _stats),
     PodTab("clusters", "Clusters", ("clusters", "cl", "endpoints", "ep"), _clusters),
@@ -134,6 +140,7 @@ PLACES: tuple[Place, ...] = (
     Place(PROXIES, "Proxies", ("pods", "po", "proxies", "envoy"), None),
     Place("istiod", "Control plane", ("istiod", "cp", "pilot", "syncz"), _istiod),
     Place("traces", "Traces", ("traces", "jaeger", "tr", "trace"), _traces),
+    Place("load", "Load", ("load", "ld", "hey", "loadgen"), _load),
 )
 
 

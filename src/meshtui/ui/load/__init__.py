@@ -1,0 +1,1 @@
+"""The Load place: meshtui load in the app (load/ is its backend)."""
