@@ -20,3 +20,18 @@ def loopback_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+class Answering(BaseHTTPRequestHandler):
+    """A quiet HTTP/1.1 handler (keep-alive, no log lines) with `answer(code)` for a body of "ok"."""
+
+    protocol_version = "HTTP/1.1"
+
+    def answer(self, code: int) -> None:
+        self.send_response(code)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass

@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import collections
 import threading
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from textual.widgets import Input
 
 from helpers.apps import FixedAdmin, fixed_app
-from helpers.loopback import loopback_http
+from helpers.loopback import Answering, loopback_http
 from helpers.wait import until
 from meshtui.ui.load.pane import LoadFigures, LoadPane
 
 
-class Counting(BaseHTTPRequestHandler):
+class Counting(Answering):
     """200 to /ok, 503 to /fail; counts each answer by path and Host."""
 
-    protocol_version = "HTTP/1.1"
     seen: collections.Counter[tuple[str, str]] = collections.Counter()
     lock = threading.Lock()
 
@@ -28,13 +26,7 @@ class Counting(BaseHTTPRequestHandler):
         with Counting.lock:
             Counting.seen[(self.path, self.headers.get("Host", ""))] += 1
         code = 503 if self.path.startswith("/fail") else 200
-        self.send_response(code)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(code)
 
 
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])

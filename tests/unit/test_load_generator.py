@@ -9,12 +9,11 @@ import asyncio
 import random
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from helpers.cli import meshtui
-from helpers.loopback import loopback_http
+from helpers.loopback import Answering, loopback_http
 from meshtui.http import load_session
 from meshtui.load.generator import LoadGenerator, LoadSpec
 from meshtui.load.latency import Latencies
@@ -22,10 +21,9 @@ from meshtui.load.latency import Latencies
 SLOW_S = 0.3
 
 
-class Slow(BaseHTTPRequestHandler):
+class Slow(Answering):
     """Each answer takes SLOW_S; every fifth is a 503."""
 
-    protocol_version = "HTTP/1.1"
     seen = 0
     lock = threading.Lock()
 
@@ -35,13 +33,7 @@ class Slow(BaseHTTPRequestHandler):
             n = Slow.seen
         time.sleep(SLOW_S)
         code = 503 if n % 5 == 0 else 200
-        self.send_response(code)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(code)
 
 
 async def run(spec: LoadSpec):  # type: ignore[no-untyped-def]
