@@ -47,6 +47,7 @@ async def test_the_load_place_by_keys(size):
             box.value = ""
             await pilot.press(*f"{target}/fail")
             pane.query_one("#load-rate", Input).value = "20"
+            pane.query_one("#load-trace", Input).value = "100"
             await pilot.press("enter")
             await until(lambda: pane.last is not None and pane.last.sent >= 20, 5, "a second of load")
             text = str(figures.render())
@@ -55,6 +56,7 @@ async def test_the_load_place_by_keys(size):
                 lambda: app.status.refresh_state.startswith("load 20/s running"), 3, "the status line"
             )
             assert app.focused is figures  # enter handed the keys back to the place
+            assert "force-traced" in text and all(t.request_id for t in pane.last.traced)
 
             await pilot.press("plus")
             await until(lambda: pane.generator is not None and pane.generator.rate == 25, 3, "rate +")
@@ -79,6 +81,9 @@ async def test_the_load_place_by_keys(size):
             assert final.codes == {503: final.completed} and final.errors.get("dropped", 0) == 0
             assert "stopped" in str(figures.render())
             await until(lambda: app.status.refresh_state == "load stopped (s starts)", 3, "the status line")
+            # the last force-traced request, in Traces (no Jaeger here: that place says so)
+            await pilot.press("t")
+            await until(lambda: app.place == "traces", 5, "the Traces place")
 
 
 async def test_a_bad_form_says_what_is_wrong_in_one_line():

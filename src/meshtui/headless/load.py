@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -69,7 +70,7 @@ async def _run(args: argparse.Namespace, spec: LoadSpec, to: ForwardTarget | Non
 
     async with _base_url(args, to) as base:
         url = base + spec.url
-        spec = LoadSpec(**{**spec.__dict__, "url": url})
+        spec = dataclasses.replace(spec, url=url)
         generator = LoadGenerator(spec)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError):  # ctrl+c ends the run and prints what it got

@@ -138,6 +138,8 @@ class KeysFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
+        if not self.is_attached:  # the app closed after the rebuild was asked for
+            return
         shown = self._keys_shown()
         if shown != self._shown:
             self._shown = shown

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,6 +28,7 @@ from meshtui.load.generator import ERROR_KINDS, LoadGenerator, LoadSnapshot, Loa
 from meshtui.load.latency import Percentiles
 from meshtui.load.target import ForwardTarget, TargetError, forwarded, where_to
 from meshtui.ui.load.messages import LoadUpdated
+from meshtui.ui.messages import OpenPlace
 from meshtui.ui.options import Options
 from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.views import ViewStatus
@@ -52,6 +54,7 @@ class LoadPane(Widget):
     LoadPane #load-form Input { width: 1fr; }
     LoadPane #load-form #load-to { width: 2fr; }
     LoadPane #load-form #load-rate { width: 12; }
+    LoadPane #load-form #load-trace { width: 10; }
     LoadPane #load-state { height: auto; max-height: 3; }
     LoadPane #load-figures { height: auto; padding: 0 1; }
     LoadPane #load-figures:focus { background: $boost; }
@@ -74,7 +77,15 @@ class LoadPane(Widget):
         ),
         Binding("minus", "rate(-1)", "Rate -", tooltip="A fifth fewer requests per second", id="rate.-1"),
         Binding(
-            "slash", "focus_form", "Edit", tooltip="Edit the target, the Host or the rate", id="focus_form"
+            "slash", "focus_form", "Edit", tooltip="Edit the target, Host, rate or trace %", id="focus_form"
+        ),
+        Binding(
+            "t",
+            "open_traced",
+            "Open trace",
+            show=False,
+            tooltip="The last force-traced request's trace, in Traces (trace % in the form)",
+            id="open_traced",
         ),
     ]
 
@@ -94,6 +105,7 @@ class LoadPane(Widget):
             )
             yield OrderedInput(value=DEFAULT_HOST, placeholder="Host header", id="load-host")
             yield OrderedInput(value="10", placeholder="rate/s", id="load-rate")
+            yield OrderedInput(value="0", placeholder="trace %", id="load-trace")
         yield StateLine("s starts the load the form describes; / edits it", id="load-state")
         yield LoadFigures("", id="load-figures")
         with Horizontal(id="load-trends"):
@@ -129,7 +141,7 @@ class LoadPane(Widget):
         self.access = access
 
     def on_place_opened(self, **arguments: object) -> None:
-        for key in ("target", "to", "host", "rate"):
+        for key in ("target", "to", "host", "rate", "trace"):
             if key in arguments:
                 self.query_one(f"#load-{key}", Input).value = str(arguments[key] or "")
         self.query_one(LoadFigures).focus()
@@ -145,6 +157,13 @@ class LoadPane(Widget):
             self._state("stopping: waiting for the answers still due ...")
             return
         self._start()
+
+    def action_open_traced(self) -> None:
+        traced = self.last.traced if self.last is not None else ()
+        if not traced:
+            self.notify("no force-traced request yet: set the form's trace % (x-envoy-force-trace) and start")
+            return
+        self.post_message(OpenPlace("traces", {"request_id": traced[-1].request_id}))
 
     def action_rate(self, step: int) -> None:
         box = self.query_one("#load-rate", Input)
@@ -190,7 +209,14 @@ class LoadPane(Widget):
                 "--to needs a Kubernetes cluster (started with --admin): give a full http:// URL", error=True
             )
             return
-        spec = LoadSpec(url=target, rate=rate, host=self._form("host") or None)
+        try:
+            trace_pct = float(self._form("trace") or "0")
+            if not 0 <= trace_pct <= 100:
+                raise ValueError
+        except ValueError:
+            self._state(f"trace % {self._form('trace')!r}: a share of requests from 0 to 100", error=True)
+            return
+        spec = LoadSpec(url=target, rate=rate, host=self._form("host") or None, force_trace_pct=trace_pct)
         self.generator = LoadGenerator(spec)
         self._run(self.generator, to)
 
@@ -202,7 +228,7 @@ class LoadPane(Widget):
         try:
             async with self._base_url(to) as base:
                 spec = generator.spec
-                generator.spec = LoadSpec(**{**spec.__dict__, "url": base + spec.url})
+                generator.spec = dataclasses.replace(spec, url=base + spec.url)
                 self._state(
                     f"sending {generator.rate:g}/s to {generator.spec.url}"
                     + (f" (Host {spec.host})" if spec.host else "")
@@ -297,5 +323,6 @@ def figures_text(s: LoadSnapshot | None) -> str:
             f"errors {errors}",
             f"latency, last 10 s  {_latency(s.window)}",
             f"latency, whole run  {_latency(s.run)}   scheduling lag P99 {_ms(s.lag_p99_ms)} ms",
+            *([f"force-traced {len(s.traced)}: t opens the last one's trace"] if s.traced else []),
         ]
     )
