@@ -66,6 +66,10 @@ async def test_the_load_place_by_keys(size):
             await until(lambda: app.place == "proxies", 3, "the Proxies place")
             sent = pane.last.sent
             await until(lambda: pane.last.sent >= sent + 20, 5, "the load while away")
+            # the status line says it goes on, beside what the place on screen says
+            await until(
+                lambda: "load 25/s running" in app.status.refresh_state, 3, "the run in the status line"
+            )
             await pilot.press("4")
             await until(lambda: app.place == "load", 3, "back")
             pane.query_one(LoadFigures).focus()

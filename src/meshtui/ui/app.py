@@ -313,11 +313,16 @@ class MeshtuiApp(ExportActions, PlacesNavigation, ClusterWiring, PodViewsWiring,
 
     @on(RefreshStateChanged)
     def _show_refresh_state(self) -> None:
-        """Live, paused, stale: what the view on screen is doing now, as it says itself."""
+        """Live, paused, stale: what the view on screen is doing now, as it says itself; and
+        what goes on elsewhere meanwhile (a load run started in the Load place)."""
         if self._shutting_down():
             return
         view = self.shown_view()
-        text = view.status().text if view is not None else ""
+        said = [view.status().text] if view is not None else []
+        for place in self._place_widgets().values():
+            if place is not view and (status := place.status()).ongoing:
+                said.append(status.text)
+        text = "  ".join(t for t in said if t)
         if text != self.status.refresh_state:
             self.status.set(refresh_state=text)
 

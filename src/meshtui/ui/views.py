@@ -5,7 +5,8 @@ Adding a view is one backend module, one widget module and one line here. The wi
 implements the Protocol of its kind, checked when the app composes it:
 
 - every view: `set_shown(shown)` (only what is on screen polls) and `status()` (the
-  phrase the status line shows for it while it is on screen: live, paused, stale ...);
+  phrase the status line shows for it while it is on screen: live, paused, stale ...;
+  an `ongoing` one, such as a load run, is shown wherever the user is);
 - a pod view (`PodView`, a tab of the Proxies place): `attach(new_endpoint)` when a pod
   with a sidecar is selected (each view takes its own endpoint, so its own share of the
   pod's one port-forward) and `detach(why)` when there is none;
@@ -41,6 +42,7 @@ class ViewStatus:
 
     text: str = ""
     problem: bool = False
+    ongoing: bool = False  # work that goes on while the view is not shown (a load run): said always
 
 
 @runtime_checkable

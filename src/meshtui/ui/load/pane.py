@@ -135,7 +135,7 @@ class LoadPane(Widget):
         s = self.last
         if self.generator is None or s is None or not s.running:
             return ViewStatus("load stopped (s starts)" if s is not None else "load idle (s starts)")
-        return ViewStatus(f"load {s.rate:g}/s running, {s.sent} sent")
+        return ViewStatus(f"load {s.rate:g}/s running, {s.sent} sent", ongoing=True)
 
     def connect(self, access: MeshAccess | None) -> None:
         self.access = access
