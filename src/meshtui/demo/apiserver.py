@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from meshtui.demo import paging, podforward, podforward_spdy, podtable, rbac, selectors, steering, watchlog
-from meshtui.demo.kinds.http import KindsApi
+from meshtui.demo.kinds.http import PATCH_TYPES, KindsApi
 from meshtui.demo.simpod import SimPod
 
 
@@ -178,6 +178,7 @@ class SimApiServer:
         r.add_get("/api/v1/pods", self._pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._pods)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}", self._pod)
+        r.add_patch("/api/v1/namespaces/{ns}/pods/{name}", self._patch_pod)
         r.add_get("/api/v1/namespaces/{ns}/services/{name}", self._service)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
         r.add_post("/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
@@ -365,6 +366,33 @@ class SimApiServer:
             return _status(404, "NotFound", f'pods "{request.match_info["name"]}" not found')
         if "as=Table" in request.headers.get("Accept", ""):
             return web.json_response(podtable.pod_table([pod.to_json()], self.rv))
+        return web.json_response(pod.to_json())
+
+    async def _patch_pod(self, request: web.Request) -> web.Response:
+        """`kubectl annotate|label pod`: a merge patch of the pod's annotations and labels
+        (null removes a key), recorded as MODIFIED for the watches. The rest of a pod is the
+        kubelet's and the controller's here, so other fields are refused."""
+        pod = self.pods.get((request.match_info["ns"], request.match_info["name"]))
+        if pod is None:
+            return _status(404, "NotFound", f'pods "{request.match_info["name"]}" not found')
+        if not request.content_type.startswith(PATCH_TYPES):
+            return _status(415, "UnsupportedMediaType", f"patch type {request.content_type} is not supported")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _status(400, "BadRequest", "the request body is not valid JSON")
+        meta = body.get("metadata") if isinstance(body, dict) else None
+        if not isinstance(meta, dict) or set(body) - {"metadata"} or set(meta) - {"annotations", "labels"}:
+            return _status(
+                422, "Invalid", "the demo patches a pod's metadata.annotations and metadata.labels only"
+            )
+        for field, current in (("annotations", pod.annotations), ("labels", pod.labels)):
+            for key, value in (meta.get(field) or {}).items():
+                if value is None:
+                    current.pop(key, None)
+                else:
+                    current[key] = str(value)  # in place: the pod's app holds the same dict
+        await self._record("MODIFIED", pod)
         return web.json_response(pod.to_json())
 
     async def _service(self, request: web.Request) -> web.Response:

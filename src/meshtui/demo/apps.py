@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import random
 import time
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -53,11 +55,39 @@ PROPAGATED = (
 )
 
 
-def catalog_app(fail_every: int = 10) -> web.Application:
-    """GET /items: the four items; every `fail_every`-th request answers 500."""
+FAULT_ANNOTATION = "demo.meshtui/fault"
+
+
+def parse_fault(text: str) -> tuple[float, float]:
+    """`abort=PCT,delay=MS` (either or both) -> (share aborted 0-100, delay in seconds);
+    anything unreadable is no fault (a typo must not break the demo)."""
+    abort = delay = 0.0
+    for part in text.split(","):
+        key, _, value = part.strip().partition("=")
+        try:
+            number = float(value.strip().removesuffix("%").removesuffix("ms"))
+        except ValueError:
+            continue
+        if key.strip() == "abort":
+            abort = min(max(number, 0.0), 100.0)
+        elif key.strip() == "delay":
+            delay = min(max(number, 0.0), 30_000.0) / 1000
+    return abort, delay
+
+
+def catalog_app(fail_every: int = 10, annotations: dict[str, str] | None = None) -> web.Application:
+    """GET /items: the four items; every `fail_every`-th request answers 500. A pod annotated
+    `demo.meshtui/fault=abort=PCT,delay=MS` (kubectl annotate pod ...) answers that share with
+    500 and waits that long first: one replica made slow or failing, for the replicas view."""
     counter = itertools.count(1)
+    rng = random.Random()
 
     async def items(request: web.Request) -> web.Response:
+        abort, delay = parse_fault((annotations or {}).get(FAULT_ANNOTATION, ""))
+        if delay:
+            await asyncio.sleep(delay)
+        if abort and rng.uniform(0, 100) < abort:
+            return web.json_response({"error": "catalog: demo.meshtui/fault abort"}, status=500)
         if fail_every and next(counter) % fail_every == 0:
             return web.json_response({"error": "catalog: simulated failure"}, status=500)
         return web.json_response(CATALOG_ITEMS)
@@ -68,7 +98,7 @@ def catalog_app(fail_every: int = 10) -> web.Application:
     return app
 
 
-def webapp_app(catalog_url: dict[str, str]) -> web.Application:
+def webapp_app(catalog_url: dict[str, Any]) -> web.Application:
     """GET /api/catalog: asks catalog through the sidecar; `catalog_url["url"]` is set later."""
 
     async def on_startup(app: web.Application) -> None:

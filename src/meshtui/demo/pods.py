@@ -49,7 +49,7 @@ def free_port() -> int:
 class Workload:
     name: str
     namespace: str
-    app: Callable[[dict[str, str]], web.Application] | None  # built per pod; gets its catalog URL
+    app: Callable[[dict[str, Any]], web.Application] | None  # built per pod: its catalog URL, its annotations
     inbound_port: int | None = None
     image: str = ""
     kind: str = "sidecar"
@@ -63,10 +63,11 @@ WORKLOADS = {
     "catalog": Workload(
         "catalog",
         NS,
-        lambda _: apps.catalog_app(),
+        lambda ctx: apps.catalog_app(annotations=ctx["annotations"]),
         3000,
         "istioinaction/catalog:latest",
         labels={"version": "v1"},
+        template_hash="6cf4b97d",  # the seed's pods' (catalog-6cf4b97d-5kkz8): a scale-up's pods match
     ),
     "webapp": Workload(
         "webapp",
@@ -75,6 +76,7 @@ WORKLOADS = {
         8080,
         "istioinaction/webapp:latest",
         outbound=[Outbound(CATALOG_FQDN, CATALOG_FQDN)],
+        template_hash="7685bcb84",
     ),
     "istio-ingressgateway": Workload(
         "istio-ingressgateway",
@@ -84,6 +86,7 @@ WORKLOADS = {
         route_name="http.8080",
         outbound=[Outbound(GATEWAY_HOST, WEBAPP_FQDN)],
         labels={"istio": "ingressgateway"},
+        template_hash="5bf6c9887",
     ),
 }
 
@@ -152,11 +155,17 @@ class Pods:
             outbound=list(w.outbound),
         )
         runner, app_port = None, None
+        # the pod's annotations, one dict shared by the app and the API server's pod: a
+        # `kubectl annotate` reaches the app at once (apps.py demo.meshtui/fault)
+        annotations = (
+            {"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'} if w.kind == "sidecar" else {}
+        )
         if w.app is not None:
-            catalog_url = {
-                "url": f"http://127.0.0.1:{proxy.outbound_listener}" if proxy.outbound_listener else ""
+            context: dict[str, Any] = {
+                "url": f"http://127.0.0.1:{proxy.outbound_listener}" if proxy.outbound_listener else "",
+                "annotations": annotations,
             }
-            runner, app_port = await apps.serve(w.app(catalog_url))
+            runner, app_port = await apps.serve(w.app(context))
             proxy.spec.app_port = app_port
         spec = proxy.spec
         sa = spec.workload if spec.kind == "sidecar" else f"{spec.workload}-service-account"
@@ -194,9 +203,7 @@ class Pods:
             [*containers, sidecar],
             forwards,
             labels={k: v for k, v in labels.items() if k != "app"},
-            annotations={"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'}
-            if w.kind == "sidecar"
-            else {},
+            annotations=annotations,
         )
         running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted)
         return running
