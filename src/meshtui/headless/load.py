@@ -71,35 +71,28 @@ async def _run(args: argparse.Namespace, spec: LoadSpec, to: ForwardTarget | Non
     async with _base_url(args, to) as base:
         url = base + spec.url
         spec = dataclasses.replace(spec, url=url)
-        generator = LoadGenerator(spec)
+        generator = LoadGenerator(spec, on_second=None if args.quiet else _progress)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError):  # ctrl+c ends the run and prints what it got
             loop.add_signal_handler(signal.SIGINT, generator.stop)
-        reporter = asyncio.ensure_future(_report(generator, args.quiet))
         try:
             async with load_session(url, spec.timeout, spec.max_in_flight) as client:
                 return await generator.run(client)
         finally:
-            reporter.cancel()
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signal.SIGINT)
 
 
-async def _report(generator: LoadGenerator, quiet: bool) -> None:
+def _progress(s: LoadSnapshot) -> None:
     """A line a second on stderr: what a user watching the terminal wants, not for scripts."""
-    while True:
-        await asyncio.sleep(1.0)
-        if quiet:
-            continue
-        s = generator.snapshot()
-        w = s.window
-        classes = " ".join(f"{k}:{v}" for k, v in s.classes().items()) or "no answers yet"
-        errors = sum(s.errors.values())
-        print(
-            f"{s.elapsed:5.0f}s sent {s.sent} ({s.rate_achieved:.1f}/s)  {classes}  errors {errors}"
-            f"  p50 {_ms(w.p50)} p99 {_ms(w.p99)} (last 10 s)",
-            file=sys.stderr,
-        )
+    w = s.window
+    classes = " ".join(f"{k}:{v}" for k, v in s.classes().items()) or "no answers yet"
+    errors = sum(s.errors.values())
+    print(
+        f"{s.elapsed:5.0f}s sent {s.sent} ({s.rate_achieved:.1f}/s)  {classes}  errors {errors}"
+        f"  p50 {_ms(w.p50)} p99 {_ms(w.p99)} (last 10 s)",
+        file=sys.stderr,
+    )
 
 
 def _ms(value: float | None) -> str:

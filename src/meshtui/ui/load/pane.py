@@ -9,11 +9,9 @@ stats and clusters (which show its effect), until `s` or quitting.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
-from typing import Any
 
 from rich.markup import escape
 from textual import on, work
@@ -217,14 +215,14 @@ class LoadPane(Widget):
             self._state(f"trace % {self._form('trace')!r}: a share of requests from 0 to 100", error=True)
             return
         spec = LoadSpec(url=target, rate=rate, host=self._form("host") or None, force_trace_pct=trace_pct)
-        self.generator = LoadGenerator(spec)
+        # each second of the run, its figures as a message (the generator's own clock)
+        self.generator = LoadGenerator(spec, on_second=self._second)
         self._run(self.generator, to)
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def _run(self, generator: LoadGenerator, to: ForwardTarget | None) -> None:
         from meshtui.http import load_session
 
-        ticker: asyncio.Future[Any] | None = None
         try:
             async with self._base_url(to) as base:
                 spec = generator.spec
@@ -233,7 +231,6 @@ class LoadPane(Widget):
                     f"sending {generator.rate:g}/s to {generator.spec.url}"
                     + (f" (Host {spec.host})" if spec.host else "")
                 )
-                ticker = asyncio.ensure_future(self._tick(generator))
                 async with load_session(generator.spec.url, spec.timeout, spec.max_in_flight) as client:
                     final = await generator.run(client)
             self.post_message(LoadUpdated(final))
@@ -241,8 +238,6 @@ class LoadPane(Widget):
         except (TargetError, OSError) as exc:
             self._state(str(exc).splitlines()[0], error=True)
         finally:
-            if ticker is not None:
-                ticker.cancel()
             if self.generator is generator:
                 self.generator = None
 
@@ -256,10 +251,8 @@ class LoadPane(Widget):
         async with forwarded(self.access.target, self.access.manager, to) as (url, _where):
             yield url
 
-    async def _tick(self, generator: LoadGenerator) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            self.post_message(LoadUpdated(generator.snapshot()))
+    def _second(self, snapshot: LoadSnapshot) -> None:
+        self.post_message(LoadUpdated(snapshot))
 
     @on(LoadUpdated)
     def _updated(self, message: LoadUpdated) -> None:
