@@ -39,7 +39,10 @@ async def test_twenty_breaks_recover_within_3s_without_leaks(mesh):
                 baseline = (open_fds(), threading.active_count())
         assert baseline is not None
         assert app.is_running
+        # a stream or forward being replaced holds a socket or two for a moment after a break
+        # (more on a busy machine): wait for them to close. A leak of one per break would be
+        # 17 over the baseline and never come down.
+        await until(lambda: open_fds() <= baseline[0] + 2, 5, f"open fds back to {baseline[0]} (+2)")
+        await until(lambda: threading.active_count() <= baseline[1], 5, f"threads back to {baseline[1]}")
         fds, threads = open_fds(), threading.active_count()
-        assert threads <= baseline[1], (threads, baseline)
-        assert fds <= baseline[0] + 2, (fds, baseline)  # +2: a stream being replaced at the moment we look
         print(f"worst recovery {worst:.2f}s, fds {baseline[0]}->{fds}, threads {baseline[1]}->{threads}")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import sys
 from typing import TYPE_CHECKING, Any
 
 from meshtui.demo.apiserver import SimApiServer
@@ -85,6 +86,7 @@ class Controller:
         task = asyncio.ensure_future(self._reconcile(obj["metadata"]["name"]))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_say_failure)
 
     async def _reconcile(self, name: str) -> None:
         async with self._lock:
@@ -141,3 +143,9 @@ class Controller:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+
+
+def _say_failure(task: asyncio.Task[None]) -> None:
+    """A rollout that failed is said on the demo's stderr, not lost in a task nobody awaits."""
+    if not task.cancelled() and task.exception() is not None:
+        print(f"meshtui demo: a Deployment change was not rolled out: {task.exception()}", file=sys.stderr)

@@ -100,6 +100,16 @@ class EnvoyProcess:
                         if all(n in found for n in listeners):
                             self.listeners = found
                             return self
+                        # a pushed listener whose port another process took never binds:
+                        # say so now rather than at the deadline
+                        # (a bind error on the main thread rejects the LDS update; on a
+                        # worker it counts a create failure)
+                        r = await client.get(
+                            self.admin_url + "/stats?filter=listener_create_failure$|lds.update_rejected$"
+                        )
+                        if any(not line.endswith(": 0") for line in r.text.strip().splitlines()):
+                            self.stop()
+                            raise EnvoyStartError(f"envoy {self.name}: a listener failed to bind")
                 await asyncio.sleep(0.03)
         self.stop()
         raise EnvoyStartError(f"envoy {self.name} not ready after {timeout}s")

@@ -22,7 +22,7 @@ from aiohttp import web
 from meshtui.demo import apps
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec
-from meshtui.demo.envoy_proc import EnvoyProcess
+from meshtui.demo.envoy_proc import EnvoyProcess, EnvoyStartError
 from meshtui.demo.kubelet import Kubelet
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import DemoMeshCA
@@ -127,7 +127,16 @@ class Pods:
         return f"{w.name}-{w.template_hash}-{secrets.token_hex(3)[:5]}"
 
     async def start(self, workload: str, name: str | None = None, ip: str | None = None) -> RunningPod:
-        return await self.ready(await self.spawn(workload, name, ip))
+        # A listener port picked free can be taken by another process before Envoy binds it
+        # (two demos side by side in CI): the listener fails and the pod never gets ready.
+        # The ReplicaSet controller would create another pod; so do we, with fresh ports.
+        for attempt in range(3):
+            try:
+                return await self.ready(await self.spawn(workload, name, ip))
+            except EnvoyStartError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def spawn(self, workload: str, name: str | None = None, ip: str | None = None) -> RunningPod:
         """The pod's app and Envoy process, registered with istiod and started; `ready` waits."""
