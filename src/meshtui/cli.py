@@ -263,11 +263,25 @@ def build_parser() -> argparse.ArgumentParser:
     s = _headless(
         sub,
         "stats",
-        "print a sidecar's Envoy stats once (file, pod or admin URL)",
+        "print a sidecar's Envoy stats once (file, pod or admin URL), or every replica's of a "
+        "workload side by side (deploy/NAME or -l SELECTOR)",
         "a saved /stats body, plain text or ?format=json",
-        'JSON list of {"name", "kind", "value"}',
+        'JSON list of {"name", "kind", "value"}; for a workload '
+        '{"pods": {POD: {STAT: value}}, "total": {...}}',
     )
-    s.add_argument("--prefix", metavar="P", help="keep stats whose name starts with P (re:REGEX for a regex)")
+    s.add_argument(
+        "--prefix",
+        "--filter",
+        dest="prefix",
+        metavar="P",
+        help="keep stats whose name starts with P (re:REGEX for a regex)",
+    )
+    s.add_argument(
+        "-l",
+        "--selector",
+        metavar="SELECTOR",
+        help="every running pod this label selector matches (-n), side by side, as for deploy/NAME",
+    )
     _headless(
         sub,
         "clusters",

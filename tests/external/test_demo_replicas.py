@@ -1,7 +1,8 @@
 """The demo as the replicas view needs it, driven by real kubectl: `kubectl scale` keeps the
 pod-template hash (the ReplicaSet's pods are named alike), and `kubectl annotate pod ...
 demo.meshtui/fault=abort=100` makes that one replica fail while the others do not, as its
-own sidecar counts."""
+own sidecar counts. Then what meshtui makes of it: `meshtui stats deploy/catalog` gives
+each pod's own figures read at one moment, and the Replicas place marks the failing one."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 
 from helpers.cli import meshtui
 from helpers.kubectl import kubectl, needs_kubectl
-from helpers.wait import wait_for
+from helpers.wait import until, wait_for
 from meshtui.demo.run import MeshProcess, start_mesh
+from meshtui.ui.app import MeshtuiApp, Options
 
 pytestmark = needs_kubectl
 NS = "istioinaction"
@@ -21,9 +23,9 @@ INBOUND_5XX = "http.inbound_0.0.0.0_3000.downstream_rq_5xx"
 INBOUND_DONE = "http.inbound_0.0.0.0_3000.downstream_rq_completed"
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def own_mesh() -> Iterator[MeshProcess]:
-    """A mesh of its own: this module scales catalog."""
+    """A mesh of its own: this module scales catalog (the tests run in order, on it)."""
     with start_mesh(rate=20.0) as m:
         yield m
 
@@ -83,3 +85,82 @@ def test_scale_keeps_the_template_hash_and_one_replica_fails_by_annotation(own_m
         "demo.meshtui/fault"
         not in kubectl(own_mesh, "get", "pod", bad, "-n", NS, "-o", "jsonpath={.metadata.annotations}").stdout
     )
+
+
+PREFIX = "http.inbound_0.0.0.0_3000.downstream_rq_"
+
+
+def own_stats(mesh: MeshProcess, pod: str) -> dict[str, tuple[str, int]]:
+    """A pod's own /stats under PREFIX, read on its own: name -> (kind, value)."""
+    r = meshtui(
+        "stats", pod, "-n", NS, "--prefix", PREFIX, "--json", "--kubeconfig", str(mesh.kubeconfig)
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return {s["name"]: (s["kind"], int(s["value"])) for s in json.loads(r.stdout) if s["kind"] != "histogram"}
+
+
+def test_stats_of_a_deployment_are_each_pods_own_read_at_one_moment(own_mesh):
+    pods = catalog_pods(own_mesh)
+    assert len(pods) == 3, pods
+    before = {p: own_stats(own_mesh, p) for p in pods}
+    r = meshtui(
+        "stats", "deploy/catalog", "-n", NS, "--filter", PREFIX, "--json",
+        "--kubeconfig", str(own_mesh.kubeconfig),
+    )  # fmt: skip
+    after = {p: own_stats(own_mesh, p) for p in pods}
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert sorted(doc["pods"]) == pods
+    checked = 0
+    for pod in pods:
+        got = doc["pods"][pod]
+        assert set(got) == set(before[pod]), (pod, set(got) ^ set(before[pod]))
+        for name, (kind, was) in before[pod].items():
+            if kind == "counter":  # the load runs on: read between the pod's two own reads
+                assert was <= got[name] <= after[pod][name][1], (pod, name, was, got[name], after[pod][name])
+                checked += 1
+    assert checked >= 3 * 10
+    assert doc["pods"][pods[0]][PREFIX + "completed"] > 0  # the demo's load reached it
+    for name, total in doc["total"].items():
+        assert total == sum(doc["pods"][p][name] for p in pods), name
+    # the same replicas by label selector, and the errors a script meets
+    r = meshtui("stats", "-l", "app=catalog", "-n", NS, "--filter", PREFIX, "--json",
+                "--kubeconfig", str(own_mesh.kubeconfig))  # fmt: skip
+    assert r.returncode == 0 and sorted(json.loads(r.stdout)["pods"]) == pods, r.stderr
+    r = meshtui("stats", "deploy/nope", "-n", NS, "--kubeconfig", str(own_mesh.kubeconfig))
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "not found" in r.stderr, r.stderr
+
+
+async def test_the_replicas_place_marks_the_failing_replica(own_mesh):
+    pods = catalog_pods(own_mesh)
+    bad = pods[-1]
+    r = kubectl(own_mesh, "annotate", "pod", bad, "-n", NS, "demo.meshtui/fault=abort=100", "--overwrite")
+    assert r.returncode == 0, r.stderr
+    app = MeshtuiApp(Options(kubeconfig=own_mesh.kubeconfig, stats_filter=PREFIX))
+    async with app.run_test(size=(160, 48)) as pilot:
+        key = f"{NS}/{pods[0]}"
+        await until(lambda: key in app.pods._shown, 15, "catalog in the pods table")
+        app.pods.table.focus()
+        app.pods.table.move_to_key(key)
+        await pilot.press("R")  # a pod's workload's replicas
+        await until(lambda: app.place == "replicas", 5, "the Replicas place")
+        pane = app.place_widget("replicas")
+        table = pane.table
+        await until(lambda: table.update is not None and len(table.pods) == 3, 20, "three replicas")
+        assert pane.workload.shown == "deploy/catalog"
+        await until(lambda: table.update.outlier == bad, 30, f"{bad} marked")
+        u = table.update
+        assert bad in u.outlier_why and "5xx" in u.outlier_why
+        failing = next(r for r in u.replicas if r.pod == bad)
+        others = [r for r in u.replicas if r.pod != bad]
+        assert failing.error_pct is not None and failing.error_pct > 90
+        assert all(o.error_pct is None or o.error_pct < 40 for o in others)
+        header = table.header_text(200)
+        assert f"✗ {table.short[bad]}" in header
+        # the filter came from the Stats tab's; the rows are that prefix's
+        assert u.names and all(n.startswith(PREFIX) for n in u.names)
+        # a pod scaled away leaves the view, live
+        r = kubectl(own_mesh, "scale", "deployment/catalog", "-n", NS, "--replicas=2")
+        assert r.returncode == 0, r.stderr
+        await until(lambda: len(table.pods) == 2, 20, "two replicas after the scale")
+    kubectl(own_mesh, "annotate", "pod", bad, "-n", NS, "demo.meshtui/fault-")

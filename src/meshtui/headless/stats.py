@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from meshtui.envoy.filter import FilterError, StatFilter
 from meshtui.envoy.stats import StatsFormatError, parse_json, text_records
-from meshtui.headless import CommandError, live, print_json, print_lines, read_text
+from meshtui.headless import ENVOY_ADMIN_PORT, CommandError, live, print_json, print_lines, read_text, table
 
 if TYPE_CHECKING:
     from meshtui.envoy.admin import EnvoyAdmin
@@ -69,6 +69,10 @@ def _num(v: float | None) -> str:
 
 
 def stats_command(args: argparse.Namespace) -> int:
+    from meshtui.kube.workload import deployment_name
+
+    if args.selector or (args.pod and deployment_name(args.pod)):
+        return replicas_command(args)
     if args.file:
         body = read_text(args.file, "/stats body")
         try:
@@ -88,3 +92,70 @@ def stats_command(args: argparse.Namespace) -> int:
     else:
         print_lines(format_text(recs))
     return 0
+
+
+def replicas_command(args: argparse.Namespace) -> int:
+    """`stats deploy/NAME -n NS` or `stats -l SELECTOR -n NS`: every running replica's
+    stats, read at once, and their total."""
+    import asyncio
+
+    from meshtui.envoy.admin import AdminError
+    from meshtui.kube.config import KubeError
+    from meshtui.kube.workload import WorkloadError
+
+    if args.file or args.admin:
+        raise CommandError("stats deploy/NAME or -l SELECTOR reads pods: --file and --admin do not apply")
+    if args.selector and args.pod:
+        raise CommandError(
+            f"give deploy/NAME or -l SELECTOR, not both ({args.pod!r} and -l {args.selector!r})"
+        )
+    if not args.namespace:
+        raise CommandError("stats deploy/NAME or -l SELECTOR needs -n/--namespace")
+    try:
+        f = StatFilter(args.prefix or "")
+        if f.is_regex:
+            f.compiled  # noqa: B018 - a bad regex is said before any pod is read
+    except FilterError as exc:
+        raise CommandError(str(exc)) from exc
+    try:
+        pods, total = asyncio.run(_replicas(args, f))
+    except (AdminError, KubeError, WorkloadError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        print_json({"pods": pods, "total": total})
+        return 0
+    header = ("STAT", *pods, "TOTAL")
+    names = sorted({n for values in pods.values() for n in values})
+    rows = [(n, *(str(v.get(n, "-")) for v in pods.values()), str(total.get(n, "-"))) for n in names]
+    print_lines(table(rows, header))
+    return 0
+
+
+async def _replicas(
+    args: argparse.Namespace, f: StatFilter
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    from meshtui.headless import cluster
+    from meshtui.kube.forwarded_pods import ForwardedPods
+    from meshtui.kube.workload import Workload, WorkloadError, deployment, deployment_name
+    from meshtui.replicas.feed import read_replicas, total_of
+
+    async with cluster(args) as (target, manager):
+        name = deployment_name(args.pod or "")
+        if name:
+            workload = await deployment(target, args.namespace, name)
+        else:
+            workload = Workload(args.namespace, args.selector, args.selector)
+        pods = ForwardedPods(
+            target, manager, args.namespace, workload.selector, ENVOY_ADMIN_PORT, WorkloadError
+        )
+        try:
+            urls = await pods.urls(f"the pods of {workload.title}")
+            if not urls:
+                raise WorkloadError(f"{workload.title}: no running pod matches {workload.selector}")
+            reads = await read_replicas(urls, f)
+        finally:
+            await pods.close()
+    failed = [r for r in reads if r.error]
+    if failed:
+        raise WorkloadError(f"{failed[0].pod}: {failed[0].error}")
+    return {r.pod: {**r.counters, **r.gauges} for r in reads}, total_of(reads)

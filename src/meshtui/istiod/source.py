@@ -1,21 +1,20 @@
 """Where istiod's replicas are: pods labelled app=istiod, each reached through a forward.
 
-The pod list is read again every `relist` seconds (a rollout replaces replicas); a
-replica that is gone gives its forward back to the shared ForwardManager.
+Listed and forwarded as any workload's pods are (kube/forwarded_pods.py): again every
+`relist` seconds, and a replica that is gone gives its forward back.
 """
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Protocol
 
 from meshtui.istiod.client import MONITORING_PORT
 from meshtui.istiod.metrics import IstiodError
-from meshtui.kube.running import running_pods
+from meshtui.kube.forwarded_pods import ForwardedPods
 
 if TYPE_CHECKING:  # the kubernetes client loads after the first frame, not with the app
     from meshtui.kube.config import KubeTarget
-    from meshtui.kube.portforward import ForwardManager, PortForward
+    from meshtui.kube.portforward import ForwardManager
 
 ISTIOD_SELECTOR = "app=istiod"
 
@@ -55,38 +54,22 @@ class ForwardedIstiod:
         namespace: str = "istio-system",
         relist: float = 10.0,
     ):
-        self.target, self.manager, self.namespace = target, manager, namespace
-        self.relist = relist
-        self._listed_at = -1e9
-        self._pods: list[str] = []
-        self._forwards: dict[str, PortForward] = {}
+        self.namespace = namespace
+        self.pods = ForwardedPods(
+            target, manager, namespace, ISTIOD_SELECTOR, MONITORING_PORT, IstiodError, relist
+        )
 
     async def replicas(self) -> list[tuple[str, str]]:
-        if time.monotonic() - self._listed_at >= self.relist or not self._pods:
-            pods = await running_pods(
-                self.target, self.namespace, ISTIOD_SELECTOR, IstiodError, "finding istiod"
-            )
-            self._pods = [p.metadata.name for p in pods]
-            self._listed_at = time.monotonic()
-            for gone in set(self._forwards) - set(self._pods):
-                await self.manager.release(self._forwards.pop(gone))
-        if not self._pods:
+        if not await self.pods.listed("finding istiod"):
             raise IstiodError(
                 f"no istiod: no running pod labelled {ISTIOD_SELECTOR} in {self.namespace} "
                 "(--istio-namespace?)"
             )
-        out = []
-        for pod in self._pods:
-            if pod not in self._forwards:
-                self._forwards[pod] = await self.manager.acquire(self.namespace, pod, MONITORING_PORT)
-            out.append((pod, self._forwards[pod].url))
-        return out
+        return await self.pods.urls("finding istiod")
 
     def forget(self) -> None:
         """Read the pod list again at the next poll (after a failure)."""
-        self._listed_at = -1e9
+        self.pods.forget()
 
     async def close(self) -> None:
-        forwards, self._forwards = list(self._forwards.values()), {}
-        for fwd in forwards:
-            await self.manager.release(fwd)
+        await self.pods.close()

@@ -79,6 +79,8 @@ class PlacesNavigation(App[Any]):
         if view is None:
             self.pods.table.focus()
             return
+        if not arguments and getattr(view, "follows_selection", False):
+            arguments = self._selection()
         view.on_place_opened(**(arguments or {}))
         widget = cast(Widget, view)
         if self.focused is None or widget not in self.focused.ancestors_with_self:
@@ -87,6 +89,14 @@ class PlacesNavigation(App[Any]):
             target = _key_target([widget, *widget.query("*")])
             if target is not None:
                 target.focus()
+
+    def _selection(self) -> dict[str, object]:
+        """The selected pod's workload and the Stats tab's filter, for a place about the
+        pod's workload opened with no arguments (`:replicas`)."""
+        pod = self.pods.selected
+        if pod is None:
+            return {}
+        return {"namespace": pod.namespace, "workload": pod.workload, "filter": self.stats.table.filter.text}
 
     async def _go_when_started(self, place_id: str, arguments: dict[str, object] | None) -> None:
         await self.started.wait()

@@ -48,6 +48,13 @@ class PodsPane(Widget):
             id="select",
         ),
         Binding(
+            "R",
+            "replicas",
+            "Replicas",
+            tooltip="This pod's workload: every replica side by side (the Replicas place)",
+            id="replicas",
+        ),
+        Binding(
             "T",
             "traces",
             "Traces",
@@ -259,6 +266,11 @@ class PodsPane(Widget):
         pod = self._shown.get(self.table.current or "")
         if pod is not None:  # Istio names a proxy's spans `<app>.<namespace>`
             self.post_message(OpenPlace("traces", {"service": f"{pod.workload}.{pod.namespace}"}))
+
+    def action_replicas(self) -> None:
+        pod = self._shown.get(self.table.current or "")
+        if pod is not None:
+            self.post_message(OpenPlace("replicas", {"namespace": pod.namespace, "workload": pod.workload}))
 
     def action_toggle_sidecars(self) -> None:
         self.sidecars_only = not self.sidecars_only

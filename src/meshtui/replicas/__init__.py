@@ -1,0 +1,1 @@
+"""A workload's replicas side by side (the Replicas place, `meshtui stats deploy/NAME`)."""
