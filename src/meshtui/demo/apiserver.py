@@ -139,7 +139,9 @@ class SimApiServer:
             containers=old.containers,
             forwards=dict(old.forwards),
             labels=dict(old.labels),
-            annotations=dict(old.annotations),
+            # the same dict, not a copy: the backing app reads it (a fault annotation on the
+            # new pod reaches it, as it would reach a new pod's app)
+            annotations=old.annotations,
         )
         await self.add_pod(new)
         await self.delete_pod(namespace, old.name)

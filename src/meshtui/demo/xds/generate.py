@@ -144,8 +144,10 @@ def clusters(config: Config, proxy: Proxy, services: dict[str, Service]) -> list
                 },
             }
         )
-    for ob in proxy.outbound:
-        svc = services[ob.service]
+    # every service of the mesh, whichever this proxy calls: without a Sidecar resource
+    # istiod sends each proxy the whole mesh's outbound clusters (so every proxy's EDS is
+    # SYNCED in the seed's `istioctl proxy-status`, catalog's too)
+    for svc in sorted(services.values(), key=lambda s: s.fqdn):
         base = _eds_cluster(cluster_name("outbound", svc.port, "", svc.fqdn))
         base["transport_socket"] = _upstream_tls(base["name"], svc)
         dr = _destination_rule(config, svc.fqdn)

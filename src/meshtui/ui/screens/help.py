@@ -104,4 +104,5 @@ def rows_from_bindings(active: dict[str, object]) -> list[tuple[str, str, str]]:
             seen[row_key] = (f"{k[0]}, {_key_label(key)}", what if has_tooltip else k[1], k[2])
         else:
             seen[row_key] = (_key_label(key), what, where)
-    return sorted(seen.values(), key=lambda r: (r[2] != "everywhere", r[2], r[0]))
+    # where you are first: on a short terminal the place keys (1-5 ...) would push them off
+    return sorted(seen.values(), key=lambda r: (r[2] == "everywhere", r[2], r[0]))
