@@ -86,6 +86,9 @@ def route_version(admin: str, route: str) -> str:
 def test_every_proxy_takes_its_config_from_istiod(demo, fixtures):
     rows = wait_for(lambda: len(synced(demo)) == 3 and synced(demo), 20, "3 proxies acked")
     assert {r["proxy"].split("-")[0] for r in rows} == {"webapp", "catalog", "istio"}
+    # EDS too, for every proxy (catalog calls no one, but holds the mesh's outbound clusters,
+    # as with no Sidecar resource): in `istioctl proxy-status` each EDS reads SYNCED
+    assert all(r.get("endpoint_sent") and r["endpoint_sent"] == r.get("endpoint_acked") for r in rows), rows
     assert all(r["istio_version"] == "1.17.8" and r["cluster_id"] == "Kubernetes" for r in rows)
     for key, admin in demo.info["admin"].items():
         pod = demo.info["pods"][key]
@@ -117,6 +120,8 @@ def test_every_proxy_takes_its_config_from_istiod(demo, fixtures):
         ]
         assert listeners == {x["name"]: x["active_state"]["version_info"] for x in sent_listeners}
         assert by["RoutesConfigDump"]["dynamic_route_configs"]
+        mesh_wide = {f"outbound|80||{svc}.istioinaction.svc.cluster.local" for svc in ("webapp", "catalog")}
+        assert mesh_wide <= set(active), (key, sorted(active))
         assert {c["name"] for c in boot["static_resources"]["clusters"]} == {"xds-grpc", "sds-grpc", "zipkin"}
         secrets = {s["name"] for s in by["SecretsConfigDump"]["dynamic_active_secrets"]}
         assert secrets == {"default", "ROOTCA"}  # by SDS, as istio-agent hands them over
