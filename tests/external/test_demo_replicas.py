@@ -159,6 +159,17 @@ async def test_the_replicas_place_marks_the_failing_replica(own_mesh):
         assert f"✗ {table.short[bad]}" in header
         # the filter came from the Stats tab's; the rows are that prefix's
         assert u.names and all(n.startswith(PREFIX) for n in u.names)
+        # the same replicas' clusters: `c`, a cluster filter, `v` to the healthy endpoints
+        await pilot.press("c")
+        pane.query_one("#replicas-filter").value = "outbound|"
+        webapp = "outbound|80||webapp.istioinaction.svc.cluster.local"
+        await until(
+            lambda: table.update.clusters and webapp in table.update.names, 20, "the clusters compared"
+        )
+        assert all(n.startswith("outbound|") for n in table.update.names)
+        await pilot.press("v", "v")
+        assert table.header_text(200).startswith("CLUSTER (healthy/all endpoints)")
+        assert table.cells(webapp)[1:4] == ["1/1", "1/1", "1/1"]  # each replica sees webapp's one pod
         # a pod scaled away leaves the view, live
         r = kubectl(own_mesh, "scale", "deployment/catalog", "-n", NS, "--replicas=2")
         assert r.returncode == 0, r.stderr

@@ -99,3 +99,43 @@ def test_short_names_drop_the_shared_words():
         "catalog-7aa-x1": "7aa-x1",
     }
     assert short_names(["only-one"]) == {"only-one": "only-one"}
+
+
+def test_cluster_figures_sum_each_clusters_endpoints():
+    import json
+
+    from meshtui.envoy.filter import StatFilter
+    from meshtui.replicas.feed import ERR, HEALTHY, HOSTS, RQ, cluster_figures
+
+    def host(port: int, health: str, rq: int, err: int, ejected: bool = False) -> dict:
+        return {
+            "address": {"socket_address": {"address": "10.0.0.1", "port_value": port}},
+            "health_status": {"eds_health_status": health, "failed_outlier_check": ejected},
+            "stats": [{"name": "rq_total", "value": str(rq)}, {"name": "rq_error", "value": str(err)}],
+        }
+
+    catalog = "outbound|80||catalog.istioinaction.svc.cluster.local"
+    body = json.dumps(
+        {
+            "cluster_statuses": [
+                {
+                    "name": catalog,
+                    "host_statuses": [
+                        host(1, "HEALTHY", 10, 1),
+                        host(2, "HEALTHY", 5, 5, ejected=True),
+                        host(3, "UNHEALTHY", 0, 0),
+                    ],
+                },
+                {"name": "xds-grpc", "host_statuses": [host(4, "HEALTHY", 3, 0)]},
+            ]
+        }
+    )
+    counters, gauges = cluster_figures(body, StatFilter("outbound|"))
+    assert counters == {catalog + RQ: 15, catalog + ERR: 6}
+    assert gauges == {catalog + HEALTHY: 1, catalog + HOSTS: 3}  # the ejected one is not healthy
+    assert set(cluster_figures(body, StatFilter(""))[0]) == {
+        catalog + RQ,
+        catalog + ERR,
+        "xds-grpc" + RQ,
+        "xds-grpc" + ERR,
+    }

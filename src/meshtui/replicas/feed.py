@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
+from meshtui.envoy.clusters import parse_clusters
 from meshtui.envoy.filter import StatFilter
 from meshtui.kube.workload import Workload, WorkloadError
 from meshtui.live import Freshness, LiveFeed, one_line
@@ -95,8 +96,40 @@ def served_of(counters: Mapping[str, int]) -> tuple[int, int] | None:
     return (total, errors) if found else None
 
 
-async def read_replica(pod: str, admin: EnvoyAdmin, stat_filter: StatFilter) -> ReplicaRead:
-    """Both bodies of one pod; an Envoy that does not answer is said, not raised."""
+# the clusters mode's figures, as stat-like names `CLUSTER<TAB>figure`: requests and errors
+# are counters (rates over the window), healthy and all endpoints gauges
+RQ, ERR, HEALTHY, HOSTS = "\trq", "\terr", "\thealthy", "\thosts"
+CLUSTER_FIGURES = (RQ, ERR, HEALTHY, HOSTS)
+
+
+def cluster_figures(body: str, keep: StatFilter) -> tuple[dict[str, int], dict[str, int]]:
+    """`/clusters?format=json` -> (counters, gauges) per cluster the filter keeps: requests
+    and errors summed over its endpoints (Envoy's per-host rq_total, rq_error: 5xx answers
+    and failed connections), and its healthy and all endpoints."""
+    counters: dict[str, int] = {}
+    gauges: dict[str, int] = {}
+    parsed = parse_clusters(body)
+    wanted = set(keep.select([c.name for c in parsed]))
+    for c in parsed:
+        if c.name in wanted:
+            counters[c.name + RQ] = c.total("rq_total")
+            counters[c.name + ERR] = c.total("rq_error")
+            gauges[c.name + HEALTHY] = c.healthy
+            gauges[c.name + HOSTS] = len(c.hosts)
+    return counters, gauges
+
+
+async def read_replica(
+    pod: str, admin: EnvoyAdmin, stat_filter: StatFilter, clusters: bool = False
+) -> ReplicaRead:
+    """One pod's figures; an Envoy that does not answer is said, not raised."""
+    if clusters:
+        try:
+            inbound = parse_typed(await admin.stats_get({"type": "Counters", "filter": SERVED}))
+            by_cluster, endpoints = cluster_figures(await admin.clusters_json(), stat_filter)
+        except (AdminError, ValueError) as exc:  # ValueError: not a /clusters answer
+            return ReplicaRead(pod, error=one_line(exc))
+        return ReplicaRead(pod, by_cluster, endpoints, served_of(inbound))
     user = stat_filter.envoy_param()
     only = {"filter": user} if user else {}
     # no filter: every counter, SERVED among them; else the user's and SERVED in one body
@@ -114,7 +147,10 @@ async def read_replica(pod: str, admin: EnvoyAdmin, stat_filter: StatFilter) -> 
 
 
 async def read_replicas(
-    urls: Iterable[tuple[str, str]], stat_filter: StatFilter, clients: dict[str, EnvoyAdmin] | None = None
+    urls: Iterable[tuple[str, str]],
+    stat_filter: StatFilter,
+    clients: dict[str, EnvoyAdmin] | None = None,
+    clusters: bool = False,
 ) -> list[ReplicaRead]:
     """Every pod at once (within one poll of each other). `clients` are kept between polls."""
     owned = clients is None
@@ -124,7 +160,8 @@ async def read_replicas(
         for _, url in pairs:
             if url not in kept:
                 kept[url] = EnvoyAdmin(url)
-        return list(await asyncio.gather(*(read_replica(pod, kept[url], stat_filter) for pod, url in pairs)))
+        reads = (read_replica(pod, kept[url], stat_filter, clusters) for pod, url in pairs)
+        return list(await asyncio.gather(*reads))
     finally:
         if owned:
             for admin in kept.values():
@@ -185,7 +222,8 @@ class ReplicasUpdate:
     workload: Workload | None
     filter: StatFilter
     replicas: tuple[Replica, ...] = ()
-    names: tuple[str, ...] = ()  # every filtered stat any replica has, sorted
+    names: tuple[str, ...] = ()  # every filtered stat (or cluster, in clusters mode) any replica has, sorted
+    clusters: bool = False  # the clusters mode: names are clusters, figures CLUSTER_FIGURES
     counters: frozenset[str] = frozenset()
     total: Mapping[str, int] = field(default_factory=dict)
     total_rates: Mapping[str, float] = field(default_factory=dict)
@@ -299,8 +337,16 @@ class ReplicasFeed(LiveFeed[ReplicasUpdate]):
         super().__init__(interval)
         self.workload, self.source = workload, source
         self.filter = StatFilter()
+        self.clusters = False  # compare the clusters (/clusters) instead of the stats
         self._clients: dict[str, EnvoyAdmin] = {}
         self._windows: dict[str, _Window] = {}
+
+    def set_clusters(self, clusters: bool) -> None:
+        """Compare the clusters (True) or the stats, from the next poll (now)."""
+        self.clusters = clusters
+        for window in self._windows.values():
+            window.new_filter()
+        self.poll_now()
 
     def set_filter(self, f: StatFilter) -> None:
         """Read with this filter from the next poll (now: the view wakes the feed)."""
@@ -323,8 +369,8 @@ class ReplicasFeed(LiveFeed[ReplicasUpdate]):
         live = {u for _, u in urls}
         for url in set(self._clients) - live:
             await self._clients.pop(url).aclose()
-        stat_filter = self.filter
-        reads = await read_replicas(urls, stat_filter, self._clients)
+        stat_filter, clusters = self.filter, self.clusters
+        reads = await read_replicas(urls, stat_filter, self._clients, clusters)
         if all(r.error for r in reads):
             raise AdminError(reads[0].error)
         now = time.monotonic()
@@ -335,19 +381,20 @@ class ReplicasFeed(LiveFeed[ReplicasUpdate]):
             if not r.error:
                 self._windows.setdefault(r.pod, _Window()).add(now, r)
         if sum(len(r.counters) + len(r.gauges) for r in reads) > THREAD_ROWS * 2:
-            update = await asyncio.to_thread(self._update, reads, stat_filter)
+            update = await asyncio.to_thread(self._update, reads, stat_filter, clusters)
         else:
-            update = self._update(reads, stat_filter)
+            update = self._update(reads, stat_filter, clusters)
         return dataclasses.replace(update, fetch_ms=(time.monotonic() - started) * 1000)
 
-    def _update(self, reads: list[ReplicaRead], stat_filter: StatFilter) -> ReplicasUpdate:
+    def _update(self, reads: list[ReplicaRead], stat_filter: StatFilter, clusters: bool) -> ReplicasUpdate:
         replicas = [
             self._windows[r.pod].replica(r) if not r.error else Replica(r.pod, {}, {}, error=r.error)
             for r in reads
         ]
         good = [r for r in replicas if not r.error]
         counters = frozenset(n for r in reads for n in r.counters)
-        names = tuple(sorted({n for r in good for n in r.values}))
+        figures = sorted({n for r in good for n in r.values})
+        names = tuple(sorted({n.rpartition("\t")[0] for n in figures})) if clusters else tuple(figures)
         total_rates: dict[str, float] = {}
         for r in good:
             for n, v in r.rates.items():
@@ -358,12 +405,13 @@ class ReplicasFeed(LiveFeed[ReplicasUpdate]):
             filter=stat_filter,
             replicas=tuple(replicas),
             names=names,
+            clusters=clusters,
             counters=counters,
             total=total_of(r for r in reads if not r.error),
             total_rates=total_rates,
             outlier=outlier,
             outlier_why=why,
-            deviant=deviant_cells(names, good, counters),
+            deviant=deviant_cells(figures, good, counters),
         )
 
     def failed(self, reason: str) -> ReplicasUpdate:

@@ -1,6 +1,7 @@
 """The Replicas place: one workload's pods side by side, live. `R` on a pod in Proxies (or
 `:replicas` with a pod selected) opens its Deployment's replicas with the Stats tab's
-filter; `/` changes the filter, `v` shows counters' values instead of their rates.
+filter; `/` changes the filter, `v` shows counters' values instead of their rates, `c`
+compares the replicas' clusters (requests/s, errors %, healthy endpoints: `v` cycles).
 
 One long-lived worker runs the ReplicasFeed while the place is shown; pods that come and
 go (a scale, a rollout restart) are found by the feed's listing, every 2 s.
@@ -23,7 +24,7 @@ from meshtui.kube.workload import Workload, WorkloadError, deployment
 from meshtui.replicas.feed import WINDOW_S, ReplicasFeed, ReplicasUpdate
 from meshtui.ui.options import Options
 from meshtui.ui.replicas.messages import ReplicasUpdated
-from meshtui.ui.replicas.table import ReplicasTable
+from meshtui.ui.replicas.table import CLUSTER_FIGURES, ReplicasTable
 from meshtui.ui.stale import show_freshness, stale_line
 from meshtui.ui.widgets.filter_box import FilterBox
 from meshtui.ui.widgets.keys import filter_key, refresh_key
@@ -48,10 +49,17 @@ class ReplicasPane(LiveView):
     BINDINGS = [
         filter_key("Filter the stats compared: a name prefix, or re:REGEX"),
         Binding(
+            "c",
+            "toggle_clusters",
+            "Stats/clusters",
+            tooltip="Compare the replicas' clusters (requests, errors, healthy endpoints) or their stats",
+            id="toggle_clusters",
+        ),
+        Binding(
             "v",
             "toggle_rates",
-            "Values/rates",
-            tooltip="Counters as per-second rates (over the last 10 s) or as their values",
+            "Figure",
+            tooltip="Stats: counters as rates (over 10 s) or values; clusters: requests/s, errors %, healthy",
             id="toggle_rates",
         ),
         refresh_key("Read every replica now"),
@@ -65,6 +73,7 @@ class ReplicasPane(LiveView):
         self.workload: Workload | None = None
         self.last: ReplicasUpdate | None = None
         self.stat_filter = StatFilter(options.stats_filter.strip())
+        self.clusters = False  # `c`: the replicas' clusters instead of their stats
         self._wanted: dict[str, object] = {}  # opened before the cluster was known
 
     def compose(self) -> ComposeResult:
@@ -136,7 +145,7 @@ class ReplicasPane(LiveView):
             relist=RELIST_S,
         )
         feed = ReplicasFeed(workload, source, self.options.interval)
-        feed.filter = self.stat_filter
+        feed.filter, feed.clusters = self.stat_filter, self.clusters
         self._state(f"{workload.title}: reading every replica ...")
         self.start_feed(feed)
 
@@ -167,9 +176,10 @@ class ReplicasPane(LiveView):
             return
         self.last = u
         down = [f"{r.pod}: {r.error}" for r in u.replicas if r.error]
+        what = "clusters" if u.clusters else "stats"
         line = (
             f"{u.workload.title if u.workload else ''}: {len(u.replicas)} replica(s), "
-            f"{len(u.names)} stats, rates over the last {WINDOW_S:g} s, every "
+            f"{len(u.names)} {what}, rates over the last {WINDOW_S:g} s, every "
             f"{self.options.interval:g}s, {u.fetch_ms:.0f} ms"
         )
         self._state(line + ("  |  " + "; ".join(down) if down else ""), error=bool(down))
@@ -187,8 +197,20 @@ class ReplicasPane(LiveView):
         self.query_one(FilterBox).open()
 
     def action_toggle_rates(self) -> None:
-        self.table.rates = not self.table.rates
-        self.table.refresh()
+        table = self.table
+        if table.update is not None and table.update.clusters:
+            figures = list(CLUSTER_FIGURES)
+            table.figure = figures[(figures.index(table.figure) + 1) % len(figures)]
+        else:
+            table.rates = not table.rates
+        table.refresh()
+
+    def action_toggle_clusters(self) -> None:
+        self.clusters = not self.clusters
+        if isinstance(self.feed, ReplicasFeed):
+            self.feed.set_clusters(self.clusters)
+        what = "clusters" if self.clusters else "stats"
+        self.query_one(FilterBox).placeholder = f"filter {what}: name prefix, or re:REGEX"
 
     @on(Input.Changed, "#replicas-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

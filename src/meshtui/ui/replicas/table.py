@@ -12,11 +12,17 @@ import os
 from rich.segment import Segment
 from textual.strip import Strip
 
-from meshtui.replicas.feed import Replica, ReplicasUpdate, summed
+from meshtui.replicas.feed import ERR, HEALTHY, HOSTS, RQ, Replica, ReplicasUpdate, summed
 from meshtui.ui.format import middle_truncate
 from meshtui.ui.widgets.rows_view import RowsView
 
 SERVED_ROW, ERRORS_ROW = "\x00served", "\x00errors"  # sort before every stat name
+# what a cluster's cell shows (`v` cycles): its figure's name in the header
+CLUSTER_FIGURES = {
+    RQ: "requests/s",
+    ERR: "errors % (5xx, failed connections)",
+    HEALTHY: "healthy/all endpoints",
+}
 NAME_MIN, NAME_MAX, CELL = 22, 60, 10
 
 
@@ -44,6 +50,7 @@ class ReplicasTable(RowsView):
         super().__init__(id=id)
         self.update: ReplicasUpdate | None = None
         self.rates = True  # counters as per-second rates (v: their values)
+        self.figure = RQ  # in the clusters mode: which figure a cell shows (v cycles)
         self.pods: list[str] = []
         self.short: dict[str, str] = {}
         self.name_width = NAME_MIN
@@ -85,7 +92,10 @@ class ReplicasTable(RowsView):
             replica = self._replica(pod)
             mark = "✗ " if u is not None and u.outlier == pod else ("? " if replica and replica.error else "")
             marks.append((mark + self.short.get(pod, pod)).rjust(self.cell))
-        what = "STAT (counters per second)" if self.rates else "STAT (values)"
+        if u is not None and u.clusters:
+            what = f"CLUSTER ({CLUSTER_FIGURES[self.figure]})"
+        else:
+            what = "STAT (counters per second)" if self.rates else "STAT (values)"
         return " ".join([what.ljust(self.name_width), *marks, "TOTAL".rjust(self.cell)])
 
     def _replica(self, pod: str) -> Replica | None:
@@ -109,6 +119,8 @@ class ReplicasTable(RowsView):
                 *(f"{r.error_pct:.1f}%" if r and r.error_pct is not None else "-" for r in replicas),
                 "",
             ]
+        if u.clusters:
+            return self._cluster_cells(key, replicas)
         is_counter = key in u.counters
         rate = self.rates and is_counter
         out = [middle_truncate(key, self.name_width)]
@@ -127,12 +139,36 @@ class ReplicasTable(RowsView):
         out.append(figure(whole, rate))
         return out
 
+    def _cluster_cells(self, key: str, replicas: list[Replica | None]) -> list[str]:
+        out = [middle_truncate(key, self.name_width)]
+        live = [r for r in replicas if r is not None and not r.error]
+        if self.figure == HEALTHY:
+            for r in replicas:
+                ok = r is not None and not r.error and key + HEALTHY in r.values
+                out.append(f"{r.values[key + HEALTHY]}/{r.values[key + HOSTS]}" if r and ok else "-")
+            return [*out, ""]  # every replica sees the same endpoints: no sum
+        rq = [r.rates.get(key + RQ) if r is not None and not r.error else None for r in replicas]
+        if self.figure == RQ:
+            known = [x for x in rq if x is not None]
+            return [*out, *(figure(x, True) for x in rq), figure(sum(known), True) if known else "-"]
+        for r, q in zip(replicas, rq, strict=True):
+            e = r.rates.get(key + ERR) if r is not None and not r.error else None
+            out.append(f"{100 * e / q:.1f}%" if e is not None and q else "-")
+        all_rq = sum(r.rates.get(key + RQ, 0.0) for r in live)
+        all_err = sum(r.rates.get(key + ERR, 0.0) for r in live)
+        return [*out, f"{100 * all_err / all_rq:.1f}%" if all_rq else "-"]
+
     def row_segments(self, key: str, width: int) -> list[Segment]:
         cells = self.cells(key)
         if not cells:
             return []
         u = self.update
-        marked = (u.outlier if key in (SERVED_ROW, ERRORS_ROW) else u.deviant.get(key)) if u else None
+        if u is None:
+            marked = None
+        elif key in (SERVED_ROW, ERRORS_ROW):
+            marked = u.outlier
+        else:
+            marked = u.deviant.get(key + self.figure if u.clusters else key)
         bad = self.style_of("rows-view--bad")
         segments = [Segment(cells[0].ljust(self.name_width))]
         for pod, text in zip(self.pods, cells[1:-1], strict=True):
