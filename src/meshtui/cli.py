@@ -17,6 +17,7 @@ from meshtui.cli_checks import (
     OneLineParser,
     check_sources,
     http_url,
+    load_loop_rate,
     percent,
     positive_int,
     positive_interval,
@@ -364,7 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse every call that changes a proxy",
     )
     d.add_argument(
-        "--rate", type=positive_rate, default=3.0, help="load loop requests per second (default 3)"
+        "--rate",
+        type=load_loop_rate,
+        default=3.0,
+        help="load loop requests per second (default 3; 0: none, so that meshtui load's "
+        "requests are the gateway's only ones)",
     )
     d.add_argument(
         "--broken-tracing",

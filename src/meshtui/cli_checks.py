@@ -55,6 +55,14 @@ def positive_rate(text: str) -> float:
     return value
 
 
+def load_loop_rate(text: str) -> float:
+    """The demo's own load loop: 0 runs none (your `meshtui load` is then the only traffic)."""
+    value = _finite(text, "requests per second")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"the load loop's rate is 0 (none) or more, not {text}")
+    return value
+
+
 def percent(text: str) -> float:
     value = _finite(text, "percent")
     if not 0 <= value <= 100:

@@ -41,7 +41,7 @@ def one_line_exit_2(capsys, *argv: str) -> str:
         (("--interval", "soon"), "not a number of seconds"),
         (("demo", "--interval", "nan"), "not a finite number"),
         (("demo", "--rate", "nan"), "not a finite number"),
-        (("demo", "--rate", "-3"), "above 0"),
+        (("demo", "--rate", "-3"), "0 (none) or more"),
         (("demo", "--sampling", "inf"), "not a finite number"),
         (("demo", "--sampling", "120"), "0 to 100"),
         (("--admin", "ftp://127.0.0.1:15000"), "not an http:// or https:// URL"),

@@ -146,11 +146,12 @@ class DemoMesh:
         await istiod.wait_synced()
         gateway = self.envoys["istio-ingressgateway"]
         gw_url = f"http://127.0.0.1:{gateway.listeners['0.0.0.0_8080']}/api/catalog"
-        self._load = asyncio.ensure_future(
-            apps.load_loop(
-                gw_url, GATEWAY_HOST, self.rate, results=self.load_results, on=self.api.demo_load_on
+        if self.rate > 0:  # 0: no load loop of our own (`meshtui demo --rate 0`)
+            self._load = asyncio.ensure_future(
+                apps.load_loop(
+                    gw_url, GATEWAY_HOST, self.rate, results=self.load_results, on=self.api.demo_load_on
+                )
             )
-        )
 
     @property
     def kubeconfig(self) -> Path:
