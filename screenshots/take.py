@@ -141,6 +141,34 @@ async def shoot_traces(kubeconfig: str, name: str) -> None:
         print("wrote", HERE / name)
 
 
+async def shoot_replicas(kubeconfig: str, name: str) -> None:
+    """The Replicas place on catalog scaled to 3, one replica failing (the demo's fault)."""
+    import subprocess
+
+    from kubernetes import client, config
+
+    ns = "istioinaction"
+    kubectl = ["kubectl", "--kubeconfig", kubeconfig, "-n", ns]
+    subprocess.run([*kubectl, "scale", "deployment/catalog", "--replicas=3"], check=True)
+    core = client.CoreV1Api(config.new_client_from_config(kubeconfig))
+    app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0, stats_filter="http.inbound"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: sum("catalog" in k for k in app.pods._shown) == 3, timeout=30)
+        keys = sorted(k for k in app.pods._shown if "catalog" in k)
+        bad = keys[1].split("/", 1)[1]
+        core.patch_namespaced_pod(bad, ns, {"metadata": {"annotations": {"demo.meshtui/fault": "abort=60"}}})
+        app.pods.table.move_to_key(keys[0])
+        app.pods.table.focus()
+        await pilot.press("R")
+        pane = app.query_one("#replicas")
+        await until(lambda: pane.table.update is not None and pane.table.update.outlier == bad, timeout=60)
+        await pilot.pause()
+        app.save_screenshot(filename=name, path=str(HERE))
+        print("wrote", HERE / name)
+    core.patch_namespaced_pod(bad, ns, {"metadata": {"annotations": {"demo.meshtui/fault": None}}})
+    subprocess.run([*kubectl, "scale", "deployment/catalog", "--replicas=1"], check=True)
+
+
 def main() -> int:
     with start_mesh(rate=4.0, broken_tracing="catalog") as mesh:
         asyncio.run(shoot(mesh.kubeconfig, (160, 48), "main-160x48.svg"))
@@ -150,6 +178,7 @@ def main() -> int:
         asyncio.run(shoot_tab(mesh.kubeconfig, "catalog", "tab-config", "tracing-160x48.svg", "tracing"))
         asyncio.run(shoot_istiod(mesh.kubeconfig, "istiod-160x48.svg"))
         asyncio.run(shoot_traces(mesh.kubeconfig, "traces-160x48.svg"))
+        asyncio.run(shoot_replicas(str(mesh.kubeconfig), "replicas-160x48.svg"))
         asyncio.run(
             shoot_killed(mesh.kubeconfig, mesh.proc.pid, "sidecar-killed-160x48.svg")
         )  # the last: it kills
