@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 from kubernetes import client, config, watch
-from kubernetes.stream import portforward
 
 from helpers.kubectl import KUBECTL, kubectl
 from helpers.mesh import alive, descendants, envoys
+from helpers.pod_http import pod_get
 from helpers.wait import wait_for
 from meshtui.demo.run import MeshProcess, start_mesh
 
@@ -367,24 +367,7 @@ def core_api(demo: MeshProcess) -> client.CoreV1Api:
 
 
 def envoy_get(core: client.CoreV1Api, pod: str, path: str) -> str:
-    pf = portforward(core.connect_get_namespaced_pod_portforward, pod, NS, ports="15000")
-    sock = pf.socket(15000)
-    sock.setblocking(True)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
-    data = b""
-    while chunk := sock.recv(65536):
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    if b"chunked" in head.lower():  # Envoy's admin answers HTTP/1.1 in chunks
-        out = b""
-        while body:
-            size, _, rest = body.partition(b"\r\n")
-            n = int(size, 16)
-            if n == 0:
-                break
-            out, body = out + rest[:n], rest[n + 2 :]
-        body = out
-    return body.decode(errors="replace")
+    return pod_get(core, NS, pod, 15000, path)
 
 
 def envoy_stat(core: client.CoreV1Api, pod: str, name: str) -> int:

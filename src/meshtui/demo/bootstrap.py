@@ -81,6 +81,9 @@ class ProxySpec:
     # the demo flushes each second so its histograms move live; Istio's default is 5 s
     # (pkg/bootstrap/config.go, the sidecar.istio.io/statsFlushInterval annotation)
     stats_flush_interval: str = "1s"
+    # where each connection manager logs a line per request (demo/istio_metrics.py reads it):
+    # Istio's meshConfig.accessLogFile, as a file in the pod's folder
+    access_log: str = ""
 
 
 def _address(port: int) -> dict[str, Any]:
@@ -146,7 +149,33 @@ def _hcm(stat_prefix: str, route_config: dict[str, Any], spec: ProxySpec) -> dic
         }
     if spec.zipkin_port:
         hcm["tracing"] = {"random_sampling": {"value": spec.sampling}, "provider": _zipkin(spec)}
+    if spec.access_log:
+        direction = "inbound" if stat_prefix.startswith("inbound") else "outbound"
+        hcm["access_log"] = [
+            {
+                "name": "envoy.access_loggers.file",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                    "path": spec.access_log,
+                    "log_format": {"json_format": {"direction": direction, **ACCESS_LOG_FORMAT}},
+                },
+            }
+        ]
     return hcm
+
+
+# what demo/istio_metrics.py needs of each request to count it as istio-proxy's stats filter
+# does: the final code and flags, the duration, the upstream cluster and both peers' identity
+ACCESS_LOG_FORMAT = {
+    "code": "%RESPONSE_CODE%",
+    "flags": "%RESPONSE_FLAGS%",
+    "duration": "%DURATION%",
+    "cluster": "%UPSTREAM_CLUSTER%",
+    "peer": "%DOWNSTREAM_PEER_URI_SAN%",
+    "upstream_peer": "%UPSTREAM_PEER_URI_SAN%",
+    "received": "%BYTES_RECEIVED%",
+    "sent": "%BYTES_SENT%",
+}
 
 
 def _listener(name: str, stat_prefix: str, route_config: dict[str, Any], spec: ProxySpec):

@@ -27,7 +27,10 @@ from meshtui.demo import apps, examples
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.controller import Controller
 from meshtui.demo.envoy_proc import EnvoyProcess
-from meshtui.demo.pods import GATEWAY_HOST, NS, Pods
+from meshtui.demo.pods import GATEWAY_HOST, NS, Pods, free_port
+from meshtui.demo.prometheus import IMAGE as PROMETHEUS_IMAGE
+from meshtui.demo.prometheus import POD as PROMETHEUS_POD
+from meshtui.demo.prometheus import DemoPrometheus, prometheus_service
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.demo.tls import ClientCert, ClusterCA, DemoMeshCA, ServerCert
 from meshtui.demo.tracestore import JAEGER_IMAGE, TraceStore, tracing_service
@@ -64,6 +67,7 @@ class DemoMesh:
     _load: asyncio.Task[None] | None = None
     cert: ServerCert | None = None
     ca: DemoMeshCA = field(default_factory=DemoMeshCA)
+    prometheus: DemoPrometheus | None = None
 
     async def _app(self, app: Any) -> int:
         runner, port = await apps.serve(app)
@@ -142,6 +146,7 @@ class DemoMesh:
         )
         self.api.services[(ns, "tracing")] = tracing_service()
         self.api.services[("istio-system", "istio-ingressgateway")] = gateway_service()
+        await self._start_prometheus(pods)
         self.jaeger_url = f"http://127.0.0.1:{jaeger_query}/jaeger"
         await istiod.wait_synced()
         gateway = self.envoys["istio-ingressgateway"]
@@ -167,9 +172,37 @@ class DemoMesh:
             "pods": {k: {"name": v[0], "namespace": v[1]} for k, v in PODS.items()},
             "istiod": f"http://127.0.0.1:{self.istiod.monitoring_port if self.istiod else 0}",
             "jaeger": getattr(self, "jaeger_url", ""),
+            "prometheus": f"http://127.0.0.1:{self.prometheus.port}" if self.prometheus else "",
             "try": examples.write(self.workdir, self.kubeconfig),
             "pid": os.getpid(),
         }
+
+    async def _start_prometheus(self, pods: Pods) -> None:
+        """A real Prometheus scraping every pod's :15020, when Debian's is installed."""
+        prom = DemoPrometheus(self.workdir)
+        if not prom.start(free_port()):
+            return
+        self.prometheus = prom
+
+        def targets() -> None:
+            prom.set_targets(
+                [(r.pod.name, r.pod.namespace, r.pod.forwards[15020]) for r in pods.running.values()]
+            )
+
+        pods.on_change.append(targets)
+        targets()
+        await self.api.add_pod(
+            SimPod(
+                PROMETHEUS_POD,
+                "istio-system",
+                "prometheus",
+                "10.244.0.21",
+                [Container("prometheus-server", PROMETHEUS_IMAGE, [9090])],
+                {9090: prom.port},
+                labels={"component": "server"},
+            )
+        )
+        self.api.services[("istio-system", "prometheus")] = prometheus_service()
 
     async def stop(self) -> None:
         if self._load:
@@ -188,6 +221,8 @@ class DemoMesh:
         for runner in self.runners:
             with contextlib.suppress(Exception):
                 await runner.cleanup()
+        if self.prometheus is not None:
+            await asyncio.to_thread(self.prometheus.stop)
 
 
 def kubeconfig_yaml(
@@ -264,6 +299,8 @@ async def serve(
             for key, url in info["admin"].items():
                 print(f"  {key:<22} envoy admin {url}", flush=True)
             print(f"  {'istiod':<22} monitoring  {info['istiod']}", flush=True)
+            if info["prometheus"]:
+                print(f"  {'prometheus':<22} query API   {info['prometheus']}", flush=True)
             print("Try, while the load loop runs:", flush=True)
             for command in info["try"]:
                 print(f"  {command}", flush=True)

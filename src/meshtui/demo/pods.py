@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from meshtui.demo import apps
+from meshtui.demo import apps, istio_metrics
 from meshtui.demo.apiserver import SimApiServer
 from meshtui.demo.bootstrap import PROXY_IMAGE, ProxySpec
 from meshtui.demo.envoy_proc import EnvoyProcess, EnvoyStartError
@@ -36,6 +36,15 @@ NS = "istioinaction"
 CATALOG_FQDN = f"catalog.{NS}.svc.cluster.local"
 WEBAPP_FQDN = f"webapp.{NS}.svc.cluster.local"
 GATEWAY_HOST = "webapp.istioinaction.io"
+
+
+def _standard_metrics(w: Workload, sa: str, spec: ProxySpec) -> istio_metrics.StandardMetrics:
+    versions = {k: v.labels.get("version", "") for k, v in WORKLOADS.items()}
+    me = istio_metrics.Peer(
+        w.name, w.namespace, versions.get(w.name, ""), f"spiffe://cluster.local/ns/{w.namespace}/sa/{sa}"
+    )
+    service = f"{w.name}.{w.namespace}.svc.cluster.local" if w.inbound_port else "unknown"
+    return istio_metrics.StandardMetrics(me, service, Path(spec.access_log), versions)
 
 
 def free_port() -> int:
@@ -99,6 +108,7 @@ class RunningPod:
     runner: web.AppRunner | None
     app_port: int | None
     listeners: list[str] = field(default_factory=list)  # the ones istiod's LDS push binds
+    metrics: web.AppRunner | None = None  # its :15020 (demo/istio_metrics.py)
 
 
 class Pods:
@@ -118,6 +128,7 @@ class Pods:
         self.sampling = sampling  # percent traced, as meshConfig defaultConfig.tracing.sampling
         self.running: dict[str, RunningPod] = {}  # by pod name
         self.kubelet = Kubelet(api, self._endpoints_changed)  # restarts a sidecar that dies
+        self.on_change: list[Callable[[], None]] = []  # a pod came or went (the demo's Prometheus)
         self._ip = 30
 
     def of(self, workload: str) -> list[RunningPod]:
@@ -166,9 +177,13 @@ class Pods:
         runner, app_port = None, None
         # the pod's annotations, one dict shared by the app and the API server's pod: a
         # `kubectl annotate` reaches the app at once (apps.py demo.meshtui/fault)
-        annotations = (
-            {"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'} if w.kind == "sidecar" else {}
-        )
+        annotations = {
+            **({"sidecar.istio.io/status": '{"containers":["istio-proxy"]}'} if w.kind == "sidecar" else {}),
+            # as Istio's injector writes them: where Prometheus scrapes the merged metrics
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": "15020",
+            "prometheus.io/path": "/stats/prometheus",
+        }
         if w.app is not None:
             context: dict[str, Any] = {
                 "url": f"http://127.0.0.1:{proxy.outbound_listener}" if proxy.outbound_listener else "",
@@ -182,6 +197,8 @@ class Pods:
         if self.broken_tracing == workload:
             spec.zipkin_endpoint = "/zipkin/api/v1/spans"  # the scenario's broken bootstrap
         (self.workdir / name).mkdir(exist_ok=True)
+        spec.access_log = str(self.workdir / name / "access.log")
+        metrics_runner, metrics_port = await istio_metrics.serve(_standard_metrics(w, sa, spec))
         envoy = EnvoyProcess(name, ads_bootstrap(spec, self.grpc_port, labels), self.workdir / name)
         wanted = []
         if proxy.inbound_listener:
@@ -196,12 +213,14 @@ class Pods:
                 self.istiod.xds.proxies.pop(proxy.id, None)
             if runner:
                 await runner.cleanup()
+            await metrics_runner.cleanup()
             raise
         forwards: dict[int, int] = {}  # 15000 -> the admin port, once Envoy has one
         if w.inbound_port and app_port:
             forwards[w.inbound_port] = app_port
         if w.kind == "router" and proxy.outbound_listener:
             forwards[8080] = proxy.outbound_listener  # the gateway's HTTP port, for force-trace
+        forwards[15020] = metrics_port  # istio-agent's merged metrics
         sidecar = Container("istio-proxy", PROXY_IMAGE, [15090] if w.kind == "sidecar" else [8080, 15021])
         containers = [Container(w.name, w.image, [w.inbound_port])] if w.inbound_port and w.image else []
         pod = SimPod(
@@ -214,8 +233,13 @@ class Pods:
             labels={k: v for k, v in labels.items() if k != "app"},
             annotations=annotations,
         )
-        running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted)
+        running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted, metrics_runner)
+        self._changed()
         return running
+
+    def _changed(self) -> None:
+        for callback in self.on_change:
+            callback()
 
     def _endpoints_changed(self) -> None:
         if self.istiod is not None:
@@ -242,15 +266,17 @@ class Pods:
         running = self.running.pop(name, None)
         if running is None:
             return
+        self._changed()
         await self.kubelet.forget(name)  # its Envoy's exit from here on is no death
         if self.istiod is not None:
             self.istiod.xds.proxies.pop(running.proxy.id, None)
         if terminating is not None:
             await terminating(running.pod)
         await asyncio.to_thread(running.envoy.stop)  # SIGTERM, then wait for it off the loop
-        if running.runner:
-            with contextlib.suppress(Exception):
-                await running.runner.cleanup()
+        for runner in (running.runner, running.metrics):
+            if runner is not None:
+                with contextlib.suppress(Exception):
+                    await runner.cleanup()
 
     async def stop_all(self) -> None:
         for name in list(self.running):

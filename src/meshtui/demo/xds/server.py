@@ -27,6 +27,7 @@ import envoy.config.endpoint.v3.endpoint_pb2 as endpoint_pb2
 import envoy.config.listener.v3.listener_pb2 as listener_pb2
 import envoy.config.route.v3.route_pb2 as route_pb2
 import envoy.config.trace.v3.zipkin_pb2
+import envoy.extensions.access_loggers.file.v3.file_pb2
 import envoy.extensions.filters.http.fault.v3.fault_pb2
 import envoy.extensions.filters.http.router.v3.router_pb2
 import envoy.extensions.filters.network.http_connection_manager.v3.http_connection_manager_pb2
