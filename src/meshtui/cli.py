@@ -51,7 +51,7 @@ Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace", "load")
+HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace", "load", "mesh")
 HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
 ISTIO_NAMESPACE = "istio-system"
 
@@ -226,6 +226,48 @@ def _load_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _kube_options(g, namespace_help="(unused: --to names the namespace)")
 
 
+def _prometheus_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--prometheus",
+        metavar="URL",
+        type=http_url,
+        default=default,
+        help="a Prometheus reachable from here (else its Service, through a port-forward)",
+    )
+    p.add_argument(
+        "--prometheus-service",
+        metavar="NS/NAME[:PORT]",
+        default=argparse.SUPPRESS if suppress else "istio-system/prometheus:9090",
+        help="the Prometheus Service to port-forward to (default istio-system/prometheus:9090)",
+    )
+
+
+def _mesh_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    m = sub.add_parser(
+        "mesh",
+        help="each service's and edge's requests/s, 5xx and 4xx %, P50/P90/P99 from Prometheus",
+        description="Each service's (reporter=destination) and each edge's (source workload -> "
+        "destination service, reporter=source) rate, error shares and latency, from Istio's standard "
+        "metrics in the cluster's Prometheus, with the PromQL of Kiali's graph and the Istio dashboards.",
+    )
+    m.add_argument("--window", choices=("1m", "5m", "15m"), default="1m", help="the rate window (default 1m)")
+    m.add_argument(
+        "--time",
+        type=float,
+        metavar="UNIX_SECONDS",
+        help="evaluate every query at this instant (default now), as Prometheus's time= parameter",
+    )
+    m.add_argument(
+        "--json",
+        action="store_true",
+        help="a list of rows: source (empty on a service's own row), destination, rps, error_pct, "
+        "client_error_pct, p50_ms, p90_ms, p99_ms",
+    )
+    _prometheus_options(m)
+    _kube_options(m, namespace_help="(unused: the whole mesh is read)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog="meshtui",
@@ -340,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _trace_commands(sub)
     _load_command(sub)
+    _mesh_command(sub)
 
     d = sub.add_parser(
         "demo",

@@ -13,8 +13,8 @@ import sys
 from collections.abc import AsyncIterator
 
 from meshtui.headless import CommandError, cluster, print_json, print_lines, table
+from meshtui.kube.pod_port import ForwardTarget, TargetError, forwarded, header, where_to
 from meshtui.load.generator import ERROR_KINDS, LoadGenerator, LoadSnapshot, LoadSpec
-from meshtui.load.target import ForwardTarget, TargetError, forwarded, header, where_to
 
 
 def load_command(args: argparse.Namespace) -> int:

@@ -22,9 +22,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Sparkline, Static
 
 from meshtui.kube.access import MeshAccess
+from meshtui.kube.pod_port import ForwardTarget, TargetError, forwarded, where_to
 from meshtui.load.generator import ERROR_KINDS, LoadGenerator, LoadSnapshot, LoadSpec
 from meshtui.load.latency import Percentiles
-from meshtui.load.target import ForwardTarget, TargetError, forwarded, where_to
 from meshtui.ui.load.messages import LoadUpdated
 from meshtui.ui.messages import OpenPlace
 from meshtui.ui.options import Options

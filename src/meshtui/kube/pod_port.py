@@ -1,5 +1,6 @@
-"""Where `meshtui load PATH --to KIND/NS/NAME:PORT` sends its requests: a pod port behind a
-port-forward that meshtui manages like the others.
+"""A Service's, Deployment's or pod's port, as a pod port behind a port-forward that
+meshtui manages like the others: where `meshtui load PATH --to KIND/NS/NAME:PORT` sends its
+requests, and where the Mesh place asks Prometheus (`--prometheus-service NS/NAME:PORT`).
 
 Resolved as `kubectl port-forward` does (k8s.io/kubectl pkg/cmd/portforward:
 `AttachablePodForObjectFn`, then `translateServicePortToTargetPort`): a Service's port (by
