@@ -170,6 +170,16 @@ async def test_the_replicas_place_marks_the_failing_replica(own_mesh):
         await pilot.press("v", "v")
         assert table.header_text(200).startswith("CLUSTER (healthy/all endpoints)")
         assert table.cells(webapp)[1:4] == ["1/1", "1/1", "1/1"]  # each replica sees webapp's one pod
+        # R on a pod with no sidecar (Jaeger's) says so; the workload on screen stays
+        await pilot.press("1")
+        jaeger = next(k for k in app.pods._shown if "/jaeger-" in k)
+        app.pods.table.focus()
+        app.pods.table.move_to_key(jaeger)
+        await pilot.press("R")
+        await until(lambda: app.place == "replicas", 5, "back in Replicas")
+        state = pane.query_one("#replicas-state")
+        await until(lambda: "no istio-proxy sidecar" in state.text, 5, "why not")
+        assert pane.workload.shown == "deploy/catalog"
         # a pod scaled away leaves the view, live
         r = kubectl(own_mesh, "scale", "deployment/catalog", "-n", NS, "--replicas=2")
         assert r.returncode == 0, r.stderr

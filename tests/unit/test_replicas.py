@@ -57,7 +57,7 @@ def test_window_rates_and_restart():
 
 
 def _replica(pod: str, pct: float | None, n: int = 50, **rates: float) -> Replica:
-    return Replica(pod, {}, rates, 5.0, pct, n, 10.0)
+    return Replica(pod, {}, rates, 5.0, pct, n, round(n * (pct or 0) / 100), 30.0)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,8 @@ def _replica(pod: str, pct: float | None, n: int = 50, **rates: float) -> Replic
         ((10.0, 9.0, 55.0), "c"),  # over twice the others' median
         ((10.0, 9.0, 15.0), None),  # under twice
         ((0.0, 0.0, 0.5), None),  # under the 1% floor
-        ((0.0, 0.0, 3.0), "c"),
+        ((0.0, 0.0, 3.0), None),  # 2 errors of 50: fewer than OUTLIER_MIN_ERRORS
+        ((0.0, 0.0, 12.0), "c"),  # 6 of 50 where the others had none of 100
         ((None, 0.0, 80.0), "c"),  # one that served nothing has no say
         ((80.0,), None),  # no others to compare with
     ],
@@ -74,6 +75,27 @@ def _replica(pod: str, pct: float | None, n: int = 50, **rates: float) -> Replic
 def test_outlier_rule(pcts, marked):
     replicas = [_replica(pod, pct) for pod, pct in zip("abc", pcts, strict=False)]
     assert outlier_of(replicas)[0] == marked
+
+
+def test_the_demos_one_in_ten_marks_no_replica():
+    """Every replica fails 1 request in 10; one happens to have 3 of 13 in its window."""
+    replicas = [
+        _replica("a", 10.0, n=30),
+        _replica("b", 6.7, n=30),
+        Replica("c", {}, {}, 0.4, 23.1, 13, 3, 30.0),
+    ]
+    assert outlier_of(replicas) == (None, "")
+    bad = Replica("c", {}, {}, 1.0, 60.0, 30, 18, 30.0)  # abort=60 on top of that
+    assert outlier_of([*replicas[:2], bad])[0] == "c"
+
+
+def test_binomial_tail():
+    from meshtui.replicas.feed import binomial_tail
+
+    assert binomial_tail(0, 10, 0.1) == 1.0
+    assert abs(binomial_tail(1, 10, 0.1) - (1 - 0.9**10)) < 1e-12
+    assert abs(binomial_tail(10, 10, 0.5) - 0.5**10) < 1e-15
+    assert binomial_tail(18, 30, 0.08) < 1e-8
 
 
 def test_too_few_requests_mark_nothing():

@@ -73,6 +73,11 @@ def stats_command(args: argparse.Namespace) -> int:
 
     if args.selector or (args.pod and deployment_name(args.pod)):
         return replicas_command(args)
+    if not (args.file or args.pod or args.admin):
+        raise CommandError(
+            "stats needs --file PATH, POD -n NAMESPACE, --admin URL, "
+            "or a workload: deploy/NAME or -l SELECTOR"
+        )
     if args.file:
         body = read_text(args.file, "/stats body")
         try:

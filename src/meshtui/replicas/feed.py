@@ -7,8 +7,11 @@ last `WINDOW_S` seconds per pod, so one slow second does not mark a replica; a c
 found lower than before (the pod's Envoy restarted) starts that pod's window again.
 
 Which replica stands out: the one whose share of 5xx answers to the requests it served
-over the window is at least `OUTLIER_MIN_PCT` and over twice the median of the others',
-once it served `OUTLIER_MIN_REQUESTS` in the window (1 failure of 2 is no finding) (the
+over the last `VERDICT_S` seconds is at least `OUTLIER_MIN_PCT` and over twice the median of the others',
+once it served `OUTLIER_MIN_REQUESTS` and `OUTLIER_MIN_ERRORS` of them failed, and only
+if the others' pooled 5xx rate would give that many less often than `OUTLIER_P` (a
+binomial test: the demo's one 5xx in ten on every replica never marks one; 1 failure of
+2 is no finding) (the
 issue's rule; a lone failing replica behind a Service is the usual case). Served
 requests come from the inbound listener's connection manager (`http.inbound_*`), or,
 when Istio's default stats inclusion leaves those out, from istio-proxy's own
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import statistics
 import time
 from collections import deque
@@ -33,9 +37,14 @@ from meshtui.envoy.filter import StatFilter
 from meshtui.kube.workload import Workload, WorkloadError
 from meshtui.live import Freshness, LiveFeed, one_line
 
-WINDOW_S = 10.0
+WINDOW_S = 10.0  # the counters' rates
+VERDICT_S = 30.0  # the requests served and their 5xx: the replica that stands out is judged on these
 OUTLIER_MIN_PCT = 1.0  # under this a replica's errors are noise, whatever the others'
 OUTLIER_MIN_REQUESTS = 10  # fewer in its window: 1 failure of 2 would read as 50%
+OUTLIER_MIN_ERRORS = 5  # and fewer 5xx than this are no finding, whatever the share
+# how unlikely its 5xx must be at the other replicas' pooled 5xx rate (a one-sided binomial
+# test): 1 failure in 13 where the others had none in 30 is chance, 20 in 30 is not
+OUTLIER_P = 0.001
 # the requests a replica served, and its 5xx: Envoy's inbound connection manager, or
 # istio-proxy's standard metric (as its stats filter names it in /stats)
 SERVED = (
@@ -212,7 +221,8 @@ class Replica:
     rates: Mapping[str, float]  # counters, per second over the window
     served_rps: float | None = None  # requests it served per second over the window
     error_pct: float | None = None  # of them 5xx, % (None: it served none)
-    served_n: int = 0  # requests it served in the window
+    served_n: int = 0  # requests it served in the verdict window
+    served_errors: int = 0  # of them 5xx
     window_s: float = 0.0  # how long its window really is (shorter at the start)
     error: str = ""
 
@@ -236,7 +246,7 @@ class ReplicasUpdate:
 
 
 class _Window:
-    """One pod's polls over the last WINDOW_S seconds: (monotonic time, counters, served)."""
+    """One pod's polls over the last VERDICT_S seconds: (monotonic time, counters, served)."""
 
     def __init__(self) -> None:
         self.polls: deque[tuple[float, Mapping[str, int] | None, tuple[int, int] | None]] = deque()
@@ -245,7 +255,7 @@ class _Window:
         if self.polls and _went_down(self.polls[-1][1] or {}, read.counters, self.polls[-1][2], read.served):
             self.polls.clear()  # a new Envoy: no rate across its restart
         self.polls.append((at, read.counters, read.served))
-        while len(self.polls) > 2 and at - self.polls[1][0] >= WINDOW_S:
+        while len(self.polls) > 2 and at - self.polls[1][0] >= VERDICT_S:
             self.polls.popleft()
 
     def replica(self, read: ReplicaRead) -> Replica:
@@ -254,16 +264,19 @@ class _Window:
             return Replica(read.pod, values, {})
         (t0, _, served0), (t1, _, served1) = self.polls[0], self.polls[-1]
         span = t1 - t0
-        # the oldest poll read with this filter: a new filter's rates start with it
-        ta, old = next(((t, c) for t, c, _ in self.polls if c is not None), (t1, {}))
+        # the oldest poll of the last WINDOW_S read with this filter (a new filter's rates
+        # start with it), or the one before the last if the polls are further apart
+        recent = [(t, c) for t, c, _ in list(self.polls)[:-1] if c is not None and t1 - t <= WINDOW_S + 0.5]
+        before = [(t, c) for t, c, _ in list(self.polls)[:-1] if c is not None]
+        ta, old = recent[0] if recent else (before[-1] if before else (t1, {}))
         rates = {n: (v - old[n]) / (t1 - ta) for n, v in read.counters.items() if n in old} if t1 > ta else {}
         rps = pct = None
-        done = 0
+        done = errors = 0
         if served0 is not None and served1 is not None:
             done, errors = served1[0] - served0[0], served1[1] - served0[1]
             rps = done / span
             pct = 100.0 * errors / done if done > 0 else None
-        return Replica(read.pod, values, rates, rps, pct, done, span)
+        return Replica(read.pod, values, rates, rps, pct, done, errors, span)
 
     def new_filter(self) -> None:
         """Other names from now on: no counter rate from the polls before, but the requests
@@ -282,15 +295,42 @@ def _went_down(
     return any(v < old[n] for n, v in new.items() if n in old)
 
 
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p): how likely k or more 5xx of n at the rate p."""
+    if k <= 0:
+        return 1.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0 or k > n:
+        return 1.0 if p >= 1.0 else 0.0
+    total = 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    for i in range(k, n + 1):
+        term = math.exp(
+            math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        )
+        total += term
+        if i > n * p and term < total * 1e-12:
+            break  # past the mode the terms only shrink
+    return min(total, 1.0)
+
+
 def outlier_of(replicas: Iterable[Replica]) -> tuple[str | None, str]:
-    """The replica whose 5xx share is over OUTLIER_MIN_PCT and twice the others' median."""
+    """The replica whose 5xx share is over OUTLIER_MIN_PCT and twice the others' median,
+    from at least OUTLIER_MIN_REQUESTS requests and OUTLIER_MIN_ERRORS errors, and that
+    chance at the others' pooled rate would give less often than OUTLIER_P."""
     answered = [r for r in replicas if r.error_pct is not None]
     best: tuple[float, str, str] | None = None
     for r in answered:
-        others = [o.error_pct for o in answered if o is not r and o.error_pct is not None]
+        peers = [o for o in answered if o is not r and o.error_pct is not None]
+        others = [o.error_pct for o in peers if o.error_pct is not None]
         if not others or r.error_pct is None or r.error_pct < OUTLIER_MIN_PCT:
             continue
-        if r.served_n < OUTLIER_MIN_REQUESTS:
+        if r.served_n < OUTLIER_MIN_REQUESTS or r.served_errors < OUTLIER_MIN_ERRORS:
+            continue
+        peers_n = sum(o.served_n for o in peers)
+        pooled = max(sum(o.served_errors for o in peers) / peers_n if peers_n else 0.0, 1 / (peers_n + 1))
+        if binomial_tail(r.served_errors, r.served_n, pooled) >= OUTLIER_P:
             continue
         median = statistics.median(others)
         if r.error_pct > 2 * median:

@@ -96,7 +96,12 @@ class PlacesNavigation(App[Any]):
         pod = self.pods.selected
         if pod is None:
             return {}
-        return {"namespace": pod.namespace, "workload": pod.workload, "filter": self.stats.table.filter.text}
+        return {
+            "namespace": pod.namespace,
+            "workload": pod.workload,
+            "sidecar": pod.sidecar is not None,
+            "filter": self.stats.table.filter.text,
+        }
 
     async def _go_when_started(self, place_id: str, arguments: dict[str, object] | None) -> None:
         await self.started.wait()

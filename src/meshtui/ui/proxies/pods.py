@@ -270,7 +270,8 @@ class PodsPane(Widget):
     def action_replicas(self) -> None:
         pod = self._shown.get(self.table.current or "")
         if pod is not None:
-            self.post_message(OpenPlace("replicas", {"namespace": pod.namespace, "workload": pod.workload}))
+            where = {"namespace": pod.namespace, "workload": pod.workload, "sidecar": pod.sidecar is not None}
+            self.post_message(OpenPlace("replicas", where))
 
     def action_toggle_sidecars(self) -> None:
         self.sidecars_only = not self.sidecars_only

@@ -10,6 +10,7 @@ go (a scale, a rollout restart) are found by the feed's listing, every 2 s.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import ClassVar
 
 from textual import on, work
@@ -34,6 +35,7 @@ from meshtui.ui.widgets.state_line import StateLine
 ENVOY_ADMIN_PORT = 15000
 RELIST_S = 2.0  # pods of a scale or a rollout show within this
 NO_CLUSTER = "needs a Kubernetes cluster: started with --admin (replicas are found through the API server)"
+NOTICE_S = 8.0
 EMPTY = "no workload yet: R on a pod in Proxies (1) shows its Deployment's replicas side by side"
 
 
@@ -75,6 +77,7 @@ class ReplicasPane(LiveView):
         self.stat_filter = StatFilter(options.stats_filter.strip())
         self.clusters = False  # `c`: the replicas' clusters instead of their stats
         self._wanted: dict[str, object] = {}  # opened before the cluster was known
+        self._notice = ("", 0.0)  # a refusal said for NOTICE_S over the live line
 
     def compose(self) -> ComposeResult:
         yield FilterBox(
@@ -111,8 +114,6 @@ class ReplicasPane(LiveView):
 
     def on_place_opened(self, **arguments: object) -> None:
         namespace, name = arguments.get("namespace"), arguments.get("workload")
-        if "filter" in arguments and str(arguments["filter"]) != self.stat_filter.text:
-            self.query_one(FilterBox).value = str(arguments["filter"])
         if not namespace or not name:
             return  # the workload on screen stays (or the empty state says what to do)
         if not self.connected:
@@ -120,9 +121,19 @@ class ReplicasPane(LiveView):
             return
         if self.access is None:
             return
+        if arguments.get("sidecar") is False:
+            # its pods have no Envoy to read: say so, and keep what is on screen
+            self._notice = (
+                f"{name} in {namespace} has no istio-proxy sidecar: no Envoy to compare",
+                time.monotonic(),
+            )
+            self._state(self._notice[0], error=True)
+            return
         w = self.workload
         if w is not None and w.namespace == namespace and w.shown in (f"deploy/{name}", f"app={name}"):
-            return  # already this one
+            return  # already this one (its filter, as you left it, stays)
+        if "filter" in arguments and str(arguments["filter"]) != self.stat_filter.text:
+            self.query_one(FilterBox).value = str(arguments["filter"])
         self._state(f"looking for the replicas of {name} in {namespace} ...")
         self._open(str(namespace), str(name))
 
@@ -182,7 +193,11 @@ class ReplicasPane(LiveView):
             f"{len(u.names)} {what}, rates over the last {WINDOW_S:g} s, every "
             f"{self.options.interval:g}s, {u.fetch_ms:.0f} ms"
         )
-        self._state(line + ("  |  " + "; ".join(down) if down else ""), error=bool(down))
+        notice, said = self._notice
+        noticed = bool(notice) and time.monotonic() - said < NOTICE_S
+        if noticed:
+            line = f"{notice}  |  {line}"
+        self._state(line + ("  |  " + "; ".join(down) if down else ""), error=bool(down) or noticed)
         self.query_one("#replicas-finding", StateLine).say(
             f"✗ {u.outlier_why}" if u.outlier else "", error=False
         )

@@ -112,10 +112,10 @@ class ReplicasTable(RowsView):
             figures = [r.served_rps if r and not r.error else None for r in replicas]
             known = [f for f in figures if f is not None]
             served = figure(sum(known), True) if known else "-"
-            return ["requests served", *(figure(f, True) for f in figures), served]
+            return ["served (30 s)", *(figure(f, True) for f in figures), served]
         if key == ERRORS_ROW:
             return [
-                "5xx % of them",
+                "5xx % of them (30 s)",
                 *(f"{r.error_pct:.1f}%" if r and r.error_pct is not None else "-" for r in replicas),
                 "",
             ]
