@@ -45,6 +45,9 @@ commands:
                                   one trace as a waterfall: a line per span, offset, duration
   meshtui load (URL | PATH --to svc/NS/NAME:PORT) [--rate R --duration S --host H -H 'K: V']
                                   open-loop HTTP load: codes, errors, latency P50/P90/P99/max
+  meshtui stats deploy/NAME -n NS [--filter P]   every replica's stats side by side
+  meshtui mesh [--window 1m] [--json]            each service's and edge's rate, errors, latency
+                                                 from Prometheus
 
 Headless commands exit 2 with one line on stderr when something is wrong.
 Keys in the TUI: press ? for the help screen.
@@ -246,7 +249,7 @@ def _prometheus_options(p: argparse.ArgumentParser, *, suppress: bool = False) -
 def _mesh_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     m = sub.add_parser(
         "mesh",
-        help="each service's and edge's requests/s, 5xx and 4xx %, P50/P90/P99 from Prometheus",
+        help="each service's and edge's requests/s, 5xx and 4xx %%, P50/P90/P99 from Prometheus",
         description="Each service's (reporter=destination) and each edge's (source workload -> "
         "destination service, reporter=source) rate, error shares and latency, from Istio's standard "
         "metrics in the cluster's Prometheus, with the PromQL of Kiali's graph and the Istio dashboards.",
@@ -301,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _istio_namespace(p)
     _jaeger_options(p)
+    _prometheus_options(p)
     sub: Any = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = _headless(

@@ -20,6 +20,7 @@ import contextlib
 import secrets
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +48,7 @@ class SimApiServer:
         self.rbac = rbac.Rbac()  # the demo user's Role (everything, until a test narrows it)
         self.pager = paging.Pager()  # lists in chunks (limit/continue), as kubectl asks for
         self.pods: dict[tuple[str, str], SimPod] = {}
+        self.on_pods_changed: list[Callable[[], None]] = []  # a pod added or deleted (the demo's Prometheus)
         self.services: dict[tuple[str, str], dict[str, Any]] = {}  # v1 Service JSON, read-only
         self.watchlog = watchlog.WatchLog()  # bounded, as the watch cache is: 410 beyond it
         self.rv = 1000
@@ -103,6 +105,11 @@ class SimApiServer:
     async def add_pod(self, pod: SimPod) -> None:
         self.pods[(pod.namespace, pod.name)] = pod
         await self._record("ADDED", pod)
+        self._pods_changed()
+
+    def _pods_changed(self) -> None:
+        for callback in self.on_pods_changed:
+            callback()
 
     async def mark_terminating(self, pod: SimPod) -> None:
         """deletionTimestamp set: the pod shows Terminating until `delete_pod`."""
@@ -118,6 +125,7 @@ class SimApiServer:
         pod = self.pods.pop((namespace, name), None)
         if pod is None:
             return
+        self._pods_changed()
         pod.deleting = True
         await self._record("MODIFIED", pod)
         await self._record("DELETED", pod)

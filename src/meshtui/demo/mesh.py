@@ -184,12 +184,11 @@ class DemoMesh:
             return
         self.prometheus = prom
 
-        def targets() -> None:
-            prom.set_targets(
-                [(r.pod.name, r.pod.namespace, r.pod.forwards[15020]) for r in pods.running.values()]
-            )
+        def targets() -> None:  # every pod the API server lists, as Kubernetes discovery finds them
+            pods = [p for p in self.api.pods.values() if 15020 in p.forwards]
+            prom.set_targets([(p.name, p.namespace, p.forwards[15020]) for p in pods])
 
-        pods.on_change.append(targets)
+        self.api.on_pods_changed.append(targets)
         targets()
         await self.api.add_pod(
             SimPod(

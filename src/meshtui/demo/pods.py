@@ -128,7 +128,6 @@ class Pods:
         self.sampling = sampling  # percent traced, as meshConfig defaultConfig.tracing.sampling
         self.running: dict[str, RunningPod] = {}  # by pod name
         self.kubelet = Kubelet(api, self._endpoints_changed)  # restarts a sidecar that dies
-        self.on_change: list[Callable[[], None]] = []  # a pod came or went (the demo's Prometheus)
         self._ip = 30
 
     def of(self, workload: str) -> list[RunningPod]:
@@ -234,12 +233,7 @@ class Pods:
             annotations=annotations,
         )
         running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted, metrics_runner)
-        self._changed()
         return running
-
-    def _changed(self) -> None:
-        for callback in self.on_change:
-            callback()
 
     def _endpoints_changed(self) -> None:
         if self.istiod is not None:
@@ -266,7 +260,6 @@ class Pods:
         running = self.running.pop(name, None)
         if running is None:
             return
-        self._changed()
         await self.kubelet.forget(name)  # its Envoy's exit from here on is no death
         if self.istiod is not None:
             self.istiod.xds.proxies.pop(running.proxy.id, None)

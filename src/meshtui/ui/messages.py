@@ -45,12 +45,13 @@ class KubeProblem(Message):
 class ShowPod(Message):
     """From a mesh-wide pane: go to the Proxies place, select this pod, show this tab."""
 
-    def __init__(self, namespace: str, name: str, tab: str = "tab-stats") -> None:
+    def __init__(self, namespace: str, name: str, tab: str = "tab-stats", find: str = "") -> None:
         super().__init__()
         # `namespace` is a Message class attribute (the handler prefix): not ours to reuse
         self.pod_namespace = namespace
         self.pod_name = name
         self.tab = tab
+        self.find = find  # the Clusters tab's filter (an edge of the Mesh place: its destination)
 
 
 class OpenPlace(Message):

@@ -14,6 +14,7 @@ from textual.widgets import ContentSwitcher, Input, TabbedContent, TabPane
 from meshtui.kube.access import MeshAccess
 from meshtui.ui import views
 from meshtui.ui.messages import OpenPlace, ShowPod
+from meshtui.ui.proxies.clusters import ClustersPane
 from meshtui.ui.proxies.pods import PodsPane
 from meshtui.ui.views import PROXIES, PlaceView, PodView
 from meshtui.ui.widgets.command_bar import CommandBar
@@ -77,6 +78,8 @@ class PlacesNavigation(App[Any]):
         self._tab_changed(self.query_one(TabbedContent).active)
         view = self.place_widget(place_id)
         if view is None:
+            if arguments and "pods_filter" in arguments:  # the Mesh place's service: its pods
+                self.pods.show_filter(str(arguments["pods_filter"]))
             self.pods.table.focus()
             return
         if not arguments and getattr(view, "follows_selection", False):
@@ -144,6 +147,8 @@ class PlacesNavigation(App[Any]):
         self.query_one(TabbedContent).active = message.tab
         # a filter typed for another pod's clusters would hide this one's stats
         self.stats.show_filter("")
+        if message.tab == "tab-clusters":
+            self.query_one("#clusters", ClustersPane).show_filter(message.find)
         if not self.pods.select_key(message.pod_namespace, message.pod_name):
             self.notify(
                 f"{message.pod_namespace}/{message.pod_name} is not in the pods list", severity="warning"

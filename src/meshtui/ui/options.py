@@ -20,6 +20,8 @@ class Options:
     istio_namespace: str = "istio-system"  # where istiod runs (pods labelled app=istiod)
     jaeger_url: str | None = None  # a Jaeger query URL reachable directly
     jaeger_service: str | None = None  # NS/NAME of Jaeger's query service (istio-system/tracing)
+    prometheus: str | None = None  # a Prometheus URL reachable directly (the Mesh place)
+    prometheus_service: str = "istio-system/prometheus:9090"  # else this Service, forwarded
     ssh: str | None = None  # [user@]host[:port]: reach the API server through this SSH host
     ssh_accept_new: bool = False
     theme: str | None = None  # one of Textual's themes

@@ -367,6 +367,10 @@ class ClustersPane(LiveView):
         if self.last and self.last.snapshot:
             self._show_hosts(self.last.snapshot)
 
+    def show_filter(self, text: str) -> None:
+        """Set the filter as if typed (the Mesh place's `enter` on an edge)."""
+        self.query_one(FilterBox).value = text
+
     @on(Input.Changed, "#clusters-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.text_filter = event.value.strip()

@@ -280,6 +280,13 @@ class PodsPane(Widget):
     def action_filter(self) -> None:
         self.query_one(FilterBox).open()
 
+    def show_filter(self, text: str) -> None:
+        """Filter as if typed (the Mesh place's `enter` on a service), the box shown."""
+        box = self.query_one(FilterBox)
+        box.remove_class("hidden")
+        box.display = True
+        box.value = text
+
     @on(Input.Changed, "#pods-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.text_filter = event.value.strip()
