@@ -46,7 +46,7 @@ class QueriesScreen(ModalScreen[None]):
     QueriesScreen { align: center middle; }
     QueriesScreen > VerticalScroll { width: 95%; height: 90%; border: round $accent; background: $surface; }
     """
-    BINDINGS = [Binding("escape,q,p", "dismiss", "Close", id="dismiss_queries")]
+    BINDINGS = [Binding("escape,q,p", "dismiss", "Close", id="dismiss")]
 
     def __init__(self, window: str) -> None:
         super().__init__()
