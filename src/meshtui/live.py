@@ -191,11 +191,15 @@ class LiveFeed(Generic[U]):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
         self._wake.clear()
 
+    def next_due(self, started: float) -> float:
+        """When the poll after the one that started at `started` is due (monotonic)."""
+        return started + (self.interval or 0.0)
+
     async def _next_poll(self, started: float) -> None:
-        """Until an interval after `started`, as long as the interval is when the wait ends."""
+        """Until the next poll is due, as long as the interval is when the wait ends."""
         while True:
             interval, self._retimed = self.interval, False
-            await self._sleep(None if interval is None else started + interval - time.monotonic())
+            await self._sleep(None if interval is None else self.next_due(started) - time.monotonic())
             if not self._retimed or self.paused:
                 return
 

@@ -13,7 +13,7 @@ import httpx
 
 from helpers.cli import meshtui
 from helpers.wait import wait_for
-from meshtui.prometheus.queries import EDGE, SERVICE, queries
+from meshtui.prometheus.queries import EDGE, SERVICE, latency, queries
 
 CATALOG = "catalog.istioinaction.svc.cluster.local"
 WEBAPP = "webapp.istioinaction.svc.cluster.local"
@@ -70,6 +70,22 @@ def test_every_number_is_prometheus_answer_to_the_same_query(mesh):
                 assert got == round(want, 6), (q.expr, key, got, want)
             compared += 1
     assert compared >= 4 * 6  # two services and two edges, six figures each
+    # the place asks an edge's latency for the rows on screen, with a selector on its labels
+    # (names with dots: the RE2 escaping is Prometheus's to judge): the same numbers
+    edge = ("webapp", "istioinaction", CATALOG)
+    for q in latency("1m", [edge]):
+        answered = {
+            (
+                s["metric"]["source_workload"],
+                s["metric"]["source_workload_namespace"],
+                s["metric"]["destination_service"],
+            )
+            for s in ask(mesh, q.expr, at)
+        }
+        assert answered == {edge}, q.expr
+        (sample,) = ask(mesh, q.expr, at)
+        value = float(sample["value"][1])
+        assert by_key[edge][q.figure] == (None if math.isnan(value) else round(value, 6)), q.expr
 
 
 def test_rates_agree_with_the_envoys_counters_over_the_window(mesh):

@@ -48,8 +48,13 @@ class MeshProcess:
 
 
 def start_mesh(
-    rate: float = 3.0, broken_tracing: str | None = None, timeout: float = 60.0, sampling: float = 10.0
+    rate: float = 3.0,
+    broken_tracing: str | None = None,
+    timeout: float = 60.0,
+    sampling: float = 10.0,
+    env: dict[str, str] | None = None,
 ) -> MeshProcess:
+    """The demo mesh in a child process; `env` adds to (or overrides) its environment."""
     # one folder for everything the mesh writes, watched by a process that outlives a SIGKILL
     workdir, guard = guarded_folder("meshtui-demo-")
     ready = workdir / "ready.json"
@@ -75,7 +80,7 @@ def start_mesh(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         preexec_fn=_die_with_parent,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         pass_fds=(guard.fd,),  # the folder stays until the mesh is gone too
     )
     log.close()

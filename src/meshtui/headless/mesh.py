@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from operator import attrgetter
 
 from meshtui.headless import CommandError, print_json, print_lines, table
 from meshtui.prometheus.client import PrometheusClient, PrometheusError
@@ -46,7 +47,8 @@ async def _read(args: argparse.Namespace) -> list[MeshRow]:
                 await client.aclose()
         finally:
             await source.close()
-        return [*services, *edges]
+        by_name = attrgetter("source", "source_namespace", "destination")
+        return [*sorted(services, key=by_name), *sorted(edges, key=by_name)]
 
     if args.prometheus:
         return await once(DirectPrometheus(args.prometheus))

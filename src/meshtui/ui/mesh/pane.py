@@ -36,6 +36,7 @@ from meshtui.ui.widgets.keys import filter_key, next_sort, refresh_key, sort_key
 from meshtui.ui.widgets.live_view import LiveView
 from meshtui.ui.widgets.state_line import StateLine
 
+VIEWPORT_SETTLE_S = 0.15
 NO_CLUSTER = "needs a Kubernetes cluster or --prometheus URL: started with --admin"
 
 
@@ -53,7 +54,14 @@ class QueriesScreen(ModalScreen[None]):
         self.window = window
 
     def compose(self) -> ComposeResult:
-        lines = [f"The PromQL of one refresh ({self.window} window), as sent to Prometheus (esc closes):", ""]
+        lines = [
+            f"Each column is Prometheus's answer to one of these ({self.window} window), to paste "
+            "into Prometheus (esc closes).",
+            'Sent as: the 5xx and 4xx rates (`response_code=~"5.."` in the rps query), the share '
+            "worked out as Prometheus does (the same number); an edge's latency for the edges on "
+            "screen (a selector on their labels; `·` until asked).",
+            "",
+        ]
         for q in queries(self.window):
             what = "service" if len(q.by) == 1 else "edge"
             lines += [f"# {q.figure}, per {what}", q.expr, ""]
@@ -96,6 +104,7 @@ class MeshPane(LiveView):
         self.connected = False
         self.window = WINDOWS[0]
         self.last: MeshUpdate | None = None
+        self._telling = False
 
     def compose(self) -> ComposeResult:
         yield FilterBox(
@@ -169,7 +178,22 @@ class MeshPane(LiveView):
                 f"{len(u.services)} services, {len(u.edges)} edges from Prometheus ({u.where}), "
                 f"{u.window} window, sorted by {self.table.sort}, every {every:g}s, {u.fetch_ms:.0f} ms"
             )
-        self.table.show(u)
+        self._show(u)
+
+    def _show(self, update: MeshUpdate) -> None:
+        self.table.show(update)
+        self._tell_on_screen()  # sorted or filtered, other edges are on screen
+
+    @on(MeshTable.Viewport)
+    def _viewport(self) -> None:
+        if not self._telling:  # a burst of scrolling tells the feed once, when it settles
+            self._telling = True
+            self.set_timer(VIEWPORT_SETTLE_S, self._tell_on_screen)
+
+    def _tell_on_screen(self) -> None:
+        self._telling = False
+        if isinstance(self.feed, MeshFeed):
+            self.feed.want_latency(self.table.on_screen())
 
     def _state(self, text: str, error: bool = False) -> None:
         self.query_one("#mesh-state", StateLine).say(text, error)
@@ -183,12 +207,12 @@ class MeshPane(LiveView):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.text_filter = event.value.strip()
         if self.last is not None:
-            self.table.show(self.last)
+            self._show(self.last)
 
     def action_cycle_sort(self) -> None:
         self.table.sort = next_sort(SORTS, self.table.sort)
         if self.last is not None:
-            self.table.show(self.last)
+            self._show(self.last)
 
     def action_cycle_window(self) -> None:
         self.window = next_sort(WINDOWS, self.window)
