@@ -19,9 +19,18 @@ from meshtui.cli_checks import (
     http_url,
     load_loop_rate,
     percent,
-    positive_int,
     positive_interval,
-    positive_rate,
+)
+from meshtui.cli_parsers import (
+    headless_command,
+    istio_namespace_option,
+    istiod_command,
+    jaeger_options,
+    kube_options,
+    load_command,
+    mesh_command,
+    prometheus_options,
+    trace_commands,
 )
 
 EPILOG = """\
@@ -56,219 +65,6 @@ Keys in the TUI: press ? for the help screen.
 
 HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace", "load", "mesh")
 HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
-ISTIO_NAMESPACE = "istio-system"
-
-
-def _kube_options(p: argparse.ArgumentParser, *, namespace_help: str) -> None:
-    p.add_argument(
-        "--kubeconfig",
-        metavar="PATH",
-        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)",
-    )
-    p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
-    p.add_argument("-n", "--namespace", metavar="NS", help=namespace_help)
-    p.add_argument(
-        "--ssh",
-        metavar="[USER@]HOST[:PORT]",
-        help="reach the API server through this SSH host (~/.ssh/config aliases work); "
-        "the kubeconfig is read there (--kubeconfig is then a remote path) unless KUBECONFIG is set",
-    )
-    p.add_argument(
-        "--ssh-accept-new",
-        action="store_true",
-        help="trust and remember an SSH host key never seen before (a changed key is still refused)",
-    )
-
-
-def _headless(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, file_: str, json_: str
-) -> argparse.ArgumentParser:
-    """A headless command: --file PATH, or POD -n NS through a port-forward, or --admin URL."""
-    s = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
-    s.add_argument("pod", nargs="?", metavar="POD", help="pod whose sidecar to read (needs -n)")
-    _kube_options(s, namespace_help="the pod's namespace")
-    s.add_argument("--file", metavar="PATH", help=file_)
-    s.add_argument("--admin", metavar="URL", type=http_url, help="an Envoy admin URL instead of a pod")
-    s.add_argument("--json", action="store_true", help=json_)
-    return s
-
-
-class _LiveWord(argparse.Action):
-    """The optional `live` word. argparse's own "argument live: invalid choice: '3'" reads as
-    nonsense when the stray word is an unknown option's value (`--rate 3`): say what was expected."""
-
-    def __call__(
-        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, *_: Any
-    ) -> None:
-        if values not in (None, "live"):
-            command = parser.prog.split()[-1]
-            parser.error(f"{command}: expected 'live' or --file PATH, got {values!r}")
-        setattr(namespace, self.dest, values)
-
-
-def _istiod_headless(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, file_: str, json_: str
-) -> None:
-    """A command on istiod's monitoring port: --file PATH, or `live` through port-forwards."""
-    s = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".")
-    s.add_argument("live", nargs="?", action=_LiveWord, help="read every istiod replica now")
-    s.add_argument(
-        "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
-    )
-    s.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
-    s.add_argument("--ssh", metavar="[USER@]HOST[:PORT]", help="reach the API server through this SSH host")
-    s.add_argument("--ssh-accept-new", action="store_true", help="trust an SSH host key never seen before")
-    _istio_namespace(s)
-    s.add_argument("--file", metavar="PATH", help=file_)
-    s.add_argument("--json", action="store_true", help=json_)
-
-
-def _istio_namespace(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--istio-namespace",
-        metavar="NS",
-        default=ISTIO_NAMESPACE,
-        help=f"where istiod runs (pods labelled app=istiod; default {ISTIO_NAMESPACE})",
-    )
-
-
-def _jaeger_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
-    default = argparse.SUPPRESS if suppress else None
-    p.add_argument(
-        "--jaeger-url",
-        metavar="URL",
-        type=http_url,
-        default=default,
-        help="a Jaeger query URL reachable from here (base path /jaeger or / is found)",
-    )
-    p.add_argument(
-        "--jaeger-service",
-        metavar="NS/NAME",
-        default=default,
-        help="the Jaeger query service to port-forward to (default istio-system/tracing)",
-    )
-
-
-def _trace_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    t = sub.add_parser(
-        "traces",
-        help="print trace summaries from Jaeger (search), or from a saved /api/traces body",
-        description="Trace summaries: start, root service and operation, duration, spans, errors.",
-    )
-    _kube_options(t, namespace_help="(unused: Jaeger is found by --jaeger-service)")
-    _jaeger_options(t)
-    t.add_argument("--file", metavar="PATH", help="a saved /api/traces or /api/v3/traces body")
-    t.add_argument("--service", metavar="S", help="search this service's traces")
-    t.add_argument("--operation", metavar="OP", help="only this operation")
-    t.add_argument("--tag", action="append", metavar="K=V", help="span tag key=value (repeatable)")
-    t.add_argument("--min-duration", metavar="D", help="at least this long (100ms, 1.5s)")
-    t.add_argument("--max-duration", metavar="D", help="at most this long")
-    t.add_argument("--lookback", default="1h", metavar="L", help="how far back (5m, 1h, 2d; default 1h)")
-    t.add_argument("--limit", type=positive_int, default=20, help="at most this many traces (default 20)")
-    t.add_argument("--json", action="store_true", help="JSON: each trace with its spans, parents, offsets")
-    w = sub.add_parser(
-        "trace",
-        help="print one trace as a waterfall (by id, by x-request-id, or from a saved body)",
-        description="One line per span, indented by depth, with its offset and duration.",
-    )
-    w.add_argument("trace_id", nargs="?", metavar="TRACE_ID", help="the trace id (x-b3-traceid)")
-    _kube_options(w, namespace_help="(unused: Jaeger is found by --jaeger-service)")
-    _jaeger_options(w)
-    w.add_argument("--file", metavar="PATH", help="a saved /api/traces/{id} or /api/v3 body")
-    w.add_argument("--request-id", metavar="ID", help="find the trace by its x-request-id")
-    w.add_argument("--lookback", default="1h", metavar="L", help="how far back --request-id looks")
-    w.add_argument("--json", action="store_true", help="JSON: the trace's spans, parents, offsets")
-
-
-def _load_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    g = sub.add_parser(
-        "load",
-        help="send HTTP requests at a fixed rate (open loop) and report codes, errors and latency",
-        description="Requests leave on the clock, not after the previous answer: a slow server shows "
-        "as latency, not as a lower rate (latency is measured from when a request was due).",
-    )
-    g.add_argument(
-        "target",
-        metavar="URL|PATH",
-        help="http://HOST:PORT/PATH, or /PATH with --to (through a port-forward)",
-    )
-    g.add_argument(
-        "--to",
-        metavar="KIND/NS/NAME:PORT",
-        help="svc/NS/NAME:PORT, deploy/NS/NAME:PORT or pod/NS/NAME:PORT, resolved as kubectl port-forward",
-    )
-    g.add_argument("--host", metavar="NAME", help="the Host header (e.g. webapp.istioinaction.io)")
-    g.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'", help="a header (repeatable)")
-    g.add_argument("--rate", type=positive_rate, default=10.0, help="requests per second (default 10)")
-    g.add_argument(
-        "--duration",
-        type=positive_interval,
-        default=10.0,
-        help="seconds to run (default 10; ctrl+c ends early)",
-    )
-    g.add_argument(
-        "--max-in-flight",
-        type=positive_int,
-        default=200,
-        help="unanswered requests at most; over it, requests are counted as dropped (default 200)",
-    )
-    g.add_argument("--timeout", type=positive_interval, default=5.0, help="seconds per request (default 5)")
-    g.add_argument(
-        "--force-trace",
-        type=percent,
-        default=0.0,
-        metavar="PERCENT",
-        help="set x-envoy-force-trace on this share of requests and keep their x-request-ids",
-    )
-    g.add_argument("--quiet", action="store_true", help="no progress line a second on stderr")
-    g.add_argument(
-        "--json",
-        action="store_true",
-        help="one object: sent, completed, rate_achieved, codes, errors, latency_ms {p50, p90, p99, max}",
-    )
-    _kube_options(g, namespace_help="(unused: --to names the namespace)")
-
-
-def _prometheus_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
-    default = argparse.SUPPRESS if suppress else None
-    p.add_argument(
-        "--prometheus",
-        metavar="URL",
-        type=http_url,
-        default=default,
-        help="a Prometheus reachable from here (else its Service, through a port-forward)",
-    )
-    p.add_argument(
-        "--prometheus-service",
-        metavar="NS/NAME[:PORT]",
-        default=argparse.SUPPRESS if suppress else "istio-system/prometheus:9090",
-        help="the Prometheus Service to port-forward to (default istio-system/prometheus:9090)",
-    )
-
-
-def _mesh_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    m = sub.add_parser(
-        "mesh",
-        help="each service's and edge's requests/s, 5xx and 4xx %%, P50/P90/P99 from Prometheus",
-        description="Each service's (reporter=destination) and each edge's (source workload -> "
-        "destination service, reporter=source) rate, error shares and latency, from Istio's standard "
-        "metrics in the cluster's Prometheus, with the PromQL of Kiali's graph and the Istio dashboards.",
-    )
-    m.add_argument("--window", choices=("1m", "5m", "15m"), default="1m", help="the rate window (default 1m)")
-    m.add_argument(
-        "--time",
-        type=float,
-        metavar="UNIX_SECONDS",
-        help="evaluate every query at this instant (default now), as Prometheus's time= parameter",
-    )
-    m.add_argument(
-        "--json",
-        action="store_true",
-        help="a list of rows: source (empty on a service's own row), destination, rps, error_pct, "
-        "client_error_pct, p50_ms, p90_ms, p99_ms",
-    )
-    _prometheus_options(m)
-    _kube_options(m, namespace_help="(unused: the whole mesh is read)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -279,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"meshtui {__version__}")
-    _kube_options(p, namespace_help="only this namespace (default: all namespaces)")
+    kube_options(p, namespace_help="only this namespace (default: all namespaces)")
     p.add_argument(
         "--admin",
         metavar="URL",
@@ -302,12 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse every call that changes a proxy (log levels, reset counters)",
     )
-    _istio_namespace(p)
-    _jaeger_options(p)
-    _prometheus_options(p)
+    istio_namespace_option(p)
+    jaeger_options(p)
+    prometheus_options(p)
     sub: Any = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    s = _headless(
+    s = headless_command(
         sub,
         "stats",
         "print a sidecar's Envoy stats once (file, pod or admin URL), or every replica's of a "
@@ -329,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SELECTOR",
         help="every running pod this label selector matches (-n), side by side, as for deploy/NAME",
     )
-    _headless(
+    headless_command(
         sub,
         "clusters",
         "print a sidecar's clusters and endpoint health once (like istioctl pc cluster/endpoint)",
@@ -337,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         "JSON list of clusters, each with its endpoints",
     )
 
-    c = _headless(
+    c = headless_command(
         sub,
         "config",
         "print one section of a sidecar's /config_dump (like istioctl proxy-config)",
@@ -370,23 +166,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--cluster", metavar="NAME", help="endpoints of this cluster (--section endpoints|all)")
 
-    _istiod_headless(
+    istiod_command(
         sub,
         "istiod",
         "print istiod's own health once: proxies, pushes, convergence, certificates",
         "a saved istiod /metrics body (Prometheus text)",
         "JSON: the summary summed over replicas, and per replica",
     )
-    _istiod_headless(
+    istiod_command(
         sub,
         "syncz",
         "print every proxy's xDS sync status once (like istioctl proxy-status)",
         "a saved /debug/syncz body, or istioctl's xDS ClientConfig answer",
         "JSON list, one object per proxy with CDS/LDS/EDS/RDS/ECDS",
     )
-    _trace_commands(sub)
-    _load_command(sub)
-    _mesh_command(sub)
+    trace_commands(sub)
+    load_command(sub)
+    mesh_command(sub)
 
     d = sub.add_parser(
         "demo",

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from meshtui.replicas.feed import (
-    OUTLIER_MIN_REQUESTS,
-    Replica,
-    ReplicaRead,
-    _Window,
-    deviant_cells,
-    outlier_of,
-    parse_typed,
-    served_of,
-    total_of,
-)
+from meshtui.replicas.feed import OUTLIER_MIN_REQUESTS, Replica, _Window, deviant_cells, outlier_of
+from meshtui.replicas.read import ReplicaRead, parse_typed, served_of, total_of
 from meshtui.ui.replicas.table import short_names
 
 
@@ -127,7 +118,7 @@ def test_cluster_figures_sum_each_clusters_endpoints():
     import json
 
     from meshtui.envoy.filter import StatFilter
-    from meshtui.replicas.feed import ERR, HEALTHY, HOSTS, RQ, cluster_figures
+    from meshtui.replicas.read import ERR, HEALTHY, HOSTS, RQ, cluster_figures
 
     def host(port: int, health: str, rq: int, err: int, ejected: bool = False) -> dict:
         return {

@@ -142,7 +142,7 @@ async def _replicas(
     from meshtui.headless import cluster
     from meshtui.kube.forwarded_pods import ForwardedPods
     from meshtui.kube.workload import Workload, WorkloadError, deployment, deployment_name
-    from meshtui.replicas.feed import read_replicas, total_of
+    from meshtui.replicas.read import read_replicas, total_of
 
     async with cluster(args) as (target, manager):
         name = deployment_name(args.pod or "")

@@ -84,7 +84,7 @@ class MeshPane(LiveView):
             "p",
             "show_queries",
             "PromQL",
-            tooltip="Every query this place sends to Prometheus, to paste there",
+            tooltip="Each column's PromQL, to paste into Prometheus, and how it is sent",
             id="show_queries",
         ),
         Binding(

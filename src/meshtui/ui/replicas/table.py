@@ -12,7 +12,8 @@ import os
 from rich.segment import Segment
 from textual.strip import Strip
 
-from meshtui.replicas.feed import ERR, HEALTHY, HOSTS, RQ, Replica, ReplicasUpdate, summed
+from meshtui.replicas.feed import Replica, ReplicasUpdate
+from meshtui.replicas.read import ERR, HEALTHY, HOSTS, RQ, summed
 from meshtui.ui.format import middle_truncate
 from meshtui.ui.widgets.rows_view import RowsView
 
