@@ -22,6 +22,7 @@ from meshtui.cli_checks import (
     positive_interval,
 )
 from meshtui.cli_parsers import (
+    events_command,
     headless_command,
     istio_namespace_option,
     istiod_command,
@@ -63,7 +64,7 @@ Keys in the TUI: press ? for the help screen.
 """
 
 
-HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace", "load", "mesh")
+HEADLESS = ("stats", "clusters", "config", "istiod", "syncz", "traces", "trace", "load", "mesh", "events")
 HEADLESS_MODULE = {"trace": "traces"}  # both trace commands live in headless/traces.py
 
 
@@ -141,8 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
         "JSON list of the section's rows",
     )
     c.add_argument(
+        "--diff",
+        nargs=2,
+        metavar=("OLD", "NEW"),
+        help="what changed between two saved /config_dump bodies, per resource (retries 0 -> 4)",
+    )
+    c.add_argument(
         "--section",
-        required=True,
         choices=[
             "clusters",
             "listeners",
@@ -183,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace_commands(sub)
     load_command(sub)
     mesh_command(sub)
+    events_command(sub)
 
     d = sub.add_parser(
         "demo",

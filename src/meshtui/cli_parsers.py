@@ -227,3 +227,36 @@ def mesh_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     prometheus_options(m)
     kube_options(m, namespace_help="(unused: the whole mesh is read)")
+
+
+def events_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    e = sub.add_parser(
+        "events",
+        help="watch what changes in the mesh: pods, Deployments, Istio config, istiod's pushes and syncs",
+        description="Watch the mesh's timeline for --duration seconds: pods added, ready, restarted "
+        "(with exit code), deleted; Deployments rolled out or scaled; Istio objects created, changed "
+        "(which fields) and deleted; istiod's pushes with their triggers, proxies connected or gone, "
+        "each proxy's xDS types sent, acked or rejected (NACK). One line per entry as it happens.",
+    )
+    e.add_argument(
+        "--duration",
+        type=positive_interval,
+        metavar="SECONDS",
+        default=60.0,
+        help="how long to watch (default 60)",
+    )
+    e.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line per entry: time, kind, object, summary, detail",
+    )
+    e.add_argument("--record", metavar="DIR", help="also append the entries to DIR/events-YYYY-MM-DD.jsonl")
+    e.add_argument(
+        "--interval",
+        type=positive_interval,
+        metavar="SECONDS",
+        default=1.0,
+        help="istiod poll interval (default 1)",
+    )
+    istio_namespace_option(e)
+    kube_options(e, namespace_help="(unused: the whole mesh is watched)")

@@ -14,7 +14,8 @@ import pytest
 from helpers.kube_cluster import NS, POD, tls_cluster
 from meshtui.demo.simpod import Container, SimPod
 from meshtui.kube import config
-from meshtui.kube.pods import PAGE, PodWatch
+from meshtui.kube.pods import PodWatch
+from meshtui.kube.watch import PAGE
 
 MANY = 1200
 

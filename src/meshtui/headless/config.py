@@ -31,6 +31,14 @@ NO_COUNTERS = "span reports: not in a saved /config_dump (read a live sidecar fo
 
 
 def config_command(args: argparse.Namespace) -> int:
+    if args.diff:
+        if args.file or args.pod or args.admin or args.section:
+            raise CommandError(
+                "config --diff OLD NEW reads the two files only (no --section, --file, POD or --admin)"
+            )
+        return _diff(*args.diff, as_json=args.json)
+    if not args.section:
+        raise CommandError("config needs --section S (or --diff OLD NEW): see meshtui config --help")
     only = _endpoint_filter(args)
     health: TracingHealth | None = None
     if args.file:
@@ -93,3 +101,26 @@ def _tracing(doc: dict[str, Any], health: TracingHealth | None) -> tuple[list[di
         found = [r for r in found if r["check"] != "span reports by status"]
         found.append({"check": "span reports by status", "value": "-", "verdict": NO_COUNTERS})
     return found, list(health.problems)
+
+
+def _diff(old: str, new: str, *, as_json: bool) -> int:
+    """`meshtui config --diff OLD NEW`: one line per resource that changed (envoy/config_changes.py)."""
+    import json
+
+    from meshtui.envoy.config_changes import config_changes
+
+    docs = []
+    for path in (old, new):
+        try:
+            doc = json.loads(read_text(path, "/config_dump body"))
+        except ValueError as exc:
+            raise CommandError(f"{path}: not JSON ({exc})") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("configs"), list):
+            raise CommandError(f"{path}: not a /config_dump (no configs list)")
+        docs.append(doc)
+    found = config_changes(docs[0], docs[1])
+    if as_json:
+        print_json([c.as_json() for c in found])
+    else:
+        print_lines([c.line() for c in found] or ["no change"])
+    return 0

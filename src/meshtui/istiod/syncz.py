@@ -43,6 +43,7 @@ _TROUBLE = (STALE, ERROR)
 class XdsStatus:
     status: str
     nack: str = ""  # the NACK message (lastError / errorState), or the reject gauge's gRPC code
+    sent: str = ""  # the last nonce (or version) istiod sent: a new one is a push to this proxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ def _from_syncz(item: Mapping[str, Any], istiod: str) -> ProxySync:
             sent, acked, error = _text(res.get("sent")), _text(res.get("acked")), _text(res.get("lastError"))
         else:
             sent, acked, error = _text(item.get(f"{prefix}_sent")), _text(item.get(f"{prefix}_acked")), ""
-        statuses.append(XdsStatus(nonce_status(sent, acked), error))
+        statuses.append(XdsStatus(nonce_status(sent, acked), error, sent))
     return ProxySync(
         proxy=_text(item.get("proxy")),
         cluster_id=_text(item.get("cluster_id")),
@@ -116,7 +117,7 @@ def _from_client_config(res: Mapping[str, Any], istiod: str) -> ProxySync:
             continue
         state = _obj(cfg.get("errorState"))
         status = _XDS_STATUS.get(_text(cfg.get("configStatus")) or "UNKNOWN", IGNORED)
-        by_col[col] = XdsStatus(status, _text(state.get("details")))
+        by_col[col] = XdsStatus(status, _text(state.get("details")), _text(cfg.get("versionInfo")))
     return ProxySync(
         proxy=_text(node.get("id")),
         cluster_id=_text(meta.get("CLUSTER_ID")),
@@ -184,7 +185,7 @@ def with_rejects(rows: Iterable[ProxySync], rejects: Iterable[Reject]) -> tuple[
     for row in rows:
         # the gauge never goes down: a code is shown only beside a type still not acked
         statuses = tuple(
-            XdsStatus(s.status, codes[(row.proxy, col)])
+            XdsStatus(s.status, codes[(row.proxy, col)], s.sent)
             if not s.nack and s.status in _TROUBLE and (row.proxy, col) in codes
             else s
             for col, s in zip(XDS_COLUMNS, row.statuses, strict=True)

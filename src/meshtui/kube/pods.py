@@ -1,26 +1,16 @@
-"""Pods as meshtui shows them, and a list + watch loop that streams their changes.
-
-The kubernetes client is synchronous: the watch runs in one thread and hands
-events to the asyncio loop. Like client-go's reflector it asks for BOOKMARKs and
-keeps its resourceVersion fresh with them, re-lists quietly on 410 Gone (too old
-resourceVersion) and on 504 "Too large resource version" (an HA replica behind the
-one listed on), and retries other errors with backoff, reporting each as one line.
-A re-list arrives as one SYNC, so the pods pane is updated in place, never emptied.
-"""
+"""Pods as meshtui shows them, and their watch (the loop is kube/watch.py's)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from meshtui.kube.watch import ListWatch
+
 SIDECAR_CONTAINER = "istio-proxy"
-PAGE = 500  # pods per list request, as client-go's reflector and `kubectl get` ask for
-LIST_TIMEOUTS = (5, 30)  # seconds to connect, and to wait for each page's answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +27,8 @@ class PodInfo:
     sidecar: str | None  # istio-proxy image tag, None without a sidecar
     is_gateway: bool = False
     revision: str = ""  # the pod-template-hash: pods of one ReplicaSet share it, a rollout changes it
+    # the last container exit that led to a restart: "istio-proxy exit 137 (Error)"
+    last_exit: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -96,6 +88,7 @@ def pod_info(pod: Any) -> PodInfo:
         shown = "Running" if conditions.get("Ready") == "True" else "NotReady"
     if meta.deletion_timestamp:
         shown = "Terminating"
+    last_exit = _last_exit(statuses)
     proxy_image = next((c.image for c in containers if c.name == SIDECAR_CONTAINER), None)
     for c in spec.init_containers or []:  # native sidecars (restartPolicy: Always)
         if c.name == SIDECAR_CONTAINER and getattr(c, "restart_policy", None) == "Always":
@@ -113,7 +106,23 @@ def pod_info(pod: Any) -> PodInfo:
         sidecar=_image_tag(proxy_image) if proxy_image else None,
         is_gateway="istio" in labels and "gateway" in labels.get("istio", ""),
         revision=labels.get("pod-template-hash", ""),
+        last_exit=last_exit,
     )
+
+
+def _last_exit(statuses: Iterable[Any]) -> str:
+    """The most recent lastState.terminated of the pod's containers, as one phrase."""
+    latest: tuple[float, str] | None = None
+    for s in statuses:
+        last = s.last_state.terminated if getattr(s, "last_state", None) else None
+        if last is None:
+            continue
+        code = f"exit {last.exit_code}" if last.exit_code is not None else f"signal {last.signal}"
+        phrase = f"{s.name} {code}" + (f" ({last.reason})" if last.reason else "")
+        at = _ts(last.finished_at)
+        if latest is None or at >= latest[0]:
+            latest = (at, phrase)
+    return latest[1] if latest else ""
 
 
 def replicas_of(pod: PodInfo, pods: Iterable[PodInfo]) -> list[PodInfo]:
@@ -165,138 +174,22 @@ class PodEvent:
     message: str = ""
 
 
-class PodWatch:
-    """list, then watch from the list's resourceVersion; one thread, events into asyncio."""
+class PodWatch(ListWatch[PodEvent]):
+    """Every pod (or a namespace's), as PodInfo."""
 
-    def __init__(self, target: Any, namespace: str | None = None, timeout_seconds: int = 50):
-        self.target = target
-        self.namespace = namespace
-        self.timeout_seconds = timeout_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.resource_version = ""  # where the next watch starts (bookmarks move it on)
-        self.relists = 0  # quiet re-lists after 410 / 504
+    thread_name = "meshtui-pod-watch"
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def events(self) -> AsyncIterator[PodEvent]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[PodEvent] = asyncio.Queue()
-
-        def emit(event: PodEvent) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, event)
-            except RuntimeError:  # the loop is closed: the app is gone
-                self._stop.set()
-
-        self._thread = threading.Thread(target=self._run, args=(emit,), name="meshtui-pod-watch", daemon=True)
-        self._thread.start()
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self.stop()
-
-    def _run(self, emit: Any) -> None:
-        from kubernetes import watch
-        from kubernetes.client.rest import ApiException
-
-        from meshtui.kube.config import describe
-
+    def lister(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         core = self.target.core()
-        backoff = 0.5
-        refreshed = False  # one new credential per run of 401s, as client-go's exec authenticator
-        while not self._stop.is_set():
-            used = getattr(getattr(self.target, "configuration", None), "api_key", {}).get("BearerToken")
-            try:
-                items, rv = self._list(core)
-                self.resource_version = rv
-                emit(PodEvent("SYNC", tuple(pod_info(p) for p in items)))
-                backoff, refreshed = 0.5, False
-                while not self._stop.is_set():
-                    w = watch.Watch()
-                    kwargs: dict[str, Any] = {
-                        "resource_version": rv,
-                        "timeout_seconds": self.timeout_seconds,
-                        "allow_watch_bookmarks": True,
-                        "_request_timeout": (5, self.timeout_seconds + 15),
-                    }
-                    fn = core.list_pod_for_all_namespaces
-                    args: tuple[Any, ...] = ()
-                    if self.namespace:
-                        fn, args = core.list_namespaced_pod, (self.namespace,)
-                    for ev in w.stream(fn, *args, **kwargs):
-                        if self._stop.is_set():
-                            w.stop()
-                            break
-                        if ev["type"] == "BOOKMARK":
-                            # the client leaves a bookmark's object a raw dict: only its rv counts
-                            raw = ev.get("raw_object") or {}
-                            rv = (raw.get("metadata") or {}).get("resourceVersion") or rv
-                            self.resource_version = rv
-                            continue
-                        obj = ev["object"]
-                        rv = self.resource_version = obj.metadata.resource_version or rv
-                        emit(PodEvent(ev["type"], (pod_info(obj),)))
-            except ApiException as exc:
-                if exc.status == 410 or _too_large(exc):  # as client-go's reflector: list again
-                    self.relists += 1
-                    if exc.status == 410 or not self._stop.wait(0.5):
-                        continue
-                    return
-                why = ""
-                if exc.status == 401 and not refreshed:
-                    refreshed, why = self._refresh(used)
-                    if refreshed:
-                        continue  # list again at once with the new credential
-                renew = f"; the exec plugin could not renew them: {why}" if why else ""
-                message = f"API server rejected the credentials (401){renew}" if renew else ""
-                emit(PodEvent("ERROR", message=message or describe(exc, self.target.shown)))
-            except Exception as exc:
-                emit(PodEvent("ERROR", message=describe(exc, self.target.shown)))
-            if self._stop.wait(backoff):
-                return
-            backoff = min(backoff * 2, 10.0)
+        if self.namespace:
+            return core.list_namespaced_pod, (self.namespace,)
+        return core.list_pod_for_all_namespaces, ()
 
-    def _list(self, core: Any) -> tuple[list[Any], str]:
-        """Every pod and the resourceVersion to watch from, read in pages of PAGE as
-        client-go's reflector lists (tools/pager: limit 500, then `continue`), each page with
-        its own connect and read timeouts rather than one deadline for the whole list, which
-        a big cluster's list would outlast. A continue token that expired mid-way (410)
-        means one full list, as the pager's FullListIfExpired does."""
-        from kubernetes.client.rest import ApiException
+    def convert(self, obj: Any) -> PodInfo:
+        return pod_info(obj)
 
-        fn: Any = core.list_namespaced_pod if self.namespace else core.list_pod_for_all_namespaces
-        args: tuple[Any, ...] = (self.namespace,) if self.namespace else ()
-        items: list[Any] = []
-        token = ""
-        while True:
-            try:
-                page = fn(*args, limit=PAGE, _continue=token or None, _request_timeout=LIST_TIMEOUTS)
-            except ApiException as exc:
-                if exc.status != 410 or not token:
-                    raise
-                listed = fn(*args, _request_timeout=LIST_TIMEOUTS)
-                return list(listed.items), listed.metadata.resource_version
-            items.extend(page.items)
-            token = page.metadata._continue or ""
-            if not token or self._stop.is_set():
-                return items, page.metadata.resource_version
-
-    def _refresh(self, rejected: str | None) -> tuple[bool, str]:
-        """(renewed, why not): why is the exec plugin's own first line when it failed."""
-        refresh = getattr(self.target, "refresh_credentials", None)
-        try:
-            return (bool(refresh(rejected)) if refresh is not None else False), ""
-        except Exception as exc:
-            return False, " ".join(str(exc).split())[:200]
-
-
-def _too_large(exc: Any) -> bool:
-    """apiserver's storage.NewTooLargeResourceVersionError: a 504 with this cause."""
-    body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else str(exc.body or "")
-    return bool(exc.status == 504 and "ResourceVersionTooLarge" in body)
+    def event(self, kind: str, items: tuple[Any, ...] = (), message: str = "") -> PodEvent:
+        return PodEvent(kind, items, message)  # type: ignore[arg-type]
 
 
 class PodIndex:

@@ -10,7 +10,7 @@ implements the Protocol of its kind, checked when the app composes it:
 - a pod view (`PodView`, a tab of the Proxies place): `attach(new_endpoint)` when a pod
   with a sidecar is selected (each view takes its own endpoint, so its own share of the
   pod's one port-forward) and `detach(why)` when there is none;
-- a place (`PlaceView`, mesh-wide: istiod, traces, load, replicas, mesh): `connect(access)` once the
+- a place (`PlaceView`, mesh-wide: istiod, traces, load, replicas, mesh, events): `connect(access)` once the
   kubeconfig has loaded (None when there is no cluster, e.g. under --admin) and
   `on_place_opened(**arguments)` when another view sends the user there.
 
@@ -137,6 +137,12 @@ def _mesh(o: Options) -> Widget:
     return MeshPane(o, id="mesh")
 
 
+def _events(o: Options) -> Widget:
+    from meshtui.ui.events.pane import EventsPane
+
+    return EventsPane(o, id="events")
+
+
 def _load(o: Options) -> Widget:
     from meshtui.ui.load.pane import LoadPane
 
@@ -157,6 +163,7 @@ PLACES: tuple[Place, ...] = (
     Place("load", "Load", ("load", "ld", "hey", "loadgen"), _load),
     Place("replicas", "Replicas", ("replicas", "rep", "side", "workload"), _replicas),
     Place("mesh", "Mesh", ("mesh", "graph", "kiali", "prometheus", "red"), _mesh),
+    Place("events", "Events", ("events", "ev", "timeline", "history", "changes"), _events),
 )
 
 

@@ -30,19 +30,39 @@ class PlacesBar(Static):
         self.show(self.current)
 
     def show(self, place_id: str) -> None:
+        """The bar with `place_id` current; as the width asks, the other places' titles
+        shorten (first word, then the number alone), never the current one's."""
         self.current = place_id
+        width = self.content_region.width if self.is_mounted else 0
+        for level in range(4):
+            t, spans = self._bar(place_id, level)
+            if not width or len(t.plain) <= width:
+                break
+        self._spans = spans
+        self.update(t)
+
+    def _bar(self, place_id: str, level: int) -> tuple[Text, list[tuple[int, int, str]]]:
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append("meshtui ", "bold")
-        self._spans = []
+        if level < 2:
+            t.append("meshtui ", "bold")
+        spans = []
         for i, place in enumerate(self.places, start=1):
             start = len(t.plain)
             if place.id == place_id:
                 t.append(f" {i} {place.title} ", "reverse bold")
-            else:
+            elif level < 2:
                 t.append(f" {i} ", "bold").append(f"{place.title} ", "dim")
-            self._spans.append((start, len(t.plain), place.id))
-        t.append("   : go to   ? help", "dim")
-        self.update(t)
+            elif level == 2:
+                t.append(f" {i} ", "bold").append(f"{place.title.split()[0]} ", "dim")
+            else:
+                t.append(f" {i}", "bold")
+            spans.append((start, len(t.plain), place.id))
+        if level == 0:
+            t.append("   : go to   ? help", "dim")
+        return t, spans
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.show(self.current)
 
     def on_click(self, event: events.Click) -> None:
         x = event.x - 1  # the left padding
