@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     istio_namespace_option(p)
     jaeger_options(p)
     prometheus_options(p)
+    p.add_argument(
+        "--record",
+        metavar="DIR",
+        help="append the Events place's entries to DIR/events-YYYY-MM-DD.jsonl (kept across restarts)",
+    )
     sub: Any = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = headless_command(

@@ -1,10 +1,11 @@
-"""The Events place and `meshtui events` on the demo, driven by real kubectl against real
-Envoys: a VirtualService with 4 retries then `kubectl rollout restart` give, each within
-5 s and in order, the object created, the push it triggered, webapp's RDS sent and acked,
-the old pod terminating, the new pod added and ready, and the new Envoy's first sync; the
-proxy's config before and after diffs to `retries 0 -> 4`. The demo's broken EnvoyFilter
-gives a NACK entry with its code and a recovery entry once deleted, and a killed Envoy
-the pod's restart entry with exit code 137."""
+"""The Events place, the config history and `meshtui events` on the demo, driven by real
+kubectl against real Envoys: a VirtualService with 4 retries then `kubectl rollout restart`
+give, each within 5 s and in order, the object created, the push it triggered, webapp's RDS
+sent and acked, the old pod terminating, the new pod added and ready, and the new Envoy's
+first sync; webapp's config history (`h` in its Config tab) and `meshtui config --diff` on
+its dumps say `retries 0 -> 4`; `--record` keeps every entry. The demo's broken EnvoyFilter
+gives a NACK entry with its code and a recovery entry once deleted, and a killed Envoy the
+pod's restart entry with exit code 137."""
 
 from __future__ import annotations
 
@@ -19,15 +20,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from textual.widgets import Static
 
 from helpers.cli import meshtui
 from helpers.kubectl import kubectl, needs_kubectl
-from helpers.mesh import descendants, envoys, stop_process
+from helpers.mesh import descendants, envoys, select_pod, stop_process
 from helpers.wait import until, wait_for
 from meshtui.demo.run import MeshProcess, start_mesh
 from meshtui.events.model import MeshEvent
+from meshtui.events.record import read_back
 from meshtui.ui.app import MeshtuiApp, Options
 from meshtui.ui.events.pane import EventsPane
+from meshtui.ui.proxies.config import ConfigPane
+from meshtui.ui.proxies.config_history import ConfigHistoryScreen
 
 pytestmark = needs_kubectl
 NS = "istioinaction"
@@ -63,8 +68,11 @@ async def test_a_virtualservice_and_a_rollout_in_order_within_5s(own_mesh, tmp_p
     admin = mesh.info["admin"]["webapp"]
     before = tmp_path / "before.json"
     before.write_text(httpx.get(f"{admin}/config_dump", timeout=10).text)
-    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig))
+    app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, record=str(tmp_path / "rec")))
     async with app.run_test(size=(160, 48)) as pilot:
+        await select_pod(app, pilot, "webapp", mesh)  # its config history starts
+        config = app.query_one(ConfigPane)
+        await until(lambda: config.history and config.history.versions, 15, "webapp's first config version")
         await pilot.press("colon", *"events", "enter")
         pane = app.query_one(EventsPane)
         await until(lambda: any("watching pods" in e.summary for e in pane.log_), 20, "the recorder started")
@@ -97,6 +105,21 @@ async def test_a_virtualservice_and_a_rollout_in_order_within_5s(own_mesh, tmp_p
         assert "route 80 / vhost catalog.istioinaction.svc.cluster.local:80" in diff.stdout
         assert "retries 0 -> 4" in diff.stdout
 
+        # the config history of webapp's proxy: the version the VirtualService made
+        await until(lambda: len(config.history.versions) >= 2, 10, "a second config version")
+        await pilot.press("colon", *"config", "enter")
+        await until(lambda: app.place == "proxies", 5, "the Config tab")
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, ConfigHistoryScreen), 5, "the history")
+        shown = str(app.screen.query_one("#history-diff", Static).render())
+        assert (
+            "route 80 / vhost catalog.istioinaction.svc.cluster.local:80" in shown
+            and "retries 0 -> 4" in shown
+        )
+        await pilot.press("escape")
+        await pilot.press("colon", *"events", "enter")
+        await until(lambda: app.place == "events", 5, "back to Events")
+
         old_pod = rds.object.split(".")[0]
         mark = max(e.seq for e in entries())
         r = kubectl(mesh, "rollout", "restart", "deployment/webapp", "-n", NS)
@@ -122,6 +145,9 @@ async def test_a_virtualservice_and_a_rollout_in_order_within_5s(own_mesh, tmp_p
         )
         await pilot.press("enter", "enter")  # leave the box, then go to the entry's pod
         await until(lambda: app.place == "proxies", 5, "the Proxies place")
+        shown = [e.as_json() for e in pane.log_]
+    # --record: every entry the place listed, as JSON lines that outlive the app
+    assert list(read_back(tmp_path / "rec"))[: len(shown)] == shown
 
 
 def envoy_of(mesh: MeshProcess, pod: str) -> int:

@@ -11,6 +11,7 @@ from helpers.wait import until
 from meshtui.envoy.controls import parse_loggers
 from meshtui.envoy.filter import re2_escape
 from meshtui.ui.app import MeshtuiApp, Options
+from meshtui.ui.events.pane import EventsPane
 from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 
 
@@ -40,6 +41,8 @@ async def test_log_level_applied_then_reverted_on_exit(mesh):
         await pilot.press("y")
         await until(lambda: levels(admin)["router"] == target, 5, "level applied on the real Envoy")
         await until(lambda: app.proxy.levels.get("router") == target, 5, "shown")
+        events = app.query_one(EventsPane)  # the change is in the timeline, with what changed
+        await until(lambda: any(f"router={target}" in e.summary for e in events.log_), 3, "the timeline")
         await app.action_quit()
     assert levels(admin)["router"] == before  # put back when meshtui exits
 

@@ -13,6 +13,7 @@ from textual.widgets import Input
 from helpers.apps import FixedAdmin, fixed_app
 from helpers.loopback import Answering, loopback_http
 from helpers.wait import until
+from meshtui.ui.events.pane import EventsPane
 from meshtui.ui.load.pane import LoadFigures, LoadPane
 
 
@@ -85,6 +86,13 @@ async def test_the_load_place_by_keys(size):
             assert final.codes == {503: final.completed} and final.errors.get("dropped", 0) == 0
             assert "stopped" in str(figures.render())
             await until(lambda: app.status.refresh_state == "load stopped (s starts)", 3, "the status line")
+            # meshtui's own actions are in the Events place's timeline
+            events = app.query_one(EventsPane)
+            await until(lambda: any("load stopped" in e.summary for e in events.log_), 3, "the timeline")
+            said = [e.summary for e in events.log_ if e.kind == "meshtui"]
+            assert said[0].startswith("load started: 20/s to http://127.0.0.1:") and said[1].startswith(
+                f"load stopped after {final.elapsed:.0f} s: {final.sent} sent"
+            )
             # the last force-traced request, in Traces (no Jaeger here: that place says so)
             await pilot.press("t")
             await until(lambda: app.place == "traces", 5, "the Traces place")

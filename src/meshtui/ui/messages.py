@@ -65,3 +65,14 @@ class OpenPlace(Message):
 
 class RefreshStateChanged(Message):
     """A view was paused, resumed, shown or hidden: the status line says so at once."""
+
+
+class Acted(Message):
+    """meshtui changed something in the mesh (a log level, counters, a load run): the
+    Events place lists it with the rest of what changed."""
+
+    def __init__(self, obj: str, summary: str, **detail: object) -> None:
+        super().__init__()
+        self.obj = obj
+        self.summary = summary
+        self.detail = detail

@@ -13,7 +13,7 @@ from textual.widgets import ContentSwitcher, Input, TabbedContent, TabPane
 
 from meshtui.kube.access import MeshAccess
 from meshtui.ui import views
-from meshtui.ui.messages import OpenPlace, ShowPod
+from meshtui.ui.messages import Acted, OpenPlace, ShowPod
 from meshtui.ui.proxies.clusters import ClustersPane
 from meshtui.ui.proxies.pods import PodsPane
 from meshtui.ui.views import PROXIES, PlaceView, PodView
@@ -136,6 +136,14 @@ class PlacesNavigation(App[Any]):
         before, self._focus_before_command = self._focus_before_command, None
         if before is not None and before.is_attached:
             before.focus()
+
+    @on(Acted)
+    def _acted(self, message: Acted) -> None:
+        from meshtui.ui.events.pane import EventsPane
+
+        view = self._place_widgets().get("events")
+        if isinstance(view, EventsPane):
+            view.note(message.obj, message.summary, dict(message.detail))
 
     @on(OpenPlace)
     def _open_place(self, message: OpenPlace) -> None:

@@ -22,6 +22,7 @@ class Options:
     jaeger_service: str | None = None  # NS/NAME of Jaeger's query service (istio-system/tracing)
     prometheus: str | None = None  # a Prometheus URL reachable directly (the Mesh place)
     prometheus_service: str = "istio-system/prometheus:9090"  # else this Service, forwarded
+    record: str | None = None  # a folder the Events place appends its entries to (JSON lines)
     ssh: str | None = None  # [user@]host[:port]: reach the API server through this SSH host
     ssh_accept_new: bool = False
     theme: str | None = None  # one of Textual's themes

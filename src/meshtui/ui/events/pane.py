@@ -12,6 +12,7 @@ pod; a push: the Control plane; an object: its changes), `d` shows an entry's de
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from textual import on, work
@@ -23,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from meshtui.events.model import EventLog, MeshEvent, iso
+from meshtui.events.record import Record
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.events.messages import EventsRecorded
 from meshtui.ui.events.table import EventsTable
@@ -85,6 +87,7 @@ class EventsPane(Widget):
         self.recorder: object | None = None
         self._pending: list[MeshEvent] = []
         self._since = 0.0
+        self._file: Record | None = None
 
     def compose(self) -> ComposeResult:
         yield FilterBox(
@@ -141,6 +144,12 @@ class EventsPane(Widget):
         finally:
             self.recording = False
 
+    def note(self, obj: str, summary: str, detail: dict[str, object]) -> None:
+        """One of meshtui's own actions (ui/messages.py Acted), listed with the rest."""
+        import time
+
+        self._emit(MeshEvent(time.time(), "meshtui", obj, summary, detail, "meshtui"))
+
     def _emit(self, event: MeshEvent) -> None:
         if not self._pending:
             self.set_timer(BURST_S, self._flush)
@@ -155,7 +164,26 @@ class EventsPane(Widget):
     def _recorded(self, message: EventsRecorded) -> None:
         for e in message.events:
             self.log_.add(e)
+        if self.options.record:
+            self._append(message.events)
         self._show()
+
+    def _append(self, events: tuple[MeshEvent, ...]) -> None:
+        """--record DIR: each entry as a JSON line; a folder that cannot be written is said once."""
+        try:
+            if self._file is None:
+                self._file = Record(str(self.options.record))
+            for e in events:
+                self._file.append(e)
+        except OSError as exc:
+            self.notify(
+                f"--record {self.options.record}: {exc}; entries are no longer written", severity="error"
+            )
+            self.options = dataclasses.replace(self.options, record=None)
+
+    def on_unmount(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
     def _show(self) -> None:
         table = self.table

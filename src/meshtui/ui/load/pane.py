@@ -26,7 +26,7 @@ from meshtui.kube.pod_port import ForwardTarget, TargetError, forwarded, where_t
 from meshtui.load.generator import ERROR_KINDS, LoadGenerator, LoadSnapshot, LoadSpec
 from meshtui.load.latency import Percentiles
 from meshtui.ui.load.messages import LoadUpdated
-from meshtui.ui.messages import OpenPlace
+from meshtui.ui.messages import Acted, OpenPlace
 from meshtui.ui.options import Options
 from meshtui.ui.textual_compat import OrderedInput
 from meshtui.ui.views import ViewStatus
@@ -231,10 +231,15 @@ class LoadPane(Widget):
                     f"sending {generator.rate:g}/s to {generator.spec.url}"
                     + (f" (Host {spec.host})" if spec.host else "")
                 )
+                what = spec.url if to is None else f"{to.shown}{spec.url}"
+                self.post_message(Acted("load", f"load started: {generator.rate:g}/s to {what}", url=what))
                 async with load_session(generator.spec.url, spec.timeout, spec.max_in_flight) as client:
                     final = await generator.run(client)
             self.post_message(LoadUpdated(final))
             self._state(f"stopped after {final.elapsed:.0f} s: s starts again")
+            self.post_message(
+                Acted("load", f"load stopped after {final.elapsed:.0f} s: {final.sent} sent", sent=final.sent)
+            )
         except (TargetError, OSError) as exc:
             self._state(str(exc).splitlines()[0], error=True)
         finally:

@@ -31,11 +31,13 @@ from meshtui.envoy.config_dump import (
     rows,
     sampling_of,
 )
+from meshtui.envoy.config_history import HistoryFeed, HistoryUpdate
 from meshtui.envoy.live import AdminEndpoint
 from meshtui.envoy.tracing_health import TracingHealth, read_tracing_health
 from meshtui.kube.istio_objects import ConfigRef
+from meshtui.ui.proxies.config_history import ConfigHistoryScreen
 from meshtui.ui.proxies.config_table import ConfigTable
-from meshtui.ui.proxies.messages import ShowConfigObject
+from meshtui.ui.proxies.messages import ConfigHistoryUpdated, ShowConfigObject
 from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.filter_box import FilterBox
 from meshtui.ui.widgets.keys import filter_key, refresh_key
@@ -119,6 +121,9 @@ def json_tree(tree: Tree[Any], value: Any, label: str = "", search: str = "") ->
     tree.root.expand()
 
 
+SETTLE_S = 2.0
+
+
 class ConfigPane(Widget):
     BINDINGS = [
         refresh_key("Fetch the config again"),
@@ -132,6 +137,13 @@ class ConfigPane(Widget):
             id="section.-1",
         ),
         Binding("right_square_bracket", "section(1)", "Next section", tooltip="Next section", id="section.1"),
+        Binding(
+            "h",
+            "history",
+            "History",
+            tooltip="The config versions this proxy held while meshtui watched it, and what changed",
+            id="history",
+        ),
         Binding(
             "enter",
             "show_object",
@@ -153,6 +165,8 @@ class ConfigPane(Widget):
         self._cache: dict[str, SectionTable] = {}  # every section of the dump in hand
         self.active = False
         self._stale = True
+        self.history: HistoryUpdate | None = None
+        self._history_endpoint: AdminEndpoint | None = None
 
     def compose(self) -> ComposeResult:
         yield Tabs(
@@ -172,12 +186,37 @@ class ConfigPane(Widget):
         return self.query_one(ConfigTable)
 
     def _release(self) -> None:
-        """Give back the previous pod's endpoint (its share of the port-forward)."""
+        """Give back the previous pod's endpoints (their shares of the port-forward)."""
         if self.endpoint is not None:
             self.run_worker(self.endpoint.close(), exit_on_error=False)
+        if self._history_endpoint is not None:
+            self.run_worker(self._history_endpoint.close(), exit_on_error=False)
+            self._history_endpoint = None
+
+    @work(exclusive=True, group="config-history", exit_on_error=False)
+    async def _watch_history(self, endpoint: AdminEndpoint) -> None:
+        """While the pod is selected (shown or not), each config version it takes is kept."""
+        self._history_endpoint, self.history = endpoint, None
+        # a pod the cursor only passes over costs nothing: its first /config_dump (megabytes
+        # on a gateway) is read once it has stayed selected a moment
+        await asyncio.sleep(SETTLE_S)
+        async for update in HistoryFeed(endpoint).updates():
+            self.post_message(ConfigHistoryUpdated(update))
+
+    @on(ConfigHistoryUpdated)
+    def _history_updated(self, message: ConfigHistoryUpdated) -> None:
+        self.history = message.update
+
+    def action_history(self) -> None:
+        h = self.history
+        if h is None or not h.versions:
+            self.notify(h.error if h and h.error else "no config version read yet from this proxy", timeout=6)
+            return
+        self.app.push_screen(ConfigHistoryScreen(h.label, h.versions))
 
     def attach(self, new_endpoint: Callable[[], AdminEndpoint]) -> None:
         self._release()
+        self._watch_history(new_endpoint())
         endpoint = new_endpoint()
         self.endpoint, self.doc, self.tracing, self._stale = endpoint, None, None, True
         self._cache.clear()
@@ -187,6 +226,7 @@ class ConfigPane(Widget):
 
     def detach(self, why: str, *, keep: bool = False) -> None:
         self.workers.cancel_group(self, "config-fetch")
+        self.workers.cancel_group(self, "config-history")
         self._release()
         if keep:  # what the pod was told stays readable; nothing reads it again
             self.endpoint = None

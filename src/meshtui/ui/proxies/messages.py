@@ -10,6 +10,7 @@ from meshtui.ui.messages import LiveUpdate
 
 if TYPE_CHECKING:  # for the types only: the app imports this module before its first frame
     from meshtui.envoy.clusters_feed import ClustersUpdate
+    from meshtui.envoy.config_history import HistoryUpdate
     from meshtui.envoy.feed import StatsUpdate
     from meshtui.kube.istio_objects import ConfigRef
     from meshtui.kube.pods import PodInfo
@@ -84,3 +85,11 @@ class ShowConfigObject(Message):
         super().__init__()
         self.ref = ref
         self.made = made
+
+
+class ConfigHistoryUpdated(Message):
+    """The config versions the selected proxy held, as the history feed last read them."""
+
+    def __init__(self, update: HistoryUpdate) -> None:
+        super().__init__()
+        self.update = update

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Static
 from meshtui.envoy.admin import AdminError, EnvoyAdmin
 from meshtui.envoy.controls import LEVELS, LogLevelChanges, log_levels, reset_counters, set_log_levels
 from meshtui.envoy.live import AdminEndpoint
+from meshtui.ui.messages import Acted
 from meshtui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.filter_box import FilterBox
@@ -165,10 +166,13 @@ class ProxyPane(Widget):
                 self.notify(
                     f"{endpoint.label}: {len(change)} logger(s) set; {self._policy_text()}", timeout=4
                 )
+                said = ", ".join(f"{name}={level}" for name, level in sorted(change.items()))
+                self.post_message(Acted(endpoint.label, f"log levels set: {said}", loggers=change))
                 before = after
             if reset:
                 await reset_counters(admin)
                 self.notify(f"{endpoint.label}: counters reset", timeout=4)
+                self.post_message(Acted(endpoint.label, "counters reset (POST /reset_counters)"))
         except (AdminError, OSError) as exc:
             self._state(endpoint.explain(str(exc)), error=True)
             return
@@ -199,6 +203,7 @@ class ProxyPane(Widget):
                 finally:
                     await admin.aclose()
                 done.append(label)
+                self.post_message(Acted(label, "log levels put back as they were"))
             except (AdminError, OSError) as exc:
                 self.notify(f"could not revert log levels on {label}: {exc}", severity="error")
             finally:
