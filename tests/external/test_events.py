@@ -68,6 +68,50 @@ async def test_a_virtualservice_and_a_rollout_in_order_within_5s(own_mesh, tmp_p
     admin = mesh.info["admin"]["webapp"]
     before = tmp_path / "before.json"
     before.write_text(httpx.get(f"{admin}/config_dump", timeout=10).text)
+    # `meshtui events` beside the app, through the same steps: the same entries
+    headless_out = tmp_path / "headless.jsonl"
+    cmd = [
+        sys.executable,
+        "-m",
+        "meshtui",
+        "events",
+        "--duration",
+        "60",
+        "--json",
+        "--kubeconfig",
+        str(mesh.kubeconfig),
+    ]
+    with headless_out.open("w") as f:
+        headless = subprocess.Popen(cmd, stdout=f, stderr=subprocess.DEVNULL)
+    try:
+        await _the_steps(mesh, tmp_path, admin, before)
+        wait_for(lambda: "first full sync" in headless_out.read_text(), 10, "the headless timeline caught up")
+    finally:
+        stop_process(headless)
+    printed = [json.loads(x) for x in headless_out.read_text().splitlines() if x.strip()]
+    app_said = [x for x in read_back(tmp_path / "rec")]
+
+    def steps(entries: list[dict]) -> list[tuple[str, str]]:
+        """The entries of the steps, as (kind, summary) with pod names kept to their workload."""
+        out = []
+        for x in entries:
+            summary, obj = x["summary"], x["object"]
+            if x["kind"] == "VirtualService" or (x["kind"] == "Pod" and "webapp" in obj):
+                out.append((x["kind"], summary if x["kind"] == "VirtualService" else summary.split(" (")[0]))
+            elif x["kind"] == "Proxy" and "webapp" in obj:
+                out.append(
+                    (x["kind"], "first full sync" if "first full sync" in summary else summary.split(";")[0])
+                )
+            elif x["kind"] == "xDS" and "webapp" in obj and "RDS" in summary:
+                out.append(
+                    (x["kind"], "RDS acked" if "acked" in summary and "not acked" not in summary else summary)
+                )
+        return out
+
+    assert steps(printed) == steps(app_said), (steps(printed), steps(app_said))
+
+
+async def _the_steps(mesh: MeshProcess, tmp_path: Path, admin: str, before: Path) -> None:
     app = MeshtuiApp(Options(kubeconfig=mesh.kubeconfig, record=str(tmp_path / "rec")))
     async with app.run_test(size=(160, 48)) as pilot:
         await select_pod(app, pilot, "webapp", mesh)  # its config history starts
@@ -133,8 +177,10 @@ async def test_a_virtualservice_and_a_rollout_in_order_within_5s(own_mesh, tmp_p
             5,
             "ready",
         )
-        synced = await until(lambda: first(entries(), "Proxy", new_pod, "connected", mark), 5, "first sync")
-        assert "synced CDS LDS EDS RDS" in synced.summary
+        synced = await until(
+            lambda: first(entries(), "Proxy", new_pod, "first full sync", mark), 5, "first sync"
+        )
+        assert "CDS LDS EDS RDS acked" in synced.summary
         assert ready.seq > added.seq and synced.seq > added.seq and going.seq > mark
         # shown newest first, the filter keeps the matching rows
         await pilot.press("slash", *new_pod)

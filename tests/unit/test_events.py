@@ -143,6 +143,12 @@ def test_istiod_pushes_syncs_nacks_and_recovery():
     new = row("webapp-2.istioinaction", XdsStatus(s, sent="a"), XdsStatus(s, sent="a"))
     got = t.apply(update({"cds": 6, "lds": 2}, {}, new), 5.0)
     assert summaries(got) == ["disconnected from istiod", "connected (1.17.8); synced CDS LDS"]
+    whole = row("webapp-2.istioinaction", *(XdsStatus(s, sent="b") for _ in range(4)))
+    assert summaries(t.apply(update({"cds": 6, "lds": 2}, {}, whole), 5.5)) == [
+        "new CDS LDS EDS RDS sent, acked",
+        "first full sync (CDS LDS EDS RDS acked)",
+    ]
+    assert "first full sync" not in " ".join(summaries(t.apply(update({"cds": 6, "lds": 2}, {}, whole), 5.7)))
     assert t.apply(IstiodUpdate(error="istiod unreachable"), 6.0) == []
     assert proxy_changes(None, None, 7.0) == []
 

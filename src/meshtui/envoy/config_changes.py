@@ -30,7 +30,7 @@ NAMES = (
     ("route.timeout", "timeout"),
     ("route.cluster", "cluster"),
     ("route.weighted_clusters", "weights"),
-    ("typed_per_filter_config", "fault"),
+    ("typed_per_filter_config.envoy.filters.http.fault", "fault"),
     ("metadata.filter_metadata.istio.config", "from"),
 )
 

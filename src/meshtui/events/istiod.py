@@ -42,6 +42,7 @@ class IstiodTimeline:
     triggers: dict[str, Counter] = field(default_factory=dict)
     proxies: dict[str, ProxySync] = field(default_factory=dict)
     synced: bool = False
+    joining: set[str] = field(default_factory=set)
 
     def apply(self, update: IstiodUpdate, now: float) -> list[MeshEvent]:
         if update.error or update.total is None:
@@ -52,7 +53,15 @@ class IstiodTimeline:
         if self.synced:
             out += self._pushes(pushes, triggers, now)
             for proxy in sorted(set(self.proxies) | set(proxies)):
-                out += proxy_changes(self.proxies.get(proxy), proxies.get(proxy), now)
+                old, new = self.proxies.get(proxy), proxies.get(proxy)
+                out += proxy_changes(old, new, now)
+                if new is not None and old is not None and proxy in self.joining and full_sync(new):
+                    line = f"first full sync ({' '.join(CORE)} acked)"
+                    detail = {"proxy": proxy, "namespace": new.namespace, "pod": new.pod}
+                    out.append(MeshEvent(now, "Proxy", proxy, line, detail, ISTIOD))
+            # proxies connected since the baseline, until their first full sync
+            self.joining = {p for p, row in proxies.items() if p in self.joining or p not in self.proxies}
+            self.joining -= {p for p, row in proxies.items() if full_sync(row)}
         else:  # the baseline: what follows are changes from here
             line = f"watching {len(proxies)} connected proxies: pushes, syncs and NACKs from now on"
             out.append(MeshEvent(now, "istiod", ISTIOD, line, {"proxies": len(proxies)}, ISTIOD))
@@ -71,6 +80,15 @@ class IstiodTimeline:
         return [MeshEvent(now, "Push", ISTIOD, line, detail, ISTIOD)]
 
 
+CORE = ("CDS", "LDS", "EDS", "RDS")  # what every sidecar subscribes to (ECDS only with extensions)
+
+
+def full_sync(row: ProxySync) -> bool:
+    """Every core type sent and acked: the proxy holds a whole config."""
+    by_col = dict(zip(XDS_COLUMNS, row.statuses, strict=True))
+    return all(by_col[c].status == SYNCED for c in CORE)
+
+
 def proxy_changes(old: ProxySync | None, new: ProxySync | None, now: float) -> list[MeshEvent]:
     """One proxy's sync between two polls: connected, gone, each type sent, acked, NACKed."""
     row = new or old
@@ -82,7 +100,11 @@ def proxy_changes(old: ProxySync | None, new: ProxySync | None, now: float) -> l
     out = []
     if old is None:
         synced = [col for col, s in zip(XDS_COLUMNS, new.statuses, strict=True) if s.status == SYNCED]
-        line = f"connected ({new.version or 'version unknown'}); synced {' '.join(synced) or 'nothing yet'}"
+        line = f"connected ({new.version or 'version unknown'}); " + (
+            f"first full sync ({' '.join(CORE)} acked)"
+            if full_sync(new)
+            else f"synced {' '.join(synced) or 'nothing yet'}"
+        )
         out.append(MeshEvent(now, "Proxy", new.proxy, line, {**detail, "synced": synced}, ISTIOD))
         return out
     sent: dict[str, list[str]] = {}  # "acked" / the status -> the types istiod sent again
