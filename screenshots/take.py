@@ -169,6 +169,72 @@ async def shoot_replicas(kubeconfig: str, name: str) -> None:
     subprocess.run([*kubectl, "scale", "deployment/catalog", "--replicas=1"], check=True)
 
 
+VS = """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: catalog, namespace: istioinaction}
+spec:
+  hosts: [catalog.istioinaction.svc.cluster.local]
+  http:
+  - route:
+    - destination: {host: catalog.istioinaction.svc.cluster.local}
+    retries: {attempts: 4}
+"""
+
+
+async def shoot_events(kubeconfig: str, name: str) -> None:
+    """The Events place after a VirtualService and a rollout; webapp's config history."""
+    import subprocess
+
+    kubectl = ["kubectl", "--kubeconfig", kubeconfig]
+    app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: any("webapp" in k for k in app.pods._shown), timeout=30)
+        key = next(k for k in app.pods._shown if "webapp" in k)
+        app.pods.table.move_to_key(key)
+        app.pods.table.focus()
+        await pilot.press("enter")
+        config = app.query_one("#config")
+        await until(lambda: config.history is not None and config.history.versions, timeout=30)
+        pane = app.query_one("#events")
+        await until(lambda: any(e.kind == "istiod" for e in pane.log_), timeout=30)
+        subprocess.run([*kubectl, "apply", "-f", "-"], input=VS.encode(), check=True)
+        await until(lambda: len(config.history.versions) >= 2, timeout=30)
+        subprocess.run(
+            [*kubectl, "-n", "istioinaction", "rollout", "restart", "deployment/webapp"], check=True
+        )
+        await until(lambda: any("first full sync" in e.summary for e in pane.log_), timeout=30)
+        await pilot.press("7")
+        await pilot.pause(0.5)
+        app.save_screenshot(filename=name, path=str(HERE))
+        print("wrote", HERE / name)
+    subprocess.run([*kubectl, "-n", "istioinaction", "delete", "virtualservice", "catalog"], check=True)
+
+
+async def shoot_history(kubeconfig: str, name: str) -> None:
+    """webapp's config history: the version a VirtualService made, and what it changed."""
+    import subprocess
+
+    kubectl = ["kubectl", "--kubeconfig", kubeconfig]
+    app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: any("webapp" in k for k in app.pods._shown), timeout=30)
+        key = next(k for k in app.pods._shown if "webapp" in k)
+        app.pods.table.move_to_key(key)
+        app.pods.table.focus()
+        await pilot.press("enter")
+        config = app.query_one("#config")
+        await until(lambda: config.history is not None and config.history.versions, timeout=30)
+        subprocess.run([*kubectl, "apply", "-f", "-"], input=VS.encode(), check=True)
+        await until(lambda: len(config.history.versions) >= 2, timeout=30)
+        await pilot.press("colon", *"config", "enter")
+        await pilot.press("h")
+        await pilot.pause(0.5)
+        app.save_screenshot(filename=name, path=str(HERE))
+        print("wrote", HERE / name)
+    subprocess.run([*kubectl, "-n", "istioinaction", "delete", "virtualservice", "catalog"], check=True)
+
+
 def main() -> int:
     with start_mesh(rate=4.0, broken_tracing="catalog") as mesh:
         asyncio.run(shoot(mesh.kubeconfig, (160, 48), "main-160x48.svg"))
@@ -179,6 +245,8 @@ def main() -> int:
         asyncio.run(shoot_istiod(mesh.kubeconfig, "istiod-160x48.svg"))
         asyncio.run(shoot_traces(mesh.kubeconfig, "traces-160x48.svg"))
         asyncio.run(shoot_replicas(str(mesh.kubeconfig), "replicas-160x48.svg"))
+        asyncio.run(shoot_history(str(mesh.kubeconfig), "config-history-160x48.svg"))
+        asyncio.run(shoot_events(str(mesh.kubeconfig), "events-160x48.svg"))
         asyncio.run(
             shoot_killed(mesh.kubeconfig, mesh.proc.pid, "sidecar-killed-160x48.svg")
         )  # the last: it kills

@@ -14,6 +14,7 @@ import contextlib
 import json
 import secrets
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from meshtui.demo.apiserver import SimApiServer
@@ -111,8 +112,24 @@ class Controller:
             await self._update_status(name)
 
     async def _add_pod(self, workload: str) -> None:
-        running = await self.pods.start(workload)
-        await self.api.add_pod(running.pod)
+        # as a ReplicaSet's pod: in the API first, Pending (its containers being created),
+        # Running and ready once its Envoy has its config; the events timeline shows the
+        # pod added before its Envoy connects to istiod, as on a real cluster
+        async def pending(pod: SimPod) -> None:
+            pod.phase = "Pending"
+            for c in pod.containers:
+                c.ready, c.state = False, {"waiting": {"reason": "ContainerCreating"}}
+            await self.api.add_pod(pod)
+
+        async def failed(pod: SimPod) -> None:
+            await self.api.delete_pod(pod.namespace, pod.name)
+
+        running = await self.pods.start(workload, announce=pending, withdraw=failed)
+        pod, now = running.pod, time.time()
+        pod.phase = "Running"
+        for c in pod.containers:
+            c.ready, c.state, c.started = True, None, now
+        await self.api.pod_status_changed(pod)
         self.istiod.xds.push_endpoints()  # the new endpoint is ready
 
     async def _remove_pod(self, name: str) -> None:

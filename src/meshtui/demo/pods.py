@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,6 +111,9 @@ class RunningPod:
     metrics: web.AppRunner | None = None  # its :15020 (demo/istio_metrics.py)
 
 
+Announce = Callable[[SimPod], Awaitable[None]]
+
+
 class Pods:
     def __init__(
         self,
@@ -136,19 +139,34 @@ class Pods:
     def _new_name(self, w: Workload) -> str:
         return f"{w.name}-{w.template_hash}-{secrets.token_hex(3)[:5]}"
 
-    async def start(self, workload: str, name: str | None = None, ip: str | None = None) -> RunningPod:
+    async def start(
+        self,
+        workload: str,
+        name: str | None = None,
+        ip: str | None = None,
+        announce: Announce | None = None,
+        withdraw: Announce | None = None,
+    ) -> RunningPod:
+        """A pod of `workload`, ready. `announce` is told of the pod before its Envoy starts
+        (a ReplicaSet's pod is in the API, Pending, before its containers run), `withdraw`
+        of one that failed to start."""
         # A listener port picked free can be taken by another process before Envoy binds it
         # (two demos side by side in CI): the listener fails and the pod never gets ready.
         # The ReplicaSet controller would create another pod; so do we, with fresh ports.
         for attempt in range(3):
+            running = await self.spawn(workload, name, ip, announce)
             try:
-                return await self.ready(await self.spawn(workload, name, ip))
+                return await self.ready(running)
             except EnvoyStartError:
+                if withdraw is not None:
+                    await withdraw(running.pod)
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    async def spawn(self, workload: str, name: str | None = None, ip: str | None = None) -> RunningPod:
+    async def spawn(
+        self, workload: str, name: str | None = None, ip: str | None = None, announce: Announce | None = None
+    ) -> RunningPod:
         """The pod's app and Envoy process, registered with istiod and started; `ready` waits."""
         w = WORKLOADS[workload]
         name = name or self._new_name(w)
@@ -204,16 +222,6 @@ class Pods:
             wanted.append("virtualInbound")
         if proxy.outbound_listener:
             wanted.append("0.0.0.0_8080" if w.kind == "router" else "0.0.0.0_80")
-        self.register(proxy)
-        try:
-            envoy.spawn()
-        except BaseException:
-            if self.istiod is not None:
-                self.istiod.xds.proxies.pop(proxy.id, None)
-            if runner:
-                await runner.cleanup()
-            await metrics_runner.cleanup()
-            raise
         forwards: dict[int, int] = {}  # 15000 -> the admin port, once Envoy has one
         if w.inbound_port and app_port:
             forwards[w.inbound_port] = app_port
@@ -232,6 +240,18 @@ class Pods:
             labels={k: v for k, v in labels.items() if k != "app"},
             annotations=annotations,
         )
+        if announce is not None:
+            await announce(pod)
+        self.register(proxy)
+        try:
+            envoy.spawn()
+        except BaseException:
+            if self.istiod is not None:
+                self.istiod.xds.proxies.pop(proxy.id, None)
+            if runner:
+                await runner.cleanup()
+            await metrics_runner.cleanup()
+            raise
         running = self.running[name] = RunningPod(pod, proxy, envoy, runner, app_port, wanted, metrics_runner)
         return running
 

@@ -14,12 +14,12 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from meshtui.envoy.admin import AdminError, EnvoyAdmin
+from meshtui.envoy.admin import EnvoyAdmin
 from meshtui.envoy.config_changes import ResourceChange, config_changes
-from meshtui.envoy.live import AdminEndpoint
-from meshtui.live import Freshness, LiveFeed
+from meshtui.envoy.live import AdminEndpoint, AdminFeed
+from meshtui.live import Freshness
 
 INTERVAL_S = 2.0
 MAX_VERSIONS = 30
@@ -68,24 +68,14 @@ class HistoryUpdate:
     freshness: Freshness = field(default_factory=Freshness)
 
 
-class HistoryFeed(LiveFeed[HistoryUpdate]):
-    errors: ClassVar[tuple[type[Exception], ...]] = (AdminError, ValueError, OSError)
-
+class HistoryFeed(AdminFeed[HistoryUpdate]):
     def __init__(self, endpoint: AdminEndpoint, interval: float = INTERVAL_S, clock: Any = time.time) -> None:
-        super().__init__(interval)
-        self.endpoint = endpoint
+        super().__init__(endpoint, interval, timeout=15)  # a gateway's dump takes a while
         self.clock = clock
-        self._admin: EnvoyAdmin | None = None
         self._kept: list[ConfigVersion] = []
         self._number = 0
 
-    async def poll(self, started: float) -> HistoryUpdate:
-        url = await self.endpoint.url()
-        if self._admin is None or self._admin.base_url != url:
-            if self._admin is not None:
-                await self._admin.aclose()
-            self._admin = EnvoyAdmin(url, timeout=15)
-        admin = self._admin
+    async def read(self, admin: EnvoyAdmin, started: float) -> HistoryUpdate:
         versions = parse_versions(await admin.stats_get({"filter": VERSIONS}))
         last = self._kept[-1] if self._kept else None
         if last is None or versions != last.versions:
@@ -105,14 +95,6 @@ class HistoryFeed(LiveFeed[HistoryUpdate]):
 
     def failed(self, reason: str) -> HistoryUpdate:
         return HistoryUpdate(tuple(self._kept), self.endpoint.label, reason)
-
-    def explain(self, error: str) -> str:
-        return self.endpoint.explain(error)
-
-    async def disconnect(self) -> None:
-        if self._admin is not None:
-            admin, self._admin = self._admin, None
-            await admin.aclose()
 
 
 def _read(body: str, before: dict[str, Any] | None) -> tuple[dict[str, Any], list[ResourceChange]]:

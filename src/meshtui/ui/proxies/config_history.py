@@ -59,7 +59,8 @@ class ConfigHistoryScreen(ModalScreen[None]):
             what = "when meshtui began to watch"
         else:
             moved = " ".join(v.moved(before)) or "nothing moved"
-            what = f"{moved}: {len(v.changes)} resources changed"
+            n = len(v.changes)
+            what = f"{moved}: {n} resource{'' if n == 1 else 's'} changed"
         versions = ", ".join(sorted({value for _, value in v.versions}))[:60]
         return f"v{v.number}  {_clock(v.at)}  {what}  ({versions})"
 
