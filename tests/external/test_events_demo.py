@@ -4,8 +4,9 @@ give, each within 5 s and in order, the object created, the push it triggered, w
 sent and acked, the old pod terminating, the new pod added and ready, and the new Envoy's
 first sync; webapp's config history (`h` in its Config tab) and `meshtui config --diff` on
 its dumps say `retries 0 -> 4`; `--record` keeps every entry. The demo's broken EnvoyFilter
-gives a NACK entry with its code and a recovery entry once deleted, and a killed Envoy the
-pod's restart entry with exit code 137."""
+gives a NACK entry with its code and a recovery entry once deleted; catalog failing most
+requests, an error burst on webapp's Envoy and its end; a killed Envoy the pod's restart
+entry with exit code 137 and the Envoy's own (its uptime started again)."""
 
 from __future__ import annotations
 
@@ -208,7 +209,7 @@ def envoy_of(mesh: MeshProcess, pod: str) -> int:
 def test_headless_events_nack_recovery_and_a_killed_envoy(own_mesh, tmp_path):
     mesh = own_mesh
     out = tmp_path / "events.jsonl"
-    cmd = events_command(mesh, 40)
+    cmd = events_command(mesh, 120)
     cmd += ["--record", str(tmp_path / "rec")]
     with out.open("w") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.PIPE)
@@ -229,9 +230,24 @@ def test_headless_events_nack_recovery_and_a_killed_envoy(own_mesh, tmp_path):
         wait_for(lambda: has("xDS", "accepted again"), 10, "the recovery entry")
         r = kubectl(mesh, "get", "pods", "-n", NS, "-l", "app=catalog", "-o", "name")
         pod = r.stdout.split()[0].split("/")[1]
+        # catalog answering 500 to most requests: a burst on webapp's cluster for it, then over
+        assert kubectl(mesh, "annotate", "pod", pod, "-n", NS, "demo.meshtui/fault=abort=80").returncode == 0
+        burst = wait_for(
+            lambda: has("Envoy", "outbound|80||catalog.istioinaction.svc.cluster.local: error burst,"),
+            15,
+            "a burst",
+        )
+        assert burst["object"].startswith(f"{NS}/webapp-") and burst["detail"]["errors"] >= 5
+        assert kubectl(mesh, "annotate", "pod", pod, "-n", NS, "demo.meshtui/fault-").returncode == 0
+        wait_for(
+            lambda: has("Envoy", "catalog.istioinaction.svc.cluster.local: error burst over"), 15, "over"
+        )
         os.kill(envoy_of(mesh, pod), signal.SIGKILL)
         restart = wait_for(lambda: has("Pod", "restarted"), 15, "the restart entry")
         assert "exit 137" in restart["summary"] and restart["object"] == f"{NS}/{pod}"
+        # and the Envoy's own view of it: its uptime started again
+        envoy = wait_for(lambda: has("Envoy", "restarted (uptime"), 15, "the Envoy's restart entry")
+        assert envoy["object"] == f"{NS}/{pod}"
         for x in lines():
             assert set(x) == {"time", "kind", "object", "summary", "detail"}
             assert x["time"].endswith("Z")

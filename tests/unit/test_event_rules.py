@@ -7,6 +7,8 @@ import dataclasses
 import json
 
 from meshtui import spec_diff
+from meshtui.envoy.clusters import ClusterStatus, HostHealth, parse_cluster_name
+from meshtui.events.envoys import EnvoyRead, EnvoyTimeline, parse_server
 from meshtui.events.istiod import IstiodTimeline, proxy_changes
 from meshtui.events.kube import ObjectEvent, ObjectTimeline, PodTimeline, pod_changes
 from meshtui.events.model import EventLog, MeshEvent, iso
@@ -181,3 +183,34 @@ def test_the_record_appends_json_lines_and_reads_back(tmp_path):
         }
     ]
     assert iso(0.0) == "1970-01-01T00:00:00.000Z"
+
+
+def cluster(rq: int, err: int, ejected: bool = False, hc: bool = False) -> ClusterStatus:
+    host = HostHealth("10.0.0.5:3000", "HEALTHY", hc, ejected, 1, "-", (("rq_total", rq), ("rq_error", err)))
+    return ClusterStatus("outbound|80||catalog", parse_cluster_name("outbound|80||catalog"), (host,))
+
+
+def test_an_envoys_restarts_bursts_ejections_and_health_checks():
+    t = EnvoyTimeline("istioinaction/webapp-1")
+    assert t.apply(EnvoyRead(100, 0, (cluster(100, 0),)), 1.0) == []  # the baseline
+    assert t.apply(EnvoyRead(105, 0, (cluster(150, 2),)), 2.0) == []  # 4%: no burst
+    (burst,) = t.apply(EnvoyRead(110, 0, (cluster(200, 22),)), 3.0)
+    assert (
+        burst.kind == "Envoy"
+        and burst.summary == "outbound|80||catalog: error burst, 40% (20 of 50 requests)"
+    )
+    assert burst.detail["pod"] == "webapp-1" and burst.detail["cluster"] == "outbound|80||catalog"
+    assert t.apply(EnvoyRead(115, 0, (cluster(250, 42),)), 8.0) == []  # still bursting: said once
+    (over,) = t.apply(EnvoyRead(120, 0, (cluster(300, 43),)), 13.0)
+    assert over.summary == "outbound|80||catalog: error burst over after 10 s (2% now)"
+    (ejected,) = t.apply(EnvoyRead(125, 0, (cluster(300, 43, ejected=True),)), 14.0)
+    assert ejected.summary == "outbound|80||catalog: endpoint 10.0.0.5:3000 ejected by outlier detection"
+    back, failing = t.apply(EnvoyRead(130, 0, (cluster(300, 43, hc=True),)), 15.0)
+    assert (
+        "back from outlier ejection" in back.summary and "failing its active health check" in failing.summary
+    )
+    (restart,) = t.apply(EnvoyRead(2, 0, (cluster(1, 0),)), 16.0)
+    assert restart.summary == "restarted (uptime 130 s -> 2 s)"  # and no burst across it
+    (hot,) = t.apply(EnvoyRead(5, 1, (cluster(3, 0),)), 17.0)
+    assert hot.summary == "hot restart (epoch 0 -> 1)"
+    assert parse_server("server.uptime: 42\nserver.hot_restart_epoch: 3\n") == (42, 3)

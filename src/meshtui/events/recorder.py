@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from meshtui.events.envoys import EnvoysFeed
 from meshtui.events.istiod import IstiodTimeline
 from meshtui.events.kube import (
     ISTIO_KINDS,
@@ -59,11 +60,14 @@ class Recorder:
         emit: Emit,
         *,
         istiod: Any = None,  # an IstiodFeed (istiod/live.py), or None: no istiod entries
+        manager: Any = None,  # a ForwardManager: the Envoys' own entries (events/envoys.py)
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.target = target
         self.emit = emit
         self.istiod = istiod
+        self.manager = manager
+        self.pods = PodTimeline()  # the pods as last seen: the Envoys read are theirs
         self.clock = clock
         self._said: dict[str, str] = {}  # source -> the last trouble said
 
@@ -79,7 +83,7 @@ class Recorder:
         line = f"watching pods, Deployments, {names}" + (f" ({left})" if left else "")
         self.note("meshtui", "events", line, watched=[k for *_, k in kinds], missing=missing)
         tasks = [
-            self._watch("pods", PodWatch(self.target).events(), PodTimeline()),
+            self._watch("pods", PodWatch(self.target).events(), self.pods),
             self._watch(
                 "Deployments",
                 ObjectWatch(self.target, deployments_lister).events(),
@@ -91,6 +95,8 @@ class Recorder:
             tasks.append(self._watch(kind, watch.events(), ObjectTimeline(kind)))
         if self.istiod is not None:
             tasks.append(self._istiod())
+        if self.manager is not None:
+            tasks.append(self._envoys())
         await asyncio.gather(*tasks)
 
     def _kinds(self) -> tuple[list[tuple[str, str, str, str]], dict[str, list[str]]]:
@@ -124,6 +130,29 @@ class Recorder:
                 continue
             self._fine("istiod", "istiod")
             for entry in timeline.apply(update, self.clock()):
+                self.emit(entry)
+
+    async def _envoys(self) -> None:
+        feed = EnvoysFeed(lambda: self.pods.known.values(), self.manager)
+        said_cap = False
+        async for update in feed.updates():
+            if update.error:
+                self._trouble("envoys", f"Envoys: {update.error}")
+                continue
+            if update.sidecars > update.watched and not said_cap:
+                said_cap = True
+                self.note(
+                    "meshtui",
+                    "envoys",
+                    f"reading the Envoys of {update.watched} of {update.sidecars} sidecars",
+                )
+            silent = dict(update.problems)
+            for pod in list(self._said):
+                if pod.startswith("envoy ") and pod[6:] not in silent:
+                    self._fine(pod, pod)
+            for pod, why in update.problems:
+                self._trouble(f"envoy {pod}", f"envoy {pod}: {why}")
+            for entry in update.events:
                 self.emit(entry)
 
     def _trouble(self, source: str, line: str) -> None:

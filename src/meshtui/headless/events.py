@@ -33,7 +33,7 @@ async def _run(args: argparse.Namespace) -> None:
 
     async with cluster(args) as (target, manager):
         istiod = IstiodFeed(ForwardedIstiod(target, manager, args.istio_namespace), args.interval)
-        recorder = Recorder(target, emit, istiod=istiod)
+        recorder = Recorder(target, emit, istiod=istiod, manager=manager)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(recorder.run(), timeout=args.duration)
     if record is not None:

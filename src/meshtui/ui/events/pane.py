@@ -136,7 +136,7 @@ class EventsPane(Widget):
             ForwardedIstiod(access.target, access.manager, self.options.istio_namespace),
             self.options.interval,
         )
-        self.recorder = recorder = Recorder(access.target, self._emit, istiod=istiod)
+        self.recorder = recorder = Recorder(access.target, self._emit, istiod=istiod, manager=access.manager)
         self.recording, self._since = True, time.time()
         self._state(f"recording since {_hm(self._since)}: nothing has changed yet")
         try:
