@@ -146,3 +146,18 @@ def test_every_tab_and_place_is_reachable_and_readable_at_80x24(tmux, mesh, tmp_
     assert all(len(line) <= 80 for line in screen.splitlines()) and "Traceback" not in screen
     tmux.keys("1")
     tmux.wait(f"loggers on {catalog}:15000", 10, "back on the Proxies place")
+
+    # every other place by its number key, each readable at 80x24
+    for key, shows in (
+        ("3", "services in Jaeger"),
+        ("4", "s starts the load"),
+        ("5", "replica(s)"),
+        ("6", "Prometheus"),
+        ("7", "recording since"),
+    ):
+        tmux.keys(key)
+        screen = tmux.wait(shows, 20, f"place {key}")
+        assert all(len(line) <= 80 for line in screen.splitlines()) and "Traceback" not in screen
+        assert len(screen.splitlines()) <= 24
+    tmux.keys("1")
+    tmux.wait(f"loggers on {catalog}:15000", 10, "back on the Proxies place")

@@ -39,6 +39,7 @@ NO_CLUSTER = (
     "needs a Kubernetes cluster: started with --admin (the timeline watches the API server and istiod)"
 )
 BURST_S = 0.1  # entries that come together are shown together
+ISTIOD_S = 2.0
 
 
 class EventDetail(ModalScreen[None]):
@@ -132,9 +133,11 @@ class EventsPane(Widget):
         from meshtui.istiod.live import IstiodFeed
         from meshtui.istiod.source import ForwardedIstiod
 
+        # in the background all the while: istiod every 2 s (its entries well within 5 s of a
+        # change) rather than at the Control plane's pace, which polls only while shown
+        every = max(self.options.interval, ISTIOD_S)
         istiod = IstiodFeed(
-            ForwardedIstiod(access.target, access.manager, self.options.istio_namespace),
-            self.options.interval,
+            ForwardedIstiod(access.target, access.manager, self.options.istio_namespace), every
         )
         self.recorder = recorder = Recorder(access.target, self._emit, istiod=istiod, manager=access.manager)
         self.recording, self._since = True, time.time()
