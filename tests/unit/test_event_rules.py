@@ -8,7 +8,7 @@ import json
 
 from meshtui import spec_diff
 from meshtui.envoy.clusters import ClusterStatus, HostHealth, parse_cluster_name
-from meshtui.events.envoys import EnvoyRead, EnvoyTimeline, parse_server
+from meshtui.events.envoys import EnvoyRead, EnvoyTimeline, parse_count, parse_server_info
 from meshtui.events.istiod import IstiodTimeline, proxy_changes
 from meshtui.events.kube import ObjectEvent, ObjectTimeline, PodTimeline, pod_changes
 from meshtui.events.model import EventLog, MeshEvent, iso
@@ -213,4 +213,6 @@ def test_an_envoys_restarts_bursts_ejections_and_health_checks():
     assert restart.summary == "restarted (uptime 130 s -> 2 s)"  # and no burst across it
     (hot,) = t.apply(EnvoyRead(5, 1, (cluster(3, 0),)), 17.0)
     assert hot.summary == "hot restart (epoch 0 -> 1)"
-    assert parse_server("server.uptime: 42\nserver.hot_restart_epoch: 3\n") == (42, 3)
+    info = '{"uptime_current_epoch": "42s", "command_line_options": {"restart_epoch": 3}, "state": "LIVE"}'
+    assert parse_server_info(info) == (42, 3)
+    assert parse_count("cluster_manager.active_clusters: 2004\n") == 2004 and parse_count("") == 0

@@ -76,7 +76,9 @@ class HistoryFeed(AdminFeed[HistoryUpdate]):
         self._number = 0
 
     async def read(self, admin: EnvoyAdmin, started: float) -> HistoryUpdate:
-        versions = parse_versions(await admin.stats_get({"filter": VERSIONS}))
+        # text readouts only: a few thousand at most, where a filter over every stat of a
+        # 214,000-stat Envoy each 2 s cost it ~5% of a core
+        versions = parse_versions(await admin.stats_get({"type": "TextReadouts", "filter": VERSIONS}))
         last = self._kept[-1] if self._kept else None
         if last is None or versions != last.versions:
             body = await admin.config_dump()

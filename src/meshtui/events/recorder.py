@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from meshtui.events.envoys import EnvoysFeed
+from meshtui.events.envoys import MAX_CLUSTERS, EnvoysFeed
 from meshtui.events.istiod import IstiodTimeline
 from meshtui.events.kube import (
     ISTIO_KINDS,
@@ -135,6 +135,7 @@ class Recorder:
     async def _envoys(self) -> None:
         feed = EnvoysFeed(lambda: self.pods.known.values(), self.manager)
         said_cap = False
+        said_big: set[str] = set()
         async for update in feed.updates():
             if update.error:
                 self._trouble("envoys", f"Envoys: {update.error}")
@@ -146,6 +147,12 @@ class Recorder:
                     "envoys",
                     f"reading the Envoys of {update.watched} of {update.sidecars} sidecars",
                 )
+            for pod in sorted(feed.too_big - said_big):
+                said_big.add(pod)
+                line = (
+                    f"envoy {pod}: over {MAX_CLUSTERS} clusters: only its restarts are read (not /clusters)"
+                )
+                self.note("meshtui", "envoys", line)
             silent = dict(update.problems)
             for pod in list(self._said):
                 if pod.startswith("envoy ") and pod[6:] not in silent:
