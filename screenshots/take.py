@@ -10,9 +10,11 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import TabbedContent
 
+from meshtui.demo.examples import CATALOG_RETRIES
 from meshtui.demo.run import start_mesh
 from meshtui.ui.app import MeshtuiApp, Options
 
@@ -169,17 +171,19 @@ async def shoot_replicas(kubeconfig: str, name: str) -> None:
     subprocess.run([*kubectl, "scale", "deployment/catalog", "--replicas=1"], check=True)
 
 
-VS = """\
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata: {name: catalog, namespace: istioinaction}
-spec:
-  hosts: [catalog.istioinaction.svc.cluster.local]
-  http:
-  - route:
-    - destination: {host: catalog.istioinaction.svc.cluster.local}
-    retries: {attempts: 4}
-"""
+VS = CATALOG_RETRIES
+
+
+async def _webapp_watched(app: MeshtuiApp, pilot: Any) -> Any:
+    """webapp selected and its first config version read: the config pane."""
+    await until(lambda: any("webapp" in k for k in app.pods._shown), timeout=30)
+    key = next(k for k in app.pods._shown if "webapp" in k)
+    app.pods.table.move_to_key(key)
+    app.pods.table.focus()
+    await pilot.press("enter")
+    config = app.query_one("#config")
+    await until(lambda: config.history is not None and config.history.versions, timeout=30)
+    return config
 
 
 async def shoot_events(kubeconfig: str, name: str) -> None:
@@ -189,13 +193,7 @@ async def shoot_events(kubeconfig: str, name: str) -> None:
     kubectl = ["kubectl", "--kubeconfig", kubeconfig]
     app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(lambda: any("webapp" in k for k in app.pods._shown), timeout=30)
-        key = next(k for k in app.pods._shown if "webapp" in k)
-        app.pods.table.move_to_key(key)
-        app.pods.table.focus()
-        await pilot.press("enter")
-        config = app.query_one("#config")
-        await until(lambda: config.history is not None and config.history.versions, timeout=30)
+        config = await _webapp_watched(app, pilot)
         pane = app.query_one("#events")
         await until(lambda: any(e.kind == "istiod" for e in pane.log_), timeout=30)
         subprocess.run([*kubectl, "apply", "-f", "-"], input=VS.encode(), check=True)
@@ -218,13 +216,7 @@ async def shoot_history(kubeconfig: str, name: str) -> None:
     kubectl = ["kubectl", "--kubeconfig", kubeconfig]
     app = MeshtuiApp(Options(kubeconfig=kubeconfig, interval=1.0))
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(lambda: any("webapp" in k for k in app.pods._shown), timeout=30)
-        key = next(k for k in app.pods._shown if "webapp" in k)
-        app.pods.table.move_to_key(key)
-        app.pods.table.focus()
-        await pilot.press("enter")
-        config = app.query_one("#config")
-        await until(lambda: config.history is not None and config.history.versions, timeout=30)
+        config = await _webapp_watched(app, pilot)
         subprocess.run([*kubectl, "apply", "-f", "-"], input=VS.encode(), check=True)
         await until(lambda: len(config.history.versions) >= 2, timeout=30)
         await pilot.press("colon", *"config", "enter")

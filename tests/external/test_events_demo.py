@@ -27,6 +27,7 @@ from helpers.cli import meshtui
 from helpers.kubectl import kubectl, needs_kubectl
 from helpers.mesh import descendants, envoys, select_pod, stop_process
 from helpers.wait import until, wait_for
+from meshtui.demo.examples import CATALOG_RETRIES
 from meshtui.demo.run import MeshProcess, start_mesh
 from meshtui.events.model import MeshEvent
 from meshtui.events.record import read_back
@@ -37,17 +38,7 @@ from meshtui.ui.proxies.config_history import ConfigHistoryScreen
 
 pytestmark = needs_kubectl
 NS = "istioinaction"
-VS = """\
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata: {name: catalog, namespace: istioinaction}
-spec:
-  hosts: [catalog.istioinaction.svc.cluster.local]
-  http:
-  - route:
-    - destination: {host: catalog.istioinaction.svc.cluster.local}
-    retries: {attempts: 4}
-"""
+VS = CATALOG_RETRIES  # the demo's own example (demo/examples.py)
 
 
 def events_command(mesh: MeshProcess, seconds: int) -> list[str]:
