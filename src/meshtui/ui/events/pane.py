@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,6 +27,9 @@ from textual.widgets import Input, Static
 
 from meshtui.events.model import EventLog, MeshEvent, iso
 from meshtui.events.record import Record
+
+if TYPE_CHECKING:
+    from meshtui.events.recorder import Recorder
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.events.messages import EventsRecorded
 from meshtui.ui.events.table import EventsTable
@@ -85,7 +90,7 @@ class EventsPane(Widget):
         self.log_ = EventLog()
         self.shown = False
         self.recording = False
-        self.recorder: object | None = None
+        self.recorder: Recorder | None = None
         self._pending: list[MeshEvent] = []
         self._since = 0.0
         self._file: Record | None = None
@@ -127,8 +132,6 @@ class EventsPane(Widget):
 
     @work(exclusive=True, group="events", exit_on_error=False)
     async def _record(self, access: MeshAccess) -> None:
-        import time
-
         from meshtui.events.recorder import Recorder
         from meshtui.istiod.live import IstiodFeed
         from meshtui.istiod.source import ForwardedIstiod
@@ -149,8 +152,6 @@ class EventsPane(Widget):
 
     def note(self, obj: str, summary: str, detail: dict[str, object]) -> None:
         """One of meshtui's own actions (ui/messages.py Acted), listed with the rest."""
-        import time
-
         self._emit(MeshEvent(time.time(), "meshtui", obj, summary, detail, "meshtui"))
 
     def _emit(self, event: MeshEvent) -> None:
@@ -236,8 +237,6 @@ class EventsPane(Widget):
 
 
 def _hm(t: float) -> str:
-    import time
-
     return time.strftime("%H:%M:%S", time.localtime(t))
 
 
