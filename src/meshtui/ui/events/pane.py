@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 from meshtui.kube.access import MeshAccess
 from meshtui.ui.events.messages import EventsRecorded
 from meshtui.ui.events.table import EventsTable
-from meshtui.ui.messages import OpenPlace, ShowPod
+from meshtui.ui.messages import OpenPlace, RefreshStateChanged, ShowPod
 from meshtui.ui.options import Options
 from meshtui.ui.views import ViewStatus
 from meshtui.ui.widgets.filter_box import FilterBox
@@ -171,6 +171,7 @@ class EventsPane(Widget):
         if self.options.record:
             self._append(message.events)
         self._show()
+        self.post_message(RefreshStateChanged())  # the status line counts them too
 
     def _append(self, events: tuple[MeshEvent, ...]) -> None:
         """--record DIR: each entry as a JSON line; a folder that cannot be written is said once."""

@@ -17,6 +17,22 @@ TIME_W, KIND_W = 12, 14
 TROUBLE = ("NACK", "restarted", "not ready", "disconnected", "deleted", "not acked", "watch:", "istiod:")
 
 
+# kubectl's short names, for a narrow KIND column (`kubectl get vs` is how users say it)
+SHORT = {
+    "VirtualService": "vs",
+    "DestinationRule": "dr",
+    "ServiceEntry": "se",
+    "PeerAuthentication": "pa",
+    "AuthorizationPolicy": "ap",
+    "RequestAuthentication": "ra",
+    "Deployment": "deploy",
+}
+
+
+def kind_cell(kind: str, width: int) -> str:
+    return middle_truncate(kind if len(kind) <= width else SHORT.get(kind, kind), width)
+
+
 def clock(t: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
 
@@ -43,23 +59,31 @@ class EventsTable(RowsView):
         rows = [str(e.seq) for e in reversed(kept)]
         self.set_rows(rows, keep=rows[0] if follow and rows else self.current)
 
-    def _object_width(self, width: int) -> int:
-        return max(16, min(52, (width - TIME_W - KIND_W - 3) * 2 // 5))
+    @staticmethod
+    def _widths(width: int) -> tuple[int, int, int]:
+        """(time, kind, object) columns; what happened takes the rest. Narrow: seconds, not
+        milliseconds, and shorter kinds, so the summary keeps its room."""
+        wide = width >= 120
+        time_w, kind_w = (TIME_W, KIND_W) if wide else (8, 10)
+        return time_w, kind_w, max(16, min(52, (width - time_w - kind_w - 3) * 2 // 5))
 
     def header_text(self, width: int) -> str:
-        return f"{'TIME':<{TIME_W}} {'KIND':<{KIND_W}} {'OBJECT':<{self._object_width(width)}} WHAT HAPPENED"
+        time_w, kind_w, obj_w = self._widths(width)
+        return f"{'TIME':<{time_w}} {'KIND':<{kind_w}} {'OBJECT':<{obj_w}} WHAT HAPPENED"
 
     def row_segments(self, key: str, width: int) -> list[Segment]:
         e = self.entries.get(key)
         if e is None:
             return []
-        obj_w = self._object_width(width)
+        time_w, kind_w, obj_w = self._widths(width)
+        room = max(width - time_w - kind_w - obj_w - 3, 8)
+        summary = e.summary if len(e.summary) <= room else e.summary[: room - 1] + "…"  # d: all of it
         style = self.style_of("rows-view--bad") if trouble(e) else None
         return [
-            Segment(f"{clock(e.time):<{TIME_W}} ", self.style_of("rows-view--dim")),
-            Segment(f"{middle_truncate(e.kind, KIND_W):<{KIND_W}} "),
+            Segment(f"{clock(e.time)[:time_w]:<{time_w}} ", self.style_of("rows-view--dim")),
+            Segment(f"{kind_cell(e.kind, kind_w):<{kind_w}} "),
             Segment(f"{middle_truncate(e.object, obj_w):<{obj_w}} "),
-            Segment(e.summary, style),
+            Segment(summary, style),
         ]
 
     def record(self, key: str) -> dict[str, object]:
