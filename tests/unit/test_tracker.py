@@ -49,6 +49,25 @@ def test_a_reset_stays_marked_for_a_while_and_across_a_gap():
     assert snap.resets == {"c"} and not snap.rates  # d did not go down: no reset, no rate across the gap
 
 
+def test_a_counter_written_again_after_the_first_answer_of_a_restart_is_a_reset_too():
+    """A restarted Envoy answers before its clusters come over xDS: their counters appear a
+    poll or two later, from 0 again (a busy CI machine had the first answer without them)."""
+    t = StatsTracker()
+    t.kinds = KINDS
+    t.update(body(c=50, d=11), now=0.0)
+    t.gap()
+    first = t.update(body(d=0), now=10.0)  # c is not written yet
+    assert first.resets == {"d"}
+    later = t.update(body(c=3, d=1), now=11.0)
+    assert "c" in later.resets and "c" not in later.rates
+    t2 = StatsTracker()
+    t2.kinds = KINDS
+    t2.update(body(c=50, d=11), now=0.0)
+    t2.gap()
+    t2.update(body(d=12), now=10.0)
+    assert "c" not in t2.update(body(c=3, d=13), now=40.0).resets  # long after the gap: a new counter
+
+
 def test_names_come_and_go():
     t = StatsTracker()
     t.update(body(a=1, b=2), now=0.0)

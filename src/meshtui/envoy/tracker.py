@@ -102,6 +102,10 @@ class StatsTracker:
         self.before_gap: Mapping[str, str] | None = None
         self._reset_at: dict[str, float] = {}  # counter -> when it was found reset
         self.after_gap: Mapping[str, str] | None = None  # the values before the gap just closed
+        # the same, kept RESET_SHOWN_S after the gap: a restarted Envoy writes a counter only
+        # once it has the config that makes it (its clusters come over xDS after its first
+        # answer), and that counter then starts again from 0 too
+        self._gap_values: tuple[Mapping[str, str], float] | None = None
 
     def gap(self) -> None:
         """The source stopped answering: forget the baseline, keep its values for resets."""
@@ -187,7 +191,13 @@ class StatsTracker:
         self.after_gap = self.before_gap  # for the caller: counters this body no longer has
         if self.before_gap is not None:
             resets |= _reset_since(self.before_gap, values, is_counter)
-            self.before_gap = None
+            self._gap_values, self.before_gap = (self.before_gap, now), None
+        elif new_names and self._gap_values is not None:
+            before, since = self._gap_values
+            if now - since < RESET_SHOWN_S:
+                resets |= _reset_since({n: before[n] for n in new_names if n in before}, values, is_counter)
+            else:
+                self._gap_values = None
         # a reset stays marked RESET_SHOWN_S, not one poll: an Envoy restarted between two
         # glances at the screen still shows it (its rate comes back after)
         for name in resets:
