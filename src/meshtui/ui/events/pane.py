@@ -135,20 +135,23 @@ class EventsPane(Widget):
         from meshtui.events.recorder import Recorder
         from meshtui.istiod.live import IstiodFeed
         from meshtui.istiod.source import ForwardedIstiod
+        from meshtui.kube.portforward import ForwardManager
 
         # in the background all the while: istiod every 2 s (its entries well within 5 s of a
         # change) rather than at the Control plane's pace, which polls only while shown
         every = max(self.options.interval, ISTIOD_S)
-        istiod = IstiodFeed(
-            ForwardedIstiod(access.target, access.manager, self.options.istio_namespace), every
-        )
-        self.recorder = recorder = Recorder(access.target, self._emit, istiod=istiod, manager=access.manager)
+        # forwards of its own: the status line lists what the views on screen use, not the
+        # timeline's background reads of every sidecar
+        manager = ForwardManager(access.target)
+        istiod = IstiodFeed(ForwardedIstiod(access.target, manager, self.options.istio_namespace), every)
+        self.recorder = recorder = Recorder(access.target, self._emit, istiod=istiod, manager=manager)
         self.recording, self._since = True, time.time()
         self._state(f"recording since {_hm(self._since)}: nothing has changed yet")
         try:
             await recorder.run()
         finally:
             self.recording = False
+            await manager.close()
 
     def note(self, obj: str, summary: str, detail: dict[str, object]) -> None:
         """One of meshtui's own actions (ui/messages.py Acted), listed with the rest."""
